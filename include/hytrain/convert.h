@@ -1,0 +1,34 @@
+/*
+ * Converters from common formats into the hytrain HDF5 dataset format.
+ * Each writes atomically (no partial output on error) and reports malformed
+ * input as "file:line: what was expected" (IDX: "file: ..." with the field).
+ */
+#ifndef HYTRAIN_CONVERT_H
+#define HYTRAIN_CONVERT_H
+
+#include "hytrain/dataset.h"
+
+/* IDX (MNIST / Fashion-MNIST), gzipped or not (detected by magic bytes).
+ * images: ubyte [N, rows, cols] -> features float32 [N, rows*cols] scaled to
+ * [0, 1]; labels: ubyte [N] -> int32; num_classes = max label + 1 (at least 2). */
+int ht_convert_idx(const char *images, const char *labels, const char *out);
+
+typedef struct ht_csv_opts {
+  int header;         /* -1 auto-detect (first row not numeric), 0 no, 1 yes */
+  int label_col;      /* 0-based column of the label; -1 = last column */
+  ht_task task;       /* classify: labels integers; regress: float targets */
+  char delimiter;     /* ',' by default */
+} ht_csv_opts;
+
+/* CSV: every row the same number of columns, all numeric. */
+int ht_convert_csv(const char *in, const char *out, const ht_csv_opts *opts);
+
+typedef struct ht_libsvm_opts {
+  int dims;           /* number of features; 0 = max index seen */
+  ht_task task;
+} ht_libsvm_opts;
+
+/* LIBSVM "label idx:val idx:val ..." (1-based, increasing indices). */
+int ht_convert_libsvm(const char *in, const char *out, const ht_libsvm_opts *opts);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * HDF5 datasets and sharding.
+ *
+ * File format (docs/data-format.md):
+ *   /features  float32 [N, D]
+ *   /labels    int32 [N] (classification, values in [0, num_classes))
+ *              or float32 [N, T] (regression targets; a 1-D float32 [N] is T = 1)
+ *   attributes on the root group: num_classes (int, 0 for regression),
+ *              source (string), and optionally label_values (the original
+ *              labels that 0..K-1 stand for, written by converters).
+ *
+ * Rank r of P reads only rows [row0, row0 + n) with one HDF5 hyperslab, where
+ * the first N % P ranks get one extra row (ht_shard_range), so every row is
+ * read by exactly one rank.
+ */
+#ifndef HYTRAIN_DATASET_H
+#define HYTRAIN_DATASET_H
+
+#include <mpi.h>
+#include <stdint.h>
+
+typedef enum { HT_TASK_CLASSIFY = 0, HT_TASK_REGRESS = 1 } ht_task;
+
+typedef struct ht_dataset {
+  char path[1024];
+  int64_t n_total;     /* rows in the file */
+  int64_t row0;        /* first row of this shard */
+  int64_t n;           /* rows in this shard */
+  int d;               /* features per row */
+  ht_task task;
+  int num_classes;     /* classification: K >= 2; regression: 0 */
+  int t;               /* regression: targets per row; classification: 1 */
+  float *x;            /* [n, d] row-major, owned */
+  int32_t *y;          /* [n] class labels (classification) or NULL, owned */
+  float *yt;           /* [n, t] targets (regression) or NULL, owned */
+} ht_dataset;
+
+/* Rows [*row0, *row0 + *count) of n_rows for rank of size ranks. */
+void ht_shard_range(int64_t n_rows, int rank, int size, int64_t *row0, int64_t *count);
+
+/* Reads the header only (n_total, d, task, num_classes, t); x/y/yt stay NULL.
+ * Errors name the file and what is wrong (missing dataset, wrong rank/type). */
+int ht_dataset_probe(ht_dataset *ds, const char *path);
+
+/* Probes, then reads this rank's shard with hyperslabs and validates it:
+ * every feature finite ("file: row R, column C: feature is NaN"), labels in
+ * [0, num_classes) ("file: row R: label 12 out of range [0, 10)"), targets
+ * finite. Row numbers in messages are global (0-based). Not collective. */
+int ht_dataset_read_shard(ht_dataset *ds, const char *path, int rank, int size);
+
+/* Frees the arrays and zeroes the struct. */
+void ht_dataset_free(ht_dataset *ds);
+
+/* Writes a dataset file atomically: "<path>.partial" then rename, so a failed
+ * write leaves no file behind. y (classification, num_classes >= 2) or
+ * yt (regression, t >= 1) must be given. label_values may be NULL, else
+ * num_classes doubles. Chunked along rows. */
+int ht_dataset_write(const char *path, const float *x, int64_t n, int d, const int32_t *y,
+                     int num_classes, const float *yt, int t, const char *source,
+                     const double *label_values);
+
+/* Feature normalisation statistics (per feature). */
+typedef struct ht_norm {
+  int d;
+  int enabled;         /* 0: "none" (mean 0, std 1) */
+  float *mean;         /* [d] */
+  float *std;          /* [d]; features with std < 1e-6 get std 1 */
+} ht_norm;
+
+/* Collective on comm: computes mean and std over all ranks' shards (all rows
+ * of the training split), in double precision, identical on every rank. */
+int ht_norm_fit(ht_norm *norm, const ht_dataset *ds, int enabled, MPI_Comm comm);
+
+/* x[i,j] = (x[i,j] - mean[j]) / std[j] for n rows. */
+void ht_norm_apply(const ht_norm *norm, float *x, int64_t n);
+
+void ht_norm_free(ht_norm *norm);
+
+#endif

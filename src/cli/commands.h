@@ -1,0 +1,21 @@
+/*
+ * Subcommands of the hytrain binary, one file each (src/cli/cmd_<name>.c).
+ * Each returns a process exit code (ht_exit_code) and prints its own errors
+ * as one line "hytrain <cmd>: error: ..." on stderr. argv[0] is the
+ * subcommand name. Commands that use MPI call MPI_Init_thread themselves
+ * (through ht_comm_init); the others never touch MPI.
+ */
+#ifndef HT_CLI_COMMANDS_H
+#define HT_CLI_COMMANDS_H
+
+int ht_cmd_train(int argc, char **argv);
+int ht_cmd_eval(int argc, char **argv);
+int ht_cmd_config(int argc, char **argv);
+int ht_cmd_convert(int argc, char **argv);
+int ht_cmd_bench(int argc, char **argv);
+
+/* Prints "hytrain <cmd>: error: <message>" (and the HT_CHECK trace when the
+ * environment has HT_DEBUG=1) to stderr; returns ht_exit_code(code). */
+int ht_cli_fail(const char *cmd, int code);
+
+#endif

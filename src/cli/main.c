@@ -1,0 +1,54 @@
+/*
+ * hytrain: command dispatch and shared CLI helpers.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "hytrain/error.h"
+
+#define HT_VERSION "0.1.0"
+
+static const char ht__usage[] =
+    "usage: hytrain <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  train CONFIG [--set key=value]... [--run-dir DIR]   train a model (run under mpirun)\n"
+    "  eval CHECKPOINT [--data FILE]                        evaluate a checkpoint on a dataset\n"
+    "  convert idx|csv|libsvm ...                           convert data into hytrain's HDF5 format\n"
+    "  config --list | config CONFIG [--set key=value]...  list options / print an effective config\n"
+    "  bench sgemm [--m M --n N --k K]                      measure cblas_sgemm GFLOP/s on every rank\n"
+    "\n"
+    "Run 'hytrain <command> --help' for a command's options. Documentation: README.md and docs/.\n";
+
+int ht_cli_fail(const char *cmd, int code) {
+  const char *msg = ht_error_message();
+  /* An empty message means another MPI rank reports this failure (ht_comm_agree). */
+  if (msg[0]) {
+    fprintf(stderr, "hytrain %s: error: %s\n", cmd, msg);
+    const char *debug = getenv("HT_DEBUG");
+    if (debug && debug[0] == '1' && ht_error_trace()[0]) fputs(ht_error_trace(), stderr);
+  }
+  fflush(stderr);
+  return ht_exit_code(code);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+    fputs(ht__usage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("hytrain %s\n", HT_VERSION);
+    return 0;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "train") == 0) return ht_cmd_train(argc - 1, argv + 1);
+  if (strcmp(cmd, "eval") == 0) return ht_cmd_eval(argc - 1, argv + 1);
+  if (strcmp(cmd, "convert") == 0) return ht_cmd_convert(argc - 1, argv + 1);
+  if (strcmp(cmd, "config") == 0) return ht_cmd_config(argc - 1, argv + 1);
+  if (strcmp(cmd, "bench") == 0) return ht_cmd_bench(argc - 1, argv + 1);
+  fprintf(stderr, "hytrain: error: unknown command '%s' (expected train, eval, convert, config or bench)\n", cmd);
+  return 2;
+}

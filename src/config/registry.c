@@ -1,0 +1,204 @@
+/*
+ * The option registry: every configuration key, its type, default, bounds and
+ * help, in one table. Loading, --set, validation, --list and the effective
+ * config all walk this table, so adding a key is one line here plus the field
+ * in ht_config (include/hytrain/config.h).
+ */
+#include "config_internal.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+/* offsetof(ht_config, field), plus a compile error (negative array size) when
+ * the field's size does not match the C type the option type stores. This
+ * catches a row that points an INT option at a double, or a STRING option at
+ * a HT_PATH_MAX buffer, at build time. */
+#define AT(field, ctype) \
+  (offsetof(ht_config, field) + 0 * sizeof(char[sizeof(((ht_config *)0)->field) == sizeof(ctype) ? 1 : -1]))
+
+/* One constructor per option type; designated initializers leave the fields
+ * a type does not use at zero. */
+#define OPT_INT(k, f, d, lo, hi, h) \
+  {.key = k, .type = HT_OPT_INT, .offset = AT(f, int), .def = d, .min = lo, .max = hi, .help = h}
+#define OPT_INT64(k, f, d, lo, hi, h) \
+  {.key = k, .type = HT_OPT_INT64, .offset = AT(f, long long), .def = d, .min = lo, .max = hi, .help = h}
+#define OPT_FLOAT(k, f, d, lo, hi, fl, h) \
+  {.key = k, .type = HT_OPT_FLOAT, .offset = AT(f, double), .def = d, .min = lo, .max = hi, .flags = fl, .help = h}
+#define OPT_BOOL(k, f, d, h) {.key = k, .type = HT_OPT_BOOL, .offset = AT(f, int), .def = d, .help = h}
+#define OPT_STRING(k, f, d, h) \
+  {.key = k, .type = HT_OPT_STRING, .offset = AT(f, char[HT_NAME_MAX]), .def = d, .help = h}
+#define OPT_ENUM(k, f, d, ch, h) \
+  {.key = k, .type = HT_OPT_ENUM, .offset = AT(f, char[HT_NAME_MAX]), .def = d, .choices = ch, .help = h}
+#define OPT_PATH(k, f, d, fl, h) \
+  {.key = k, .type = HT_OPT_PATH, .offset = AT(f, char[HT_PATH_MAX]), .def = d, .flags = fl, .help = h}
+#define OPT_INT_LIST(k, f, n, d, lo, hi, h)                                                            \
+  {.key = k, .type = HT_OPT_INT_LIST, .offset = AT(f, int[HT_MAX_HIDDEN]), .count_offset = AT(n, int), \
+   .def = d, .min = lo, .max = hi, .help = h}
+
+/* Integer counters (steps, seeds) stop at 2^53 so that every accepted value
+ * is exact as a double, which is how bounds are compared and printed. */
+#define I53 9007199254740992.0
+
+/* Keys of one section must stay together: that is the order of --list and of
+ * the effective config. */
+static const ht_option options[] = {
+    OPT_STRING("run.name", run.name, "", "Experiment name; empty means the config file's name without .yaml."),
+    OPT_PATH("run.root", run.root, "runs", HT_OPT_CWD, "Directory that holds the run directories."),
+
+    OPT_ENUM("model.type", model.type, "mlp", "softmax|logistic|linear|svm|mlp", "Model family."),
+    OPT_INT_LIST("model.hidden", model.hidden, model.n_hidden, "[256]", 1, 1048576,
+                 "Hidden layer widths of the mlp, input side first."),
+    OPT_ENUM("model.activation", model.activation, "relu", "relu|tanh|sigmoid", "Activation of the mlp hidden layers."),
+    OPT_ENUM("model.init", model.init, "auto", "auto|he|xavier",
+             "Weight initialisation; auto picks he for relu and xavier otherwise."),
+    OPT_FLOAT("model.l2", model.l2, "0", 0, HUGE_VAL, 0, "L2 penalty 0.5*l2*||W||^2 added to the loss."),
+
+    OPT_INT("train.epochs", train.epochs, "10", 0, 1e6, "Passes over the training set."),
+    OPT_INT64("train.max_steps", train.max_steps, "0", 0, I53, "Stop after this many optimizer steps; 0 means no limit."),
+    OPT_INT("train.batch_size", train.batch_size, "64", 1, 1048576, "Examples per step on each rank."),
+    OPT_INT64("train.seed", train.seed, "42", 0, I53, "Seed for initialisation and shuffling."),
+    OPT_INT("train.log_every", train.log_every, "100", 1, INT_MAX, "Steps between progress lines and step records."),
+    OPT_INT("train.eval_batch_size", train.eval_batch_size, "1024", 1, 1048576, "Examples per evaluation batch."),
+
+    OPT_ENUM("optimizer.name", optimizer.name, "sgd", "sgd|adamw", "Optimizer."),
+    OPT_FLOAT("optimizer.lr", optimizer.lr, "0.1", 0, 1e3, HT_OPT_MIN_OPEN, "Peak learning rate."),
+    OPT_FLOAT("optimizer.momentum", optimizer.momentum, "0.9", 0, 0.9999, 0, "SGD momentum; 0 disables it."),
+    OPT_BOOL("optimizer.nesterov", optimizer.nesterov, "false", "Use Nesterov momentum with sgd."),
+    OPT_FLOAT("optimizer.weight_decay", optimizer.weight_decay, "0", 0, 10, 0,
+              "Weight decay: added to the gradient by sgd, decoupled by adamw."),
+    OPT_FLOAT("optimizer.beta1", optimizer.beta1, "0.9", 0, 0.99999, 0, "AdamW first-moment decay."),
+    OPT_FLOAT("optimizer.beta2", optimizer.beta2, "0.999", 0, 0.9999999, 0, "AdamW second-moment decay."),
+    OPT_FLOAT("optimizer.eps", optimizer.eps, "1e-8", 0, HUGE_VAL, HT_OPT_MIN_OPEN, "AdamW denominator epsilon."),
+
+    OPT_ENUM("schedule.name", schedule.name, "constant", "constant|step|cosine", "Learning-rate schedule."),
+    OPT_INT64("schedule.warmup_steps", schedule.warmup_steps, "0", 0, I53,
+              "Steps of linear warmup from 0 to optimizer.lr."),
+    OPT_INT64("schedule.step_every", schedule.step_every, "1000", 1, I53,
+              "Step schedule: multiply the rate by gamma every this many steps."),
+    OPT_FLOAT("schedule.gamma", schedule.gamma, "0.1", 0, 1, HT_OPT_MIN_OPEN, "Step schedule decay factor."),
+    OPT_FLOAT("schedule.min_lr", schedule.min_lr, "0", 0, HUGE_VAL, 0, "Cosine schedule floor."),
+
+    OPT_PATH("data.train", data.train, "", 0, "HDF5 training set (required)."),
+    OPT_PATH("data.test", data.test, "", 0, "HDF5 test set; empty means no evaluation."),
+    OPT_ENUM("data.normalize", data.normalize, "standard", "none|standard",
+             "Feature scaling; standard uses the training set's mean and deviation."),
+    OPT_BOOL("data.shuffle", data.shuffle, "true", "Shuffle the training set every epoch."),
+};
+
+#define N_OPTIONS ((int)(sizeof options / sizeof options[0]))
+
+const ht_option *ht_config_options(int *count) {
+  if (count) *count = N_OPTIONS;
+  return options;
+}
+
+void ht_config_defaults(ht_config *cfg) {
+  ht__config_fail fail;
+  memset(cfg, 0, sizeof *cfg);
+  /* The defaults are checked by the unit tests (every one parses), so a
+   * failure here cannot happen in a released build. */
+  for (int i = 0; i < N_OPTIONS; i++) ht__config_parse_text(cfg, &options[i], options[i].def, 0, &fail);
+}
+
+const ht_option *ht__config_find(const char *key) {
+  for (int i = 0; i < N_OPTIONS; i++)
+    if (strcmp(options[i].key, key) == 0) return &options[i];
+  return NULL;
+}
+
+int ht__config_is_section(const char *prefix) {
+  size_t n = strlen(prefix);
+  for (int i = 0; i < N_OPTIONS; i++)
+    if (strncmp(options[i].key, prefix, n) == 0 && options[i].key[n] == '.') return 1;
+  return 0;
+}
+
+/* Levenshtein distance, capped: keys longer than HT__KEY_MAX compare as far. */
+static size_t edit_distance(const char *a, const char *b, size_t bn) {
+  size_t an = strlen(a);
+  size_t row[HT__KEY_MAX + 1];
+  if (an > HT__KEY_MAX || bn > HT__KEY_MAX) return (size_t)-1;
+  for (size_t j = 0; j <= bn; j++) row[j] = j;
+  for (size_t i = 1; i <= an; i++) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= bn; j++) {
+      size_t up = row[j];
+      size_t best = diag + (a[i - 1] != b[j - 1]);
+      if (up + 1 < best) best = up + 1;
+      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+      row[j] = best;
+      diag = up;
+    }
+  }
+  return row[bn];
+}
+
+void ht__config_suggest(const char *key, char *buf, size_t len) {
+  const char *best = NULL;
+  size_t best_len = 0, best_d = (size_t)-1;
+  size_t klen = strlen(key);
+  buf[0] = '\0';
+  /* "train" alone is a section: show what its keys look like. */
+  for (int i = 0; i < N_OPTIONS; i++)
+    if (strncmp(options[i].key, key, klen) == 0 && options[i].key[klen] == '.') {
+      snprintf(buf, len, " (a section; its keys look like '%s')", options[i].key);
+      return;
+    }
+  /* Candidates are every key and every section ("train" of "train.epochs"). */
+  for (int i = 0; i < N_OPTIONS; i++) {
+    const char *k = options[i].key;
+    for (size_t n = 1;; n++) {
+      if (k[n] == '.' || k[n] == '\0') {
+        size_t d = edit_distance(key, k, n);
+        /* An exact section name ("train") is not a key; suggesting itself
+         * would not help. */
+        if (d > 0 && d < best_d) best_d = d, best = k, best_len = n;
+      }
+      if (k[n] == '\0') break;
+    }
+    /* "epochs" at the top level means "train.epochs": the section is missing. */
+    const char *dot = strrchr(k, '.');
+    if (!strchr(key, '.') && dot && strcmp(dot + 1, key) == 0 && best_d > 0) best_d = 0, best = k, best_len = strlen(k);
+  }
+  /* Suggest only near misses: at most 2 edits, or a quarter of the key. */
+  size_t limit = klen / 4 > 2 ? klen / 4 : 2;
+  if (best && best_d <= limit && best_d < klen) snprintf(buf, len, " (did you mean '%.*s'?)", (int)best_len, best);
+}
+
+void ht_config_list(FILE *out) {
+  enum { COLS = 4 };
+  static const char *const head[COLS] = {"KEY", "TYPE", "DEFAULT", "RANGE/CHOICES"};
+  char range[128];
+  int width[COLS];
+  for (int c = 0; c < COLS; c++) width[c] = (int)strlen(head[c]);
+  /* First pass sizes the columns, second prints them. */
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass == 1) fprintf(out, "%-*s  %-*s  %-*s  %-*s  HELP\n", width[0], head[0], width[1], head[1], width[2],
+                           head[2], width[3], head[3]);
+    for (int i = 0; i < N_OPTIONS; i++) {
+      const ht_option *o = &options[i];
+      char def[HT_PATH_MAX + 2];
+      const char *cell[COLS];
+      if (o->type == HT_OPT_STRING || o->type == HT_OPT_PATH)
+        snprintf(def, sizeof def, "\"%s\"", o->def);
+      else
+        snprintf(def, sizeof def, "%s", o->def);
+      if (o->type == HT_OPT_ENUM)
+        snprintf(range, sizeof range, "%s", o->choices);
+      else
+        ht__config_range_text(o, range, sizeof range);
+      cell[0] = o->key, cell[1] = ht__config_type_name(o->type), cell[2] = def, cell[3] = range[0] ? range : "-";
+      for (int c = 0; c < COLS; c++) {
+        int w = (int)strlen(cell[c]);
+        if (pass == 0 && w > width[c]) width[c] = w;
+      }
+      if (pass == 1)
+        fprintf(out, "%-*s  %-*s  %-*s  %-*s  %s\n", width[0], cell[0], width[1], cell[1], width[2], cell[2],
+                width[3], cell[3], o->help);
+    }
+  }
+}

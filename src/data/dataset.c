@@ -1,0 +1,426 @@
+/*
+ * hytrain dataset files (layout in docs/data-format.md): probing the header,
+ * reading one rank's shard of rows with a hyperslab per dataset, validating
+ * the values, and writing a file atomically.
+ *
+ *   /features  float [N, D]            (float32 on write; any float on read)
+ *   /labels    integer [N]             classification, in [0, num_classes)
+ *              float [N] or [N, T]     regression targets
+ */
+#include "hytrain/dataset.h"
+
+#include "hytrain/error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <hdf5.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Rows per chunk aim at about this many bytes, so that a shard read touches
+ * few chunks and a chunk is small enough to cache. */
+#define HT__CHUNK_BYTES ((int64_t)1 << 20)
+
+/* The open objects of a dataset file while it is probed or read. */
+typedef struct dataset_file {
+  hid_t file;
+  hid_t features;
+  hid_t labels;
+  int labels_rank; /* 1 or 2 */
+} dataset_file;
+
+/* Closes any HDF5 identifier by its kind and marks it closed. */
+static void close_id(hid_t *id) {
+  if (*id < 0) return;
+  switch (H5Iget_type(*id)) {
+  case H5I_FILE: H5Fclose(*id); break;
+  case H5I_DATASET: H5Dclose(*id); break;
+  case H5I_DATASPACE: H5Sclose(*id); break;
+  case H5I_ATTR: H5Aclose(*id); break;
+  case H5I_DATATYPE: H5Tclose(*id); break;
+  case H5I_GENPROP_LST: H5Pclose(*id); break;
+  default: break;
+  }
+  *id = H5I_INVALID_HID;
+}
+
+static void close_file(dataset_file *f) {
+  close_id(&f->labels);
+  close_id(&f->features);
+  close_id(&f->file);
+}
+
+/* "3-D float32", "1-D uint8", ... for error messages. */
+static void describe(hid_t dset, char *buf, size_t len) {
+  hid_t space = H5Dget_space(dset), type = H5Dget_type(dset);
+  int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
+  const char *kind = "unknown type";
+  char tname[32];
+  size_t bits = type >= 0 ? 8 * H5Tget_size(type) : 0;
+  switch (type >= 0 ? H5Tget_class(type) : H5T_NO_CLASS) {
+  case H5T_INTEGER:
+    snprintf(tname, sizeof tname, "%sint%zu", H5Tget_sign(type) == H5T_SGN_NONE ? "u" : "", bits);
+    kind = tname;
+    break;
+  case H5T_FLOAT:
+    snprintf(tname, sizeof tname, "float%zu", bits);
+    kind = tname;
+    break;
+  case H5T_STRING: kind = "string"; break;
+  case H5T_COMPOUND: kind = "compound"; break;
+  default: break;
+  }
+  snprintf(buf, len, "%d-D %s", rank, kind);
+  close_id(&type);
+  close_id(&space);
+}
+
+/* Class and dimensions of a dataset; rank is at most 2 here (more is an
+ * error reported by the caller, with dims left partly unset). */
+static int shape_of(hid_t dset, const char *what, H5T_class_t *cls, int *rank, hsize_t dims[2]) {
+  hid_t space = H5Dget_space(dset), type = H5Dget_type(dset);
+  int rc = 0;
+  if (space < 0 || type < 0) {
+    rc = ht__h5_error(what, "H5Dget_space/H5Dget_type", __FILE__, __LINE__);
+  } else {
+    *cls = H5Tget_class(type);
+    *rank = H5Sget_simple_extent_ndims(space);
+    dims[0] = dims[1] = 0;
+    if (*rank >= 1 && *rank <= 2 && H5Sget_simple_extent_dims(space, dims, NULL) < 0)
+      rc = ht__h5_error(what, "H5Sget_simple_extent_dims", __FILE__, __LINE__);
+  }
+  close_id(&type);
+  close_id(&space);
+  return rc;
+}
+
+/* Opens /name as a dataset, or explains why it cannot be. */
+static int open_dataset(hid_t file, const char *path, const char *name, hid_t *out) {
+  htri_t exists = H5Lexists(file, name, H5P_DEFAULT);
+  if (exists <= 0) return ht_error(HT_EDATA, "%s: /%s is missing", path, name);
+  *out = H5Dopen2(file, name, H5P_DEFAULT);
+  if (*out < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return ht_error(HT_EDATA, "%s: /%s is not a dataset", path, name);
+  }
+  return 0;
+}
+
+static int read_num_classes(hid_t file, const char *path, int *num_classes) {
+  htri_t exists = H5Aexists(file, "num_classes");
+  if (exists <= 0)
+    return ht_error(HT_EDATA, "%s: attribute num_classes is missing (required when /labels holds integer classes)", path);
+  hid_t attr = H5Aopen(file, "num_classes", H5P_DEFAULT);
+  hid_t space = attr >= 0 ? H5Aget_space(attr) : H5I_INVALID_HID;
+  int rc = 0;
+  if (attr < 0 || space < 0) {
+    rc = ht__h5_error(path, "H5Aopen(num_classes)", __FILE__, __LINE__);
+  } else if (H5Sget_simple_extent_npoints(space) != 1) {
+    rc = ht_error(HT_EDATA, "%s: attribute num_classes must be a single integer", path);
+  } else if (H5Aread(attr, H5T_NATIVE_INT, num_classes) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    rc = ht_error(HT_EDATA, "%s: attribute num_classes must be an integer", path);
+  } else if (*num_classes < 2) {
+    rc = ht_error(HT_EDATA, "%s: attribute num_classes is %d, classification needs at least 2", path, *num_classes);
+  }
+  close_id(&space);
+  close_id(&attr);
+  return rc;
+}
+
+/* Opens path and fills the header fields of ds. On failure f may hold open
+ * identifiers; the caller closes them with close_file either way. */
+static int open_and_probe(ht_dataset *ds, const char *path, dataset_file *f) {
+  memset(ds, 0, sizeof *ds);
+  if (!path) return ht_error(HT_EINVAL, "dataset path is NULL");
+  if (strlen(path) >= sizeof ds->path) return ht_error(HT_EINVAL, "%s: path is too long", path);
+  snprintf(ds->path, sizeof ds->path, "%s", path);
+  /* Users see our one-line message; HDF5's own stack dump would bury it. */
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+
+  struct stat st;
+  if (stat(path, &st) != 0) return ht_error(errno == ENOENT ? HT_ENOENT : HT_EIO, "%s: cannot open: %s", path, strerror(errno));
+  if (S_ISDIR(st.st_mode)) return ht_error(HT_EDATA, "%s: cannot open: %s", path, strerror(EISDIR));
+  if (access(path, R_OK) != 0) return ht_error(HT_EIO, "%s: cannot open: %s", path, strerror(errno));
+  if (H5Fis_hdf5(path) <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return ht_error(HT_EDATA, "%s: not an HDF5 file", path);
+  }
+  f->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f->file < 0) return ht__h5_error(path, "H5Fopen", __FILE__, __LINE__);
+
+  char what[1100], found[64];
+  H5T_class_t cls;
+  int rank;
+  hsize_t dims[2];
+  HT_CHECK(open_dataset(f->file, path, "features", &f->features));
+  snprintf(what, sizeof what, "%s:/features", path);
+  HT_CHECK(shape_of(f->features, what, &cls, &rank, dims));
+  if (rank != 2 || cls != H5T_FLOAT) {
+    describe(f->features, found, sizeof found);
+    return ht_error(rank != 2 ? HT_ESHAPE : HT_EDATA, "%s: /features must be 2-D float32 [N, D], found %s", path, found);
+  }
+  if (dims[0] == 0) return ht_error(HT_EDATA, "%s: /features has no rows", path);
+  if (dims[1] == 0) return ht_error(HT_EDATA, "%s: /features has no columns", path);
+  if (dims[1] > INT_MAX || dims[0] > INT64_MAX / dims[1])
+    return ht_error(HT_ESHAPE, "%s: /features is too large [%llu, %llu]", path, (unsigned long long)dims[0],
+                    (unsigned long long)dims[1]);
+  ds->n_total = (int64_t)dims[0];
+  ds->d = (int)dims[1];
+
+  HT_CHECK(open_dataset(f->file, path, "labels", &f->labels));
+  snprintf(what, sizeof what, "%s:/labels", path);
+  HT_CHECK(shape_of(f->labels, what, &cls, &rank, dims));
+  describe(f->labels, found, sizeof found);
+  if (cls == H5T_INTEGER && rank == 1) {
+    ds->task = HT_TASK_CLASSIFY;
+    ds->t = 1;
+  } else if (cls == H5T_FLOAT && (rank == 1 || rank == 2)) {
+    ds->task = HT_TASK_REGRESS;
+    ds->t = rank == 1 ? 1 : (int)(dims[1] > INT_MAX ? 0 : dims[1]);
+    if (ds->t < 1) return ht_error(HT_ESHAPE, "%s: /labels must have at least one target column, found %s", path, found);
+  } else {
+    return ht_error(rank < 1 || rank > 2 ? HT_ESHAPE : HT_EDATA,
+                    "%s: /labels must be int32 [N] (classes) or float32 [N] or [N, T] (targets), found %s", path, found);
+  }
+  f->labels_rank = rank;
+  if ((int64_t)dims[0] != ds->n_total)
+    return ht_error(HT_ESHAPE, "%s: /labels has %llu rows but /features has %lld", path, (unsigned long long)dims[0],
+                    (long long)ds->n_total);
+  if (ds->task == HT_TASK_CLASSIFY) HT_CHECK(read_num_classes(f->file, path, &ds->num_classes));
+  return 0;
+}
+
+int ht_dataset_probe(ht_dataset *ds, const char *path) {
+  dataset_file f = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, 0};
+  int rc = open_and_probe(ds, path, &f);
+  close_file(&f);
+  if (rc < 0) ht__error_trace_push(__FILE__, __LINE__, __func__);
+  return rc;
+}
+
+/* Reads rows [row0, row0 + n) of a 1-D or 2-D dataset with `cols` columns
+ * into buf (n x cols, row-major) with one hyperslab selection. */
+static int read_rows(hid_t dset, int rank, int64_t row0, int64_t n, int cols, hid_t mem_type, void *buf, const char *what) {
+  hsize_t start[2] = {(hsize_t)row0, 0}, count[2] = {(hsize_t)n, (hsize_t)cols};
+  hid_t fspace = H5Dget_space(dset);
+  hid_t mspace = H5Screate_simple(rank, count, NULL);
+  int rc = 0;
+  if (fspace < 0 || mspace < 0 || H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+      H5Dread(dset, mem_type, mspace, fspace, H5P_DEFAULT, buf) < 0)
+    rc = ht__h5_error(what, "H5Dread(hyperslab)", __FILE__, __LINE__);
+  close_id(&mspace);
+  close_id(&fspace);
+  return rc;
+}
+
+static const char *nonfinite_name(float v) { return isnan(v) ? "NaN" : (v > 0 ? "inf" : "-inf"); }
+
+/* Finds the first non-finite value of an [n, cols] block; `kind` is "feature"
+ * or "target" and row0 turns local rows into the file's row numbers. */
+static int check_finite(const char *path, const float *v, int64_t n, int cols, int64_t row0, const char *kind) {
+  for (int64_t i = 0; i < n; i++)
+    for (int j = 0; j < cols; j++) {
+      float x = v[i * cols + j];
+      if (!isfinite(x))
+        return ht_error(HT_EDATA, "%s: row %lld, column %d: %s is %s", path, (long long)(row0 + i), j, kind, nonfinite_name(x));
+    }
+  return 0;
+}
+
+static int check_labels(const char *path, const int32_t *y, int64_t n, int num_classes, int64_t row0) {
+  for (int64_t i = 0; i < n; i++)
+    if (y[i] < 0 || y[i] >= num_classes)
+      return ht_error(HT_EDATA, "%s: row %lld: label %d out of range [0, %d)", path, (long long)(row0 + i), (int)y[i], num_classes);
+  return 0;
+}
+
+static int read_shard_body(ht_dataset *ds, dataset_file *f, const char *path, int rank, int size) {
+  HT_CHECK(open_and_probe(ds, path, f));
+  ht_shard_range(ds->n_total, rank, size, &ds->row0, &ds->n);
+  /* An empty shard still gets (one-row) buffers so callers need not
+   * special-case NULL. */
+  size_t rows = (size_t)(ds->n > 0 ? ds->n : 1);
+  ds->x = malloc(sizeof(float) * rows * (size_t)ds->d);
+  if (ds->task == HT_TASK_CLASSIFY)
+    ds->y = malloc(sizeof(int32_t) * rows);
+  else
+    ds->yt = malloc(sizeof(float) * rows * (size_t)ds->t);
+  if (!ds->x || (!ds->y && !ds->yt))
+    return ht_error(HT_ENOMEM, "%s: out of memory for %lld rows x %d features", path, (long long)ds->n, ds->d);
+  if (ds->n == 0) return 0;
+
+  char what[1100];
+  snprintf(what, sizeof what, "%s:/features", path);
+  HT_CHECK(read_rows(f->features, 2, ds->row0, ds->n, ds->d, H5T_NATIVE_FLOAT, ds->x, what));
+  snprintf(what, sizeof what, "%s:/labels", path);
+  if (ds->task == HT_TASK_CLASSIFY)
+    HT_CHECK(read_rows(f->labels, 1, ds->row0, ds->n, 1, H5T_NATIVE_INT32, ds->y, what));
+  else
+    HT_CHECK(read_rows(f->labels, f->labels_rank, ds->row0, ds->n, ds->t, H5T_NATIVE_FLOAT, ds->yt, what));
+
+  HT_CHECK(check_finite(path, ds->x, ds->n, ds->d, ds->row0, "feature"));
+  if (ds->y) HT_CHECK(check_labels(path, ds->y, ds->n, ds->num_classes, ds->row0));
+  if (ds->yt) HT_CHECK(check_finite(path, ds->yt, ds->n, ds->t, ds->row0, "target"));
+  return 0;
+}
+
+int ht_dataset_read_shard(ht_dataset *ds, const char *path, int rank, int size) {
+  if (size < 1 || rank < 0 || rank >= size) {
+    memset(ds, 0, sizeof *ds);
+    return ht_error(HT_EINVAL, "%s: invalid shard: rank %d of %d ranks", path ? path : "(null)", rank, size);
+  }
+  dataset_file f = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, 0};
+  int rc = read_shard_body(ds, &f, path, rank, size);
+  close_file(&f);
+  if (rc < 0) {
+    ht__error_trace_push(__FILE__, __LINE__, __func__);
+    ht_dataset_free(ds);
+  }
+  return rc;
+}
+
+void ht_dataset_free(ht_dataset *ds) {
+  if (!ds) return;
+  free(ds->x);
+  free(ds->y);
+  free(ds->yt);
+  memset(ds, 0, sizeof *ds);
+}
+
+/* ---- writing ---------------------------------------------------------- */
+
+/* Creates /name as a chunked [n] or [n, cols] dataset of file_type and
+ * writes all of buf. */
+static int write_rows(hid_t file, const char *name, int rank, int64_t n, int cols, hid_t file_type, hid_t mem_type,
+                      const void *buf, const char *path) {
+  hsize_t dims[2] = {(hsize_t)n, (hsize_t)cols};
+  int64_t row_bytes = (int64_t)cols * (int64_t)H5Tget_size(file_type);
+  int64_t chunk_rows = HT__CHUNK_BYTES / row_bytes;
+  if (chunk_rows < 1) chunk_rows = 1;
+  if (chunk_rows > n) chunk_rows = n;
+  hsize_t chunk[2] = {(hsize_t)chunk_rows, (hsize_t)cols};
+  hid_t space = H5Screate_simple(rank, dims, NULL);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  hid_t dset = H5I_INVALID_HID;
+  int rc = 0;
+  if (space < 0 || dcpl < 0 || H5Pset_chunk(dcpl, rank, chunk) < 0 ||
+      (dset = H5Dcreate2(file, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0 ||
+      H5Dwrite(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+    char what[1100];
+    snprintf(what, sizeof what, "%s:/%s", path, name);
+    rc = ht__h5_error(what, "H5Dcreate2/H5Dwrite", __FILE__, __LINE__);
+  }
+  close_id(&dset);
+  close_id(&dcpl);
+  close_id(&space);
+  return rc;
+}
+
+/* Writes attribute `name` on obj: n values of file_type from buf, scalar
+ * when n == 0. */
+static int write_attr(hid_t obj, const char *name, hid_t file_type, hid_t mem_type, hsize_t n, const void *buf,
+                      const char *path) {
+  hid_t space = n ? H5Screate_simple(1, &n, NULL) : H5Screate(H5S_SCALAR);
+  hid_t attr = H5I_INVALID_HID;
+  int rc = 0;
+  if (space < 0 || (attr = H5Acreate2(obj, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
+      H5Awrite(attr, mem_type, buf) < 0) {
+    char what[1100];
+    snprintf(what, sizeof what, "%s: attribute %s", path, name);
+    rc = ht__h5_error(what, "H5Awrite", __FILE__, __LINE__);
+  }
+  close_id(&attr);
+  close_id(&space);
+  return rc;
+}
+
+static int write_body(hid_t file, const char *path, const float *x, int64_t n, int d, const int32_t *y, int num_classes,
+                      const float *yt, int t, const char *source, const double *label_values) {
+  HT_CHECK(write_rows(file, "features", 2, n, d, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, x, path));
+  if (y)
+    HT_CHECK(write_rows(file, "labels", 1, n, 1, H5T_STD_I32LE, H5T_NATIVE_INT32, y, path));
+  else
+    HT_CHECK(write_rows(file, "labels", 2, n, t, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, yt, path));
+  int k = y ? num_classes : 0;
+  HT_CHECK(write_attr(file, "num_classes", H5T_STD_I32LE, H5T_NATIVE_INT, 0, &k, path));
+  /* A variable-length UTF-8 string, which h5py returns as a str. */
+  hid_t str = H5Tcopy(H5T_C_S1);
+  int rc = 0;
+  if (str < 0 || H5Tset_size(str, H5T_VARIABLE) < 0 || H5Tset_cset(str, H5T_CSET_UTF8) < 0) {
+    rc = ht__h5_error(path, "H5Tcopy(string)", __FILE__, __LINE__);
+  } else {
+    const char *text = source ? source : "";
+    rc = write_attr(file, "source", str, str, 0, &text, path);
+  }
+  close_id(&str);
+  if (rc < 0) return rc;
+  if (y && label_values)
+    HT_CHECK(write_attr(file, "label_values", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, (hsize_t)num_classes, label_values, path));
+  return 0;
+}
+
+/* Forces the file's bytes to disk before the rename makes it visible, so a
+ * crash cannot leave a complete-looking name over incomplete contents. */
+static int fsync_file(const char *partial, const char *path) {
+  int fd = open(partial, O_RDONLY);
+  if (fd < 0 || fsync(fd) != 0) {
+    int err = errno;
+    if (fd >= 0) close(fd);
+    return ht_error(HT_EIO, "%s: cannot sync: %s", path, strerror(err));
+  }
+  close(fd);
+  return 0;
+}
+
+static int check_write_args(const char *path, const float *x, int64_t n, int d, const int32_t *y, int num_classes,
+                            const float *yt, int t) {
+  if (!path || !path[0]) return ht_error(HT_EINVAL, "dataset write: no output path");
+  if (n < 1 || d < 1 || !x) return ht_error(HT_EINVAL, "%s: cannot write a dataset of %lld rows x %d features", path, (long long)n, d);
+  if ((y == NULL) == (yt == NULL)) return ht_error(HT_EINVAL, "%s: give either class labels or regression targets", path);
+  if (y && num_classes < 2) return ht_error(HT_EINVAL, "%s: num_classes is %d, classification needs at least 2", path, num_classes);
+  if (yt && t < 1) return ht_error(HT_EINVAL, "%s: regression needs at least 1 target, got %d", path, t);
+  /* Never write a file that the reader would reject. */
+  HT_CHECK(check_finite(path, x, n, d, 0, "feature"));
+  if (y) HT_CHECK(check_labels(path, y, n, num_classes, 0));
+  if (yt) HT_CHECK(check_finite(path, yt, n, t, 0, "target"));
+  return 0;
+}
+
+int ht_dataset_write(const char *path, const float *x, int64_t n, int d, const int32_t *y, int num_classes, const float *yt,
+                     int t, const char *source, const double *label_values) {
+  HT_CHECK(check_write_args(path, x, n, d, y, num_classes, yt, t));
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  size_t len = strlen(path) + sizeof ".partial";
+  char *partial = malloc(len);
+  if (!partial) return ht_error(HT_ENOMEM, "%s: out of memory", path);
+  snprintf(partial, len, "%s.partial", path);
+
+  /* Creating the file with open() first gives the system's reason
+   * ("No such file or directory") rather than HDF5's generic one. */
+  int rc = 0;
+  int fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) {
+    rc = ht_error(errno == ENOENT ? HT_ENOENT : HT_EIO, "%s: cannot create: %s", path, strerror(errno));
+    free(partial);
+    return rc;
+  }
+  close(fd);
+  hid_t file = H5Fcreate(partial, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (file < 0) rc = ht__h5_error(path, "H5Fcreate", __FILE__, __LINE__);
+  if (rc == 0) rc = write_body(file, path, x, n, d, y, num_classes, yt, t, source, label_values);
+  if (file >= 0 && H5Fclose(file) < 0 && rc == 0) rc = ht__h5_error(path, "H5Fclose", __FILE__, __LINE__);
+  if (rc == 0) rc = fsync_file(partial, path);
+  if (rc == 0 && rename(partial, path) != 0) rc = ht_error(HT_EIO, "%s: cannot rename %s into place: %s", path, partial, strerror(errno));
+  if (rc < 0) {
+    unlink(partial);
+    ht__error_trace_push(__FILE__, __LINE__, __func__);
+  }
+  free(partial);
+  return rc;
+}

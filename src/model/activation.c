@@ -1,0 +1,63 @@
+/*
+ * Elementwise activations: relu, tanh, sigmoid.
+ *
+ * Shape legend: n = number of values (B rows x width, flattened)
+ *   inp, out, dinp, dout [n]
+ * Backward takes the forward OUTPUT (not the input): every derivative here can
+ * be written from it (relu: out > 0; tanh: 1 - out^2; sigmoid: out (1 - out)),
+ * so the model keeps one buffer per layer output and nothing else.
+ * Each element is computed independently, so results do not depend on the
+ * number of threads.
+ */
+#include "hytrain/layers.h"
+
+#include <math.h>
+
+/* Below this many elements an OpenMP team costs more than the loop itself. */
+#define HT__ACT_OMP_MIN 16384L
+
+void ht_relu_forward(float *out, const float *inp, long n) {
+  /* Parallel over i: each thread writes only its own out[i]. */
+#pragma omp parallel for schedule(static) if (n >= HT__ACT_OMP_MIN)
+  for (long i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+}
+
+void ht_relu_backward(float *dinp, const float *dout, const float *out, long n) {
+  /* The derivative at exactly 0 is taken as 0 (out == 0 there). */
+  /* Parallel over i: each thread writes only its own dinp[i]. */
+#pragma omp parallel for schedule(static) if (n >= HT__ACT_OMP_MIN)
+  for (long i = 0; i < n; i++) dinp[i] = out[i] > 0.0f ? dout[i] : 0.0f;
+}
+
+void ht_tanh_forward(float *out, const float *inp, long n) {
+  /* Parallel over i: each thread writes only its own out[i]. */
+#pragma omp parallel for schedule(static) if (n >= HT__ACT_OMP_MIN)
+  for (long i = 0; i < n; i++) out[i] = tanhf(inp[i]);
+}
+
+void ht_tanh_backward(float *dinp, const float *dout, const float *out, long n) {
+  /* Parallel over i: each thread writes only its own dinp[i]. */
+#pragma omp parallel for schedule(static) if (n >= HT__ACT_OMP_MIN)
+  for (long i = 0; i < n; i++) dinp[i] = dout[i] * (1.0f - out[i] * out[i]);
+}
+
+void ht_sigmoid_forward(float *out, const float *inp, long n) {
+  /* exp of a non-positive number only, so large |x| cannot overflow. */
+  /* Parallel over i: each thread writes only its own out[i]. */
+#pragma omp parallel for schedule(static) if (n >= HT__ACT_OMP_MIN)
+  for (long i = 0; i < n; i++) {
+    float x = inp[i];
+    if (x >= 0.0f) {
+      out[i] = 1.0f / (1.0f + expf(-x));
+    } else {
+      float e = expf(x);
+      out[i] = e / (1.0f + e);
+    }
+  }
+}
+
+void ht_sigmoid_backward(float *dinp, const float *dout, const float *out, long n) {
+  /* Parallel over i: each thread writes only its own dinp[i]. */
+#pragma omp parallel for schedule(static) if (n >= HT__ACT_OMP_MIN)
+  for (long i = 0; i < n; i++) dinp[i] = dout[i] * out[i] * (1.0f - out[i]);
+}

@@ -1,0 +1,65 @@
+/*
+ * Dense (fully connected) layer: out = inp . w^T + b, on top of cblas_sgemm.
+ *
+ * Shape legend:
+ *   B = rows in the batch, I = input features, O = output features
+ *   inp, dinp [B, I]   w, dw [O, I]   b, db [O]   out, dout [B, O]
+ * All tensors are row-major float32; backward overwrites its outputs.
+ *
+ * Determinism: OpenBLAS splits a GEMM over output blocks (never over the inner
+ * dimension), so for a fixed thread count every output element is summed in the
+ * same order on every call. The bias gradient is our own loop and follows the
+ * same rule: one thread owns each output column and sums the rows in order.
+ */
+#include "hytrain/layers.h"
+
+#include <cblas.h>
+
+/* OpenBLAS's cblas.h includes <complex.h>, whose macro I (the imaginary unit)
+ * would replace the shape name I below. Nothing here uses complex numbers. */
+#undef I
+
+/* Below this many elements an OpenMP team costs more than the loop itself. */
+#define HT__DENSE_OMP_MIN 16384L
+
+/* Columns per unit of work in the bias gradient: 16 floats = one 64-byte line. */
+#define HT__DB_BLOCK 16
+
+void ht_dense_forward(float *out, const float *inp, const float *w, const float *b, int B, int I, int O) {
+  long total = (long)B * O;
+  /* Start every row of out from the bias, then let the GEMM accumulate into it
+   * (beta = 1). Parallel over rows r: each thread writes only out[r, :]. */
+#pragma omp parallel for schedule(static) if (total >= HT__DENSE_OMP_MIN)
+  for (int r = 0; r < B; r++) {
+    float *row = out + (long)r * O;
+    for (int o = 0; o < O; o++) row[o] = b[o];
+  }
+  /* out[B,O] += inp[B,I] . w[O,I]^T */
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, O, I, 1.0f, inp, I, w, I, 1.0f, out, O);
+}
+
+void ht_dense_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp,
+                       const float *w, int B, int I, int O) {
+  /* dw[O,I] = dout[B,O]^T . inp[B,I] */
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, I, B, 1.0f, dout, O, inp, I, 0.0f, dw, I);
+
+  /* db[o] = sum_r dout[r, o], rows added in order 0..B-1 for every o.
+   * Parallel over column blocks: a thread owns db[o0 .. o1) and reads only those
+   * columns of dout, so no two threads write the same db element and each sum's
+   * order does not depend on the thread count. */
+  int n_blocks = (O + HT__DB_BLOCK - 1) / HT__DB_BLOCK;
+  long total = (long)B * O;
+#pragma omp parallel for schedule(static) if (total >= HT__DENSE_OMP_MIN && n_blocks > 1)
+  for (int blk = 0; blk < n_blocks; blk++) {
+    int o0 = blk * HT__DB_BLOCK;
+    int o1 = o0 + HT__DB_BLOCK < O ? o0 + HT__DB_BLOCK : O;
+    for (int o = o0; o < o1; o++) db[o] = 0.0f;
+    for (int r = 0; r < B; r++) {
+      const float *row = dout + (long)r * O;
+      for (int o = o0; o < o1; o++) db[o] += row[o];
+    }
+  }
+
+  /* dinp[B,I] = dout[B,O] . w[O,I]; the first layer of a model has no use for it. */
+  if (dinp) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, I, O, 1.0f, dout, O, w, I, 0.0f, dinp, I);
+}

@@ -1,0 +1,362 @@
+/*
+ * The model: a sequence of layers over one flat parameter buffer and one flat
+ * gradient buffer (see model.h and docs/models.md).
+ *
+ * Shape legend:
+ *   B = rows in the batch (1 <= B <= max_batch), D = spec.in features,
+ *   K = classes or T = regression targets (spec.out), L = n_layers
+ *   layer i maps act[i] [B, layers[i].in] to act[i+1] [B, layers[i].out]
+ *   params, grads [n_params]: dense layer i holds W [out, in] at w_off, then
+ *   b [out] at b_off = w_off + out*in; layers follow each other without gaps.
+ *   act[0] = x [B, D] (borrowed); act[L] = logits [B, n_logits]
+ *   dact[i] [B, width of act[i]] for i >= 1; dact[L] = dlogits
+ *   l2_rows [widest dense out] (double) scratch for the L2 sum
+ *
+ * Every buffer is allocated in ht_model_create for max_batch rows; forward,
+ * step and eval allocate nothing.
+ */
+#include "hytrain/model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hytrain/error.h"
+#include "hytrain/layers.h"
+#include "hytrain/rng.h"
+
+/* Below this many weights the L2 loop runs on one thread. */
+#define HT__L2_OMP_MIN 16384L
+
+/* 64-byte aligned (one cache line, one AVX-512 vector) buffer of `bytes`, or NULL. */
+static void *alloc_aligned(size_t bytes) {
+  size_t rounded = (bytes + 63) / 64 * 64;
+  if (rounded == 0) rounded = 64;
+  void *p = aligned_alloc(64, rounded);
+  if (p) memset(p, 0, rounded);
+  return p;
+}
+
+static int is_one_of(const char *s, const char *const *names, int n) {
+  for (int i = 0; i < n; i++)
+    if (strcmp(s, names[i]) == 0) return 1;
+  return 0;
+}
+
+/* Checks spec against the rules in model.h; records a message naming the key. */
+static int validate(const ht_model_spec *spec, int max_batch) {
+  static const char *const types[] = {"softmax", "logistic", "linear", "svm", "mlp"};
+  static const char *const acts[] = {"relu", "tanh", "sigmoid"};
+  static const char *const inits[] = {"auto", "he", "xavier"};
+  const char *type = spec->type;
+  if (memchr(type, '\0', sizeof spec->type) == NULL || !is_one_of(type, types, 5))
+    return ht_error(HT_ECONFIG, "model.type: unknown model '%.63s' (expected softmax|logistic|linear|svm|mlp)", type);
+  if (memchr(spec->init, '\0', sizeof spec->init) == NULL || !is_one_of(spec->init, inits, 3))
+    return ht_error(HT_ECONFIG, "model.init: unknown init '%.63s' (expected auto|he|xavier)", spec->init);
+  if (!(spec->l2 >= 0.0) || !isfinite(spec->l2))
+    return ht_error(HT_ECONFIG, "model.l2: %g is not a finite number >= 0", spec->l2);
+  if (spec->in < 1) return ht_error(HT_EINVAL, "model: the data has %d features, need at least 1", spec->in);
+  if (max_batch < 1) return ht_error(HT_EINVAL, "model: max_batch %d, need at least 1", max_batch);
+
+  int is_mlp = strcmp(type, "mlp") == 0;
+  int is_linear = strcmp(type, "linear") == 0;
+  if (spec->regression) {
+    if (!is_mlp && !is_linear)
+      return ht_error(HT_ECONFIG,
+                      "model.type %s needs class labels, but the data has regression targets (%d per row); "
+                      "use linear or mlp",
+                      type, spec->out);
+    if (spec->out < 1) return ht_error(HT_EINVAL, "model: the data has %d regression targets, need at least 1", spec->out);
+  } else {
+    if (is_linear)
+      return ht_error(HT_ECONFIG,
+                      "model.type linear needs regression targets, but the data has %d classes; "
+                      "use softmax, logistic, svm or mlp",
+                      spec->out);
+    if (strcmp(type, "logistic") == 0 && spec->out != 2)
+      return ht_error(HT_ECONFIG, "model.type logistic needs exactly 2 classes, the data has %d", spec->out);
+    if (spec->out < 2)
+      return ht_error(HT_ECONFIG, "model.type %s needs at least 2 classes, the data has %d", type, spec->out);
+  }
+
+  if (is_mlp) {
+    if (spec->n_hidden < 1)
+      return ht_error(HT_ECONFIG, "model.type mlp needs at least one hidden layer (model.hidden is empty)");
+    if (spec->n_hidden > 16)
+      return ht_error(HT_ECONFIG, "model.hidden: %d hidden layers, at most 16", spec->n_hidden);
+    for (int h = 0; h < spec->n_hidden; h++)
+      if (spec->hidden[h] < 1)
+        return ht_error(HT_ECONFIG, "model.hidden[%d] = %d: layer widths must be >= 1", h, spec->hidden[h]);
+    if (memchr(spec->activation, '\0', sizeof spec->activation) == NULL || !is_one_of(spec->activation, acts, 3))
+      return ht_error(HT_ECONFIG, "model.activation: unknown activation '%.63s' (expected relu|tanh|sigmoid)",
+                      spec->activation);
+  }
+  return 0;
+}
+
+/* Appends a dense layer in -> out whose parameters start at *off. */
+static void add_dense(ht_model *m, int in, int out, int dense_index, size_t *off) {
+  ht_layer *l = &m->layers[m->n_layers++];
+  l->kind = HT_LAYER_DENSE;
+  snprintf(l->name, sizeof l->name, "dense%d", dense_index);
+  l->in = in;
+  l->out = out;
+  l->w_off = *off;
+  l->b_off = *off + (size_t)out * (size_t)in;
+  *off = l->b_off + (size_t)out;
+}
+
+/* Appends an elementwise activation of the given width (no parameters). */
+static void add_activation(ht_model *m, const char *act, int width, int index) {
+  ht_layer *l = &m->layers[m->n_layers++];
+  l->kind = strcmp(act, "relu") == 0 ? HT_LAYER_RELU : strcmp(act, "tanh") == 0 ? HT_LAYER_TANH : HT_LAYER_SIGMOID;
+  /* act is one of relu|tanh|sigmoid (validated), so the name fits. */
+  snprintf(l->name, sizeof l->name, "%.8s%d", act, index);
+  l->in = width;
+  l->out = width;
+  l->w_off = l->b_off = 0;
+}
+
+/* Fills layers[], n_layers, loss, n_logits and n_params from a valid spec. */
+static void build_layers(ht_model *m) {
+  const ht_model_spec *spec = &m->spec;
+  size_t off = 0;
+  if (strcmp(spec->type, "mlp") == 0) {
+    int width = spec->in;
+    for (int h = 0; h < spec->n_hidden; h++) {
+      add_dense(m, width, spec->hidden[h], h, &off);
+      add_activation(m, spec->activation, spec->hidden[h], h);
+      width = spec->hidden[h];
+    }
+    add_dense(m, width, spec->out, spec->n_hidden, &off);
+    m->loss = spec->regression ? HT_LOSS_MSE : HT_LOSS_SOFTMAX_CE;
+    m->n_logits = spec->out;
+  } else if (strcmp(spec->type, "logistic") == 0) {
+    add_dense(m, spec->in, 1, 0, &off);
+    m->loss = HT_LOSS_SIGMOID_BCE;
+    m->n_logits = 1;
+  } else {
+    add_dense(m, spec->in, spec->out, 0, &off);
+    m->loss = strcmp(spec->type, "linear") == 0 ? HT_LOSS_MSE
+              : strcmp(spec->type, "svm") == 0  ? HT_LOSS_HINGE
+                                                : HT_LOSS_SOFTMAX_CE;
+    m->n_logits = spec->out;
+  }
+  m->n_params = off;
+}
+
+int ht_model_create(ht_model *m, const ht_model_spec *spec, int max_batch) {
+  memset(m, 0, sizeof *m);
+  HT_CHECK(validate(spec, max_batch));
+  m->spec = *spec;
+  m->max_batch = max_batch;
+  build_layers(m);
+
+  int widest_dense = 1;
+  for (int i = 0; i < m->n_layers; i++)
+    if (m->layers[i].kind == HT_LAYER_DENSE && m->layers[i].out > widest_dense) widest_dense = m->layers[i].out;
+
+  m->params = alloc_aligned(m->n_params * sizeof(float));
+  m->grads = alloc_aligned(m->n_params * sizeof(float));
+  m->l2_rows = alloc_aligned((size_t)widest_dense * sizeof(double));
+  int ok = m->params && m->grads && m->l2_rows;
+  for (int i = 0; ok && i < m->n_layers; i++) {
+    /* act[i+1] holds layer i's output; dact[i+1] the gradient w.r.t. it. */
+    size_t bytes = (size_t)max_batch * (size_t)m->layers[i].out * sizeof(float);
+    m->act[i + 1] = alloc_aligned(bytes);
+    m->dact[i + 1] = alloc_aligned(bytes);
+    ok = m->act[i + 1] && m->dact[i + 1];
+  }
+  if (!ok) {
+    size_t n_params = m->n_params;
+    ht_model_destroy(m);
+    return ht_error(HT_ENOMEM, "model.type %s: cannot allocate buffers for %zu parameters and %d rows", spec->type,
+                    n_params, max_batch);
+  }
+  return 0;
+}
+
+void ht_model_init(ht_model *m, uint64_t seed) {
+  const ht_model_spec *spec = &m->spec;
+  int relu_mlp = strcmp(spec->type, "mlp") == 0 && strcmp(spec->activation, "relu") == 0;
+  int he = strcmp(spec->init, "he") == 0 || (strcmp(spec->init, "auto") == 0 && relu_mlp);
+  for (int i = 0; i < m->n_layers; i++) {
+    const ht_layer *l = &m->layers[i];
+    if (l->kind != HT_LAYER_DENSE) continue;
+    /* One stream per layer index: earlier layers do not see later ones. */
+    ht_rng r;
+    ht_rng_seed(&r, ht_rng_mix(seed, (uint64_t)i, 0));
+    double s = he ? sqrt(2.0 / l->in) : sqrt(2.0 / ((double)l->in + l->out));
+    float *w = m->params + l->w_off;
+    size_t n_w = (size_t)l->out * (size_t)l->in;
+    for (size_t k = 0; k < n_w; k++) w[k] = (float)(s * ht_rng_normal(&r));
+    memset(m->params + l->b_off, 0, (size_t)l->out * sizeof(float));
+  }
+}
+
+const float *ht_model_forward(ht_model *m, const float *x, int B) {
+  if (B < 1 || B > m->max_batch) {
+    ht_error(HT_EINVAL, "model forward: a batch of %d rows, the model was created for 1..%d", B, m->max_batch);
+    return NULL;
+  }
+  /* Borrowed: layer 0 only reads its input. */
+  m->act[0] = (float *)x;
+  for (int i = 0; i < m->n_layers; i++) {
+    const ht_layer *l = &m->layers[i];
+    long n = (long)B * l->out;
+    switch (l->kind) {
+    case HT_LAYER_DENSE:
+      ht_dense_forward(m->act[i + 1], m->act[i], m->params + l->w_off, m->params + l->b_off, B, l->in, l->out);
+      break;
+    case HT_LAYER_RELU:
+      ht_relu_forward(m->act[i + 1], m->act[i], n);
+      break;
+    case HT_LAYER_TANH:
+      ht_tanh_forward(m->act[i + 1], m->act[i], n);
+      break;
+    case HT_LAYER_SIGMOID:
+      ht_sigmoid_forward(m->act[i + 1], m->act[i], n);
+      break;
+    }
+  }
+  return m->act[m->n_layers];
+}
+
+/* Mean loss of the last forward; writes dlogits = dact[L]. */
+static double model_loss(ht_model *m, const int32_t *y, const float *t, int B) {
+  const float *logits = m->act[m->n_layers];
+  float *dlogits = m->dact[m->n_layers];
+  switch (m->loss) {
+  case HT_LOSS_SOFTMAX_CE:
+    return ht_softmax_ce(dlogits, logits, y, B, m->n_logits);
+  case HT_LOSS_SIGMOID_BCE:
+    return ht_sigmoid_bce(dlogits, logits, y, B);
+  case HT_LOSS_MSE:
+    return ht_mse(dlogits, logits, t, B, m->n_logits);
+  case HT_LOSS_HINGE:
+    return ht_hinge(dlogits, logits, y, B, m->n_logits);
+  }
+  return NAN;
+}
+
+/* Adds l2 * W to dense layer l's weight gradient and returns 0.5*l2*sum(W^2). */
+static double apply_l2(ht_model *m, const ht_layer *l) {
+  const float *w = m->params + l->w_off;
+  float *dw = m->grads + l->w_off;
+  double *rows = m->l2_rows;
+  float l2 = (float)m->spec.l2;
+  int in = l->in, out = l->out;
+  /* Parallel over weight rows o: a thread writes only dw[o, :] and rows[o]. */
+#pragma omp parallel for schedule(static) if ((long)out * in >= HT__L2_OMP_MIN)
+  for (int o = 0; o < out; o++) {
+    const float *wr = w + (size_t)o * in;
+    float *dwr = dw + (size_t)o * in;
+    /* Eight partial sums in a fixed pattern (lane = k mod 8) instead of one
+     * serial chain: still the same order on every call, but vectorisable. */
+    double lane[8] = {0};
+    int k = 0;
+    for (; k + 8 <= in; k += 8)
+      for (int j = 0; j < 8; j++) {
+        lane[j] += (double)wr[k + j] * wr[k + j];
+        dwr[k + j] += l2 * wr[k + j];
+      }
+    for (; k < in; k++) {
+      lane[0] += (double)wr[k] * wr[k];
+      dwr[k] += l2 * wr[k];
+    }
+    rows[o] = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+  }
+  /* Row sums added in row order on one thread: independent of the thread count. */
+  double sum = 0.0;
+  for (int o = 0; o < out; o++) sum += rows[o];
+  return 0.5 * m->spec.l2 * sum;
+}
+
+/* Checks B and that the labels or targets the loss needs are there. */
+static int check_batch(const ht_model *m, const int32_t *y, const float *t, int B, const char *what) {
+  if (B < 1 || B > m->max_batch)
+    return ht_error(HT_EINVAL, "model %s: a batch of %d rows, the model was created for 1..%d", what, B, m->max_batch);
+  if (m->spec.regression && !t) return ht_error(HT_EINVAL, "model %s: regression model given no targets", what);
+  if (!m->spec.regression && !y) return ht_error(HT_EINVAL, "model %s: classifier given no labels", what);
+  return 0;
+}
+
+double ht_model_step(ht_model *m, const float *x, const int32_t *y, const float *t, int B,
+                     ht_grad_ready_fn ready, void *user) {
+  if (check_batch(m, y, t, B, "step") < 0) return NAN;
+  ht_model_forward(m, x, B);
+  double loss = model_loss(m, y, t, B);
+  for (int i = m->n_layers - 1; i >= 0; i--) {
+    const ht_layer *l = &m->layers[i];
+    long n = (long)B * l->out;
+    switch (l->kind) {
+    case HT_LAYER_DENSE:
+      /* Layer 0's input is the data: no gradient needed there. */
+      ht_dense_backward(i == 0 ? NULL : m->dact[i], m->grads + l->w_off, m->grads + l->b_off, m->dact[i + 1],
+                        m->act[i], m->params + l->w_off, B, l->in, l->out);
+      if (m->spec.l2 > 0.0) loss += apply_l2(m, l);
+      if (ready) ready(user, i, l->w_off, l->b_off + (size_t)l->out);
+      break;
+    case HT_LAYER_RELU:
+      ht_relu_backward(m->dact[i], m->dact[i + 1], m->act[i + 1], n);
+      break;
+    case HT_LAYER_TANH:
+      ht_tanh_backward(m->dact[i], m->dact[i + 1], m->act[i + 1], n);
+      break;
+    case HT_LAYER_SIGMOID:
+      ht_sigmoid_backward(m->dact[i], m->dact[i + 1], m->act[i + 1], n);
+      break;
+    }
+  }
+  return loss;
+}
+
+/* Predicted class of one row of logits: argmax (ties -> lowest index), or
+ * logit > 0 for the single-logit logistic model. */
+static int32_t row_class(const ht_model *m, const float *z) {
+  if (m->n_logits == 1) return z[0] > 0.0f ? 1 : 0;
+  int32_t best = 0;
+  for (int c = 1; c < m->n_logits; c++)
+    if (z[c] > z[best]) best = c;
+  return best;
+}
+
+void ht_model_eval(ht_model *m, const float *x, const int32_t *y, const float *t, int B,
+                   double *loss_sum, int64_t *correct, double *sse) {
+  if (check_batch(m, y, t, B, "eval") < 0) return;
+  const float *logits = ht_model_forward(m, x, B);
+  int C = m->n_logits;
+  /* The loss returns a mean; dact[L] is only scratch here. */
+  double mean = model_loss(m, y, t, B);
+  if (loss_sum) *loss_sum += mean * B;
+  if (m->spec.regression) {
+    double s = 0.0;
+    for (long k = 0; k < (long)B * C; k++) {
+      double e = (double)logits[k] - (double)t[k];
+      s += e * e;
+    }
+    if (sse) *sse += s;
+  } else if (correct) {
+    int64_t hits = 0;
+    for (int r = 0; r < B; r++) hits += row_class(m, logits + (long)r * C) == y[r];
+    *correct += hits;
+  }
+}
+
+void ht_model_predict(const ht_model *m, int B, int32_t *pred) {
+  const float *logits = m->act[m->n_layers];
+  for (int r = 0; r < B; r++) pred[r] = row_class(m, logits + (long)r * m->n_logits);
+}
+
+void ht_model_destroy(ht_model *m) {
+  free(m->params);
+  free(m->grads);
+  free(m->l2_rows);
+  /* act[0] is the caller's input, not ours. */
+  for (int i = 1; i <= HT_MAX_LAYERS; i++) {
+    free(m->act[i]);
+    free(m->dact[i]);
+  }
+  memset(m, 0, sizeof *m);
+}

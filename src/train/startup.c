@@ -1,0 +1,87 @@
+/*
+ * The start-up table: where every rank runs and how many threads it uses.
+ * Users debugging a slow run look here first (a rank bound to one core with
+ * OMP_NUM_THREADS=2 runs about 2x slower), so the table prints the facts and
+ * the warnings name the fix.
+ */
+#include <cblas.h>
+#include <omp.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hytrain/error.h"
+#include "train/internal.h"
+
+typedef struct ht__rank_info {
+  char host[64];
+  char cpus[128];
+  char blas[32];
+  int threads;
+  int ncpus;
+  int blas_parallel;   /* openblas_get_parallel(): 0 single, 1 pthreads, 2 OpenMP */
+} ht__rank_info;
+
+/* Formats a cpu set as ranges: "0-3,8". */
+static void ht__cpuset_text(const cpu_set_t *set, char *out, size_t len, int *count) {
+  size_t used = 0;
+  *count = CPU_COUNT(set);
+  out[0] = '\0';
+  for (int c = 0; c < CPU_SETSIZE; c++) {
+    if (!CPU_ISSET(c, set)) continue;
+    int end = c;
+    while (end + 1 < CPU_SETSIZE && CPU_ISSET(end + 1, set)) end++;
+    int n = end > c ? snprintf(out + used, len - used, "%s%d-%d", used ? "," : "", c, end)
+                    : snprintf(out + used, len - used, "%s%d", used ? "," : "", c);
+    if (n < 0 || (size_t)n >= len - used) break;
+    used += (size_t)n;
+    c = end;
+  }
+}
+
+int ht__startup_report(const ht_comm *comm, const ht_log *log) {
+  ht__rank_info me;
+  memset(&me, 0, sizeof me);
+  gethostname(me.host, sizeof me.host - 1);
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  sched_getaffinity(0, sizeof set, &set);
+  ht__cpuset_text(&set, me.cpus, sizeof me.cpus, &me.ncpus);
+  snprintf(me.blas, sizeof me.blas, "%s", openblas_get_corename());
+  me.threads = omp_get_max_threads();
+  me.blas_parallel = openblas_get_parallel();
+
+  ht__rank_info all[comm->rank == 0 ? comm->size : 1];
+  HT_CHECK_MPI(MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all, (int)sizeof me, MPI_BYTE, 0, comm->main));
+  if (comm->rank != 0) return 0;
+
+  ht_log_info(log, "hytrain: %d rank%s x %d thread%s, OpenBLAS core %s (%s build)", comm->size,
+              comm->size == 1 ? "" : "s", me.threads, me.threads == 1 ? "" : "s", me.blas,
+              me.blas_parallel == 2 ? "OpenMP" : me.blas_parallel == 1 ? "pthreads" : "single-threaded");
+  ht_log_info(log, "  %-5s %-20s %-8s %-12s %s", "rank", "host", "threads", "cpus", "blas");
+  for (int r = 0; r < comm->size; r++)
+    ht_log_info(log, "  %-5d %-20s %-8d %-12s %s", r, all[r].host, all[r].threads, all[r].cpus, all[r].blas);
+
+  for (int r = 0; r < comm->size; r++) {
+    if (all[r].threads > all[r].ncpus) {
+      ht_log_warn(log,
+                  "rank %d runs %d threads on %d cpu%s (%s): they will time-share and run slower. "
+                  "Give each rank its cores (mpirun --map-by slot:PE=%d, or --bind-to none) or lower OMP_NUM_THREADS.",
+                  r, all[r].threads, all[r].ncpus, all[r].ncpus == 1 ? "" : "s", all[r].cpus, all[r].threads);
+      break;
+    }
+  }
+  if (me.blas_parallel != 2)
+    ht_log_warn(log, "OpenBLAS is not the OpenMP build; BLAS threads will not follow OMP_NUM_THREADS "
+                     "(install libopenblas-openmp-dev and select it with update-alternatives)");
+  /* Oversubscription of one node: ranks x threads on the same host versus its cores. */
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  int on_host = 0;
+  for (int r = 0; r < comm->size; r++)
+    if (strcmp(all[r].host, me.host) == 0) on_host += all[r].threads;
+  if (cores > 0 && on_host > cores)
+    ht_log_warn(log, "host %s runs %d compute threads on %ld cores: ranks x OMP_NUM_THREADS oversubscribes it",
+                me.host, on_host, cores);
+  return 0;
+}

@@ -1,0 +1,329 @@
+/*
+ * The training run.
+ *
+ * Phases, each ending in an agreement across ranks so that a failure on any
+ * rank ends the job everywhere with one message and nothing half-written:
+ *   1. read this rank's shards of the train and test files, validate them;
+ *   2. check they fit each other and the configured model; build the model;
+ *   3. fit normalisation on the training split (collective) and apply it;
+ *   4. create the run directory, write config.yaml, open log and metrics;
+ *   5. broadcast rank 0's initial weights; train; evaluate after each epoch;
+ *   6. write the final checkpoint.
+ * One step: gather a batch, forward + backward (OpenMP + OpenBLAS), average
+ * the gradient over ranks, optimizer update, and agree on the mean loss (which
+ * also catches divergence on every rank at the same step).
+ */
+#include "hytrain/train.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "hytrain/ckpt.h"
+#include "hytrain/dataset.h"
+#include "hytrain/error.h"
+#include "hytrain/loader.h"
+#include "hytrain/log.h"
+#include "hytrain/model.h"
+#include "hytrain/optim.h"
+#include "hytrain/timer.h"
+#include "train/internal.h"
+
+typedef struct ht__run {
+  const ht_config *cfg;
+  const ht_comm *comm;
+  ht_log log;
+  ht_dataset train, test;
+  int have_test;
+  ht_norm norm;
+  ht_model model;
+  ht_optim opt;
+  ht_sched sched;
+  ht_loader loader;
+  FILE *metrics;        /* rank 0: metrics.jsonl */
+  char *config_yaml;    /* effective config text */
+  int64_t steps_per_epoch, total_steps;
+  char run_dir[HT_PATH_MAX];
+} ht__run;
+
+int ht_train_model_spec(const ht_config *cfg, const ht_dataset *ds, ht_model_spec *spec) {
+  memset(spec, 0, sizeof *spec);
+  snprintf(spec->type, sizeof spec->type, "%s", cfg->model.type);
+  spec->in = ds->d;
+  spec->regression = ds->task == HT_TASK_REGRESS;
+  spec->out = spec->regression ? ds->t : ds->num_classes;
+  spec->n_hidden = strcmp(cfg->model.type, "mlp") == 0 ? cfg->model.n_hidden : 0;
+  memcpy(spec->hidden, cfg->model.hidden, sizeof(int) * (size_t)spec->n_hidden);
+  snprintf(spec->activation, sizeof spec->activation, "%s", cfg->model.activation);
+  snprintf(spec->init, sizeof spec->init, "%s", cfg->model.init);
+  spec->l2 = cfg->model.l2;
+  return 0;
+}
+
+/* Phase 1-2 on this rank (no collectives). */
+static int ht__load_and_build(ht__run *r) {
+  const ht_config *cfg = r->cfg;
+  HT_CHECK(ht_dataset_read_shard(&r->train, cfg->data.train, r->comm->rank, r->comm->size));
+  r->have_test = cfg->data.test[0] != '\0';
+  if (r->have_test) {
+    HT_CHECK(ht_dataset_read_shard(&r->test, cfg->data.test, r->comm->rank, r->comm->size));
+    if (r->test.d != r->train.d)
+      return ht_error(HT_ESHAPE, "%s: %d features per row, but the training data %s has %d", cfg->data.test,
+                      r->test.d, cfg->data.train, r->train.d);
+    if (r->test.task != r->train.task)
+      return ht_error(HT_EDATA, "%s: %s labels, but the training data %s has %s labels", cfg->data.test,
+                      r->test.task == HT_TASK_CLASSIFY ? "class" : "regression", cfg->data.train,
+                      r->train.task == HT_TASK_CLASSIFY ? "class" : "regression");
+    if (r->test.task == HT_TASK_CLASSIFY && r->test.num_classes > r->train.num_classes)
+      return ht_error(HT_EDATA, "%s: %d classes, but the training data %s has %d", cfg->data.test,
+                      r->test.num_classes, cfg->data.train, r->train.num_classes);
+    if (r->test.task == HT_TASK_REGRESS && r->test.t != r->train.t)
+      return ht_error(HT_ESHAPE, "%s: %d targets per row, but the training data %s has %d", cfg->data.test,
+                      r->test.t, cfg->data.train, r->train.t);
+  }
+  /* Every rank takes the same number of full batches per epoch: the smallest shard decides. */
+  int64_t min_shard = r->train.n_total / r->comm->size;
+  r->steps_per_epoch = min_shard / cfg->train.batch_size;
+  if (r->steps_per_epoch == 0)
+    return ht_error(HT_ECONFIG,
+                    "train.batch_size: %d rows per rank is more than the smallest shard (%lld rows of %s over %d "
+                    "ranks); lower the batch size or use fewer ranks",
+                    cfg->train.batch_size, (long long)min_shard, cfg->data.train, r->comm->size);
+  r->total_steps = r->steps_per_epoch * cfg->train.epochs;
+  if (cfg->train.max_steps > 0 && cfg->train.max_steps < r->total_steps) r->total_steps = cfg->train.max_steps;
+
+  ht_model_spec spec;
+  HT_CHECK(ht_train_model_spec(cfg, &r->train, &spec));
+  int max_batch = cfg->train.batch_size > cfg->train.eval_batch_size ? cfg->train.batch_size : cfg->train.eval_batch_size;
+  HT_CHECK(ht_model_create(&r->model, &spec, max_batch));
+  HT_CHECK(ht_optim_create(&r->opt, cfg->optimizer.name, cfg->optimizer.momentum, cfg->optimizer.nesterov,
+                           cfg->optimizer.weight_decay, cfg->optimizer.beta1, cfg->optimizer.beta2, cfg->optimizer.eps,
+                           r->model.n_params));
+  HT_CHECK(ht_sched_create(&r->sched, cfg->schedule.name, cfg->optimizer.lr, cfg->schedule.warmup_steps,
+                           cfg->schedule.step_every, cfg->schedule.gamma, cfg->schedule.min_lr, r->total_steps));
+  HT_CHECK(ht_loader_create(&r->loader, &r->train, cfg->train.batch_size, cfg->data.shuffle,
+                            (uint64_t)cfg->train.seed, r->comm->rank));
+  return 0;
+}
+
+/* Phase 4 on rank 0: config.yaml, log.txt, metrics.jsonl. */
+static int ht__open_outputs(ht__run *r) {
+  char path[HT_PATH_MAX + 64];
+  HT_CHECK(ht_write_file_atomic(r->run_dir, "config.yaml", r->config_yaml));
+  snprintf(path, sizeof path, "%s/log.txt", r->run_dir);
+  r->log.file = fopen(path, "a");
+  if (!r->log.file) return ht_error(HT_EIO, "%s: cannot write: %s", path, strerror(errno));
+  snprintf(path, sizeof path, "%s/metrics.jsonl", r->run_dir);
+  r->metrics = fopen(path, "a");
+  if (!r->metrics) return ht_error(HT_EIO, "%s: cannot write: %s", path, strerror(errno));
+  snprintf(path, sizeof path, "%s/checkpoints", r->run_dir);
+  if (mkdir(path, 0775) != 0 && errno != EEXIST) return ht_error(HT_EIO, "%s: cannot create: %s", path, strerror(errno));
+  return 0;
+}
+
+typedef struct ht__eval {
+  double loss, accuracy, rmse;
+} ht__eval;
+
+/* Collective on comm->main: evaluates the model on every rank's test shard. */
+static int ht__evaluate(ht__run *r, ht__eval *out) {
+  const ht_dataset *ds = &r->test;
+  double sums[4] = {0, 0, 0, (double)ds->n}; /* loss, correct, sse, rows */
+  int64_t correct = 0;
+  int eb = r->model.max_batch;
+  for (int64_t i = 0; i < ds->n; i += eb) {
+    int n = (int)(ds->n - i < eb ? ds->n - i : eb);
+    ht_model_eval(&r->model, ds->x + (size_t)i * (size_t)ds->d, ds->y ? ds->y + i : NULL,
+                  ds->yt ? ds->yt + (size_t)i * (size_t)ds->t : NULL, n, &sums[0], &correct, &sums[2]);
+  }
+  sums[1] = (double)correct;
+  HT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, sums, 4, MPI_DOUBLE, MPI_SUM, r->comm->main));
+  double rows = sums[3] > 0 ? sums[3] : 1;
+  out->loss = sums[0] / rows;
+  out->accuracy = ds->task == HT_TASK_CLASSIFY ? sums[1] / rows : -1;
+  out->rmse = ds->task == HT_TASK_REGRESS ? sqrt(sums[2] / (rows * (ds->t > 0 ? ds->t : 1))) : -1;
+  return 0;
+}
+
+static void ht__metrics_step(ht__run *r, int64_t epoch, int64_t step, double loss, double lr, double sps, double wall) {
+  if (!r->metrics) return;
+  fprintf(r->metrics,
+          "{\"kind\": \"step\", \"epoch\": %lld, \"step\": %lld, \"loss\": %.9g, \"lr\": %.9g, "
+          "\"samples_per_s\": %.6g, \"wall_s\": %.6g}\n",
+          (long long)epoch, (long long)step, loss, lr, sps, wall);
+  fflush(r->metrics);
+}
+
+static void ht__metrics_epoch(ht__run *r, int64_t epoch, int64_t step, double train_loss, const ht__eval *ev,
+                              double sps, double wall) {
+  if (!r->metrics) return;
+  fprintf(r->metrics, "{\"kind\": \"epoch\", \"epoch\": %lld, \"step\": %lld, \"train_loss\": %.9g", (long long)epoch,
+          (long long)step, train_loss);
+  if (ev && r->test.task == HT_TASK_CLASSIFY)
+    fprintf(r->metrics, ", \"test_loss\": %.9g, \"test_accuracy\": %.9g", ev->loss, ev->accuracy);
+  if (ev && r->test.task == HT_TASK_REGRESS) fprintf(r->metrics, ", \"test_loss\": %.9g, \"test_rmse\": %.9g", ev->loss, ev->rmse);
+  fprintf(r->metrics, ", \"samples_per_s\": %.6g, \"wall_s\": %.6g}\n", sps, wall);
+  fflush(r->metrics);
+}
+
+/* Writes <run>/checkpoints/ckpt-<step>.h5 and then the `latest` marker (rank 0). */
+static int ht__save_final(ht__run *r, int64_t step, int64_t epoch) {
+  char dir[HT_PATH_MAX + 32], path[HT_PATH_MAX + 96], name[64];
+  snprintf(dir, sizeof dir, "%s/checkpoints", r->run_dir);
+  snprintf(name, sizeof name, "ckpt-%lld.h5", (long long)step);
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  ht_ckpt_info info = {.step = step,
+                       .epoch = epoch,
+                       .samples_seen = step * (int64_t)r->cfg->train.batch_size * r->comm->size,
+                       .world_size = r->comm->size};
+  snprintf(info.data_test, sizeof info.data_test, "%s", r->cfg->data.test);
+  HT_CHECK(ht_ckpt_save_model(path, &r->model, &r->norm, &info, r->config_yaml));
+  char text[80];
+  snprintf(text, sizeof text, "%s\n", name);
+  HT_CHECK(ht_write_file_atomic(dir, "latest", text));
+  ht_log_info(&r->log, "saved %s", path);
+  return 0;
+}
+
+/* Phase 5-6: the loop. Returns an error every rank agrees on. */
+static int ht__train_loop(ht__run *r, ht_train_result *res) {
+  const ht_config *cfg = r->cfg;
+  const ht_comm *comm = r->comm;
+  const int64_t B = cfg->train.batch_size, P = comm->size;
+  int64_t step = 0;
+  double t_start = ht_now();
+  double loss_epoch = 0, window_loss = 0;
+  int64_t epoch_steps = 0, window_steps = 0;
+  double t_window = ht_now();
+  ht_progress prog;
+  ht__progress_init(&prog, r->total_steps);
+  ht__eval ev = {0, -1, -1};
+  int64_t epochs_run = 0;
+
+  ht_log_info(&r->log, "training %s: %zu parameters, %lld steps (%lld per epoch), global batch %lld", cfg->model.type,
+              r->model.n_params, (long long)r->total_steps, (long long)r->steps_per_epoch, (long long)(B * P));
+  for (int64_t epoch = 0; epoch < cfg->train.epochs && step < r->total_steps; epoch++) {
+    double t_epoch = ht_now(), t_train = 0;
+    loss_epoch = 0;
+    epoch_steps = 0;
+    ht_loader_start_epoch(&r->loader, epoch, 0);
+    for (int64_t s = 0; s < r->steps_per_epoch && step < r->total_steps; s++) {
+      ht_batch b;
+      int rc = ht_loader_next(&r->loader, &b);
+      if (rc < 0) ht_comm_abort(comm, rc, ht_error_message());
+      double lr = ht_sched_lr(&r->sched, step);
+      double loss = ht_model_step(&r->model, b.x, b.y, b.yt, b.n, NULL, NULL);
+      rc = ht_comm_allreduce_mean(comm, r->model.grads, r->model.n_params);
+      if (rc < 0) ht_comm_abort(comm, rc, ht_error_message());
+      /* Agree on the mean loss: all ranks see the same value, so all stop together on divergence. */
+      if (MPI_Allreduce(MPI_IN_PLACE, &loss, 1, MPI_DOUBLE, MPI_SUM, comm->main) != MPI_SUCCESS)
+        ht_comm_abort(comm, HT_EMPI, "MPI_Allreduce of the loss failed");
+      loss /= (double)P;
+      if (!isfinite(loss)) {
+        ht__progress_clear(&prog);
+        return ht_error(HT_EDIVERGED,
+                        "training diverged at step %lld (epoch %lld): the loss is %s; lower optimizer.lr "
+                        "(now %g) or add schedule.warmup_steps",
+                        (long long)step, (long long)epoch + 1, isnan(loss) ? "NaN" : "infinite", cfg->optimizer.lr);
+      }
+      ht_optim_begin_step(&r->opt);
+      ht_optim_update(&r->opt, r->model.params, r->model.grads, 0, r->model.n_params, lr);
+      step++;
+      epoch_steps++;
+      loss_epoch += loss;
+      window_loss += loss;
+      window_steps++;
+      if (step % cfg->train.log_every == 0 || step == r->total_steps) {
+        double now = ht_now();
+        double sps = (double)(window_steps * B * P) / (now - t_window);
+        ht__metrics_step(r, epoch + 1, step, window_loss / (double)window_steps, lr, sps, now - t_start);
+        ht__progress_step(&prog, &r->log, epoch, cfg->train.epochs, step, window_loss / (double)window_steps, sps);
+        window_loss = 0;
+        window_steps = 0;
+        t_window = now;
+      }
+    }
+    t_train = ht_now() - t_epoch;
+    epochs_run = epoch + 1;
+    double sps = (double)(epoch_steps * B * P) / (t_train > 0 ? t_train : 1e-9);
+    if (r->have_test) HT_CHECK(ht__evaluate(r, &ev));
+    ht__progress_clear(&prog);
+    double mean_loss = epoch_steps ? loss_epoch / (double)epoch_steps : 0;
+    ht__metrics_epoch(r, epoch + 1, step, mean_loss, r->have_test ? &ev : NULL, sps, ht_now() - t_start);
+    if (r->have_test && r->test.task == HT_TASK_CLASSIFY)
+      ht_log_info(&r->log, "epoch %lld/%d  step %lld  train_loss %.4f  test_loss %.4f  test_accuracy %.4f  %.0f samples/s",
+                  (long long)epoch + 1, cfg->train.epochs, (long long)step, mean_loss, ev.loss, ev.accuracy, sps);
+    else if (r->have_test)
+      ht_log_info(&r->log, "epoch %lld/%d  step %lld  train_loss %.4f  test_rmse %.4f  %.0f samples/s",
+                  (long long)epoch + 1, cfg->train.epochs, (long long)step, mean_loss, ev.rmse, sps);
+    else
+      ht_log_info(&r->log, "epoch %lld/%d  step %lld  train_loss %.4f  %.0f samples/s", (long long)epoch + 1,
+                  cfg->train.epochs, (long long)step, mean_loss, sps);
+    res->train_loss = mean_loss;
+  }
+  res->steps = step;
+  res->test_accuracy = ev.accuracy;
+  res->test_rmse = ev.rmse;
+  int rc = comm->rank == 0 ? ht__save_final(r, step, epochs_run) : 0;
+  HT_CHECK(ht_comm_agree(comm, rc));
+  ht_log_info(&r->log, "done in %.1f s: %lld steps; run directory %s", ht_now() - t_start, (long long)step, r->run_dir);
+  return 0;
+}
+
+static char *ht__config_text(const ht_config *cfg) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  if (!f) return NULL;
+  ht_config_write_yaml(cfg, f);
+  fclose(f);
+  return buf;
+}
+
+static void ht__run_free(ht__run *r) {
+  ht_loader_destroy(&r->loader);
+  ht_optim_destroy(&r->opt);
+  ht_model_destroy(&r->model);
+  ht_norm_free(&r->norm);
+  ht_dataset_free(&r->train);
+  ht_dataset_free(&r->test);
+  if (r->metrics) fclose(r->metrics);
+  if (r->log.file) fclose(r->log.file);
+  free(r->config_yaml);
+}
+
+int ht_train(const ht_config *cfg, const ht_comm *comm, const char *run_dir, ht_train_result *res) {
+  ht__run r;
+  memset(&r, 0, sizeof r);
+  memset(res, 0, sizeof *res);
+  res->test_accuracy = res->test_rmse = -1;
+  r.cfg = cfg;
+  r.comm = comm;
+  r.log.rank = comm->rank;
+  int rc = ht__load_and_build(&r);
+  HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
+  HT_CHECK_GOTO(ht_norm_fit(&r.norm, &r.train, strcmp(cfg->data.normalize, "standard") == 0, comm->main), rc, done);
+  ht_norm_apply(&r.norm, r.train.x, r.train.n);
+  if (r.have_test) ht_norm_apply(&r.norm, r.test.x, r.test.n);
+
+  r.config_yaml = ht__config_text(cfg);
+  if (!r.config_yaml) rc = ht_error(HT_ENOMEM, "out of memory formatting the config");
+  HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
+  HT_CHECK_GOTO(ht__run_dir_create(cfg, comm, run_dir, r.run_dir, sizeof r.run_dir), rc, done);
+  snprintf(res->run_dir, sizeof res->run_dir, "%s", r.run_dir);
+  rc = comm->rank == 0 ? ht__open_outputs(&r) : 0;
+  HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
+  ht_log_file(&r.log, "config %s, run directory %s", cfg->source, r.run_dir);
+  HT_CHECK_GOTO(ht__startup_report(comm, &r.log), rc, done);
+
+  /* Identical initial weights everywhere: rank 0 initialises, everyone receives. */
+  if (comm->rank == 0) ht_model_init(&r.model, (uint64_t)cfg->train.seed);
+  HT_CHECK_GOTO(ht_comm_bcast_floats(comm, r.model.params, r.model.n_params), rc, done);
+  rc = ht__train_loop(&r, res);
+done:
+  ht__run_free(&r);
+  return rc;
+}

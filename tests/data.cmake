@@ -1,0 +1,17 @@
+# Tests of the data module: dataset files, sharding, normalisation, converters.
+ht_unit_test(dataset SOURCES unit/test_dataset.c CASES
+  shard_range_covers_rows write_then_probe read_shards_values read_regression_targets
+  read_uint8_labels read_empty_shard err_missing_file err_not_hdf5 err_features_missing
+  err_features_3d err_labels_missing_and_bad err_rows_mismatch err_num_classes_missing
+  err_label_out_of_range err_feature_nan_inf err_target_nan write_failures_leave_nothing
+  write_replaces_existing norm_known_stats norm_constant_feature norm_apply_standardises
+  norm_disabled_is_identity)
+
+ht_unit_test(convert SOURCES unit/test_convert.c CASES
+  idx_roundtrip_plain idx_roundtrip_gzip idx_err_bad_magic idx_err_truncated
+  idx_err_count_mismatch idx_fashion_mnist_t10k csv_header_label_last
+  csv_no_header_label_first csv_regress_tab_crlf csv_long_lines csv_err_columns
+  csv_err_number csv_err_labels libsvm_roundtrip libsvm_dims_regress libsvm_err_format
+  libsvm_err_indices)
+
+ht_mpi_test(shard SOURCES mpi/test_shard.c RANKS 1 2 4)

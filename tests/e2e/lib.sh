@@ -1,0 +1,55 @@
+# Helpers for the end-to-end tests (sourced). CTest sets HYTRAIN, MPIEXEC and
+# HT_SOURCE_DIR. Every check prints what it compared and fails the test.
+set -euo pipefail
+: "${HYTRAIN:?HYTRAIN must point at the hytrain binary}"
+: "${HT_SOURCE_DIR:?}"
+MPIEXEC=${MPIEXEC:-mpirun}
+PY=/usr/bin/python3
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/hytrain-e2e-XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+FAILS=0
+
+fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
+pass() { echo "ok: $*"; }
+
+# mpirun -np N hytrain ARGS... (bind-to none: tests share 2 cores)
+mpi() { local np=$1; shift; "$MPIEXEC" -n "$np" --oversubscribe --bind-to none "$HYTRAIN" "$@"; }
+
+# expect_error NAME CODE PATTERN cmd... : the command must exit with CODE and
+# print a line matching PATTERN (grep -E) on stderr, within the CTest timeout.
+expect_error() {
+  local name=$1 code=$2 pattern=$3; shift 3
+  local rc=0
+  "$@" >"$WORK/out.txt" 2>"$WORK/err.txt" || rc=$?
+  if [ "$rc" -ne "$code" ]; then
+    fail "$name: exit code $rc, expected $code; stderr: $(head -c 600 "$WORK/err.txt")"
+  elif ! grep -Eq -- "$pattern" "$WORK/err.txt"; then
+    fail "$name: stderr does not match /$pattern/: $(head -c 600 "$WORK/err.txt")"
+  else
+    pass "$name: exit $rc, $(grep -E -m1 -- "$pattern" "$WORK/err.txt")"
+  fi
+}
+
+# Converts Fashion-MNIST from the Debian package into $WORK/fm/{train,test}.h5.
+fashion_data() {
+  local src=/usr/share/datasets/fashion-mnist
+  mkdir -p "$WORK/fm"
+  "$HYTRAIN" convert idx "$src/train-images-idx3-ubyte.gz" "$src/train-labels-idx1-ubyte.gz" "$WORK/fm/train.h5" >/dev/null
+  "$HYTRAIN" convert idx "$src/t10k-images-idx3-ubyte.gz" "$src/t10k-labels-idx1-ubyte.gz" "$WORK/fm/test.h5" >/dev/null
+}
+
+# Last epoch record's field from a metrics.jsonl.
+last_epoch_field() {
+  $PY -c 'import json,sys
+recs=[json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+ep=[r for r in recs if r["kind"]=="epoch"]
+print(ep[-1][sys.argv[2]])' "$1" "$2"
+}
+
+# ge A B: A >= B as floats.
+ge() { $PY -c 'import sys; sys.exit(0 if float(sys.argv[1]) >= float(sys.argv[2]) else 1)' "$1" "$2"; }
+
+finish() {
+  if [ "$FAILS" -ne 0 ]; then echo "$FAILS check(s) failed"; exit 1; fi
+  echo "all checks passed"
+}
