@@ -165,6 +165,31 @@ static int load_document(loader *ld) {
   return 0;
 }
 
+/* Runs the whole file through libyaml once, only for syntax. A file that is
+ * not valid YAML is reported as such, at libyaml's mark, before any value in
+ * it is judged: the semantic pass below reads events as they come and would
+ * otherwise complain about a value that the syntax error made up
+ * ("3 batch_size" from a badly indented line). */
+static int check_syntax(const char *path, FILE *f) {
+  yaml_parser_t parser;
+  yaml_event_t ev;
+  int rc = 0, done = 0;
+  if (!yaml_parser_initialize(&parser)) return ht_error(HT_ENOMEM, "%s: out of memory", path);
+  yaml_parser_set_input_file(&parser, f);
+  while (!done) {
+    if (!yaml_parser_parse(&parser, &ev)) {
+      rc = ht_error(HT_ECONFIG, "%s:%zu:%zu: invalid YAML: %s", path, parser.problem_mark.line + 1,
+                    parser.problem_mark.column + 1, parser.problem ? parser.problem : "unknown libyaml error");
+      break;
+    }
+    done = ev.type == YAML_STREAM_END_EVENT;
+    yaml_event_delete(&ev);
+  }
+  yaml_parser_delete(&parser);
+  rewind(f);
+  return rc;
+}
+
 static int load_stream(loader *ld) {
   yaml_event_t ev;
   int docs = 0;
@@ -196,6 +221,11 @@ int ht_config_load_file(ht_config *cfg, const char *path) {
   if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
     fclose(f);
     return ht_error(HT_EIO, "%s: cannot open: %s", path, strerror(EISDIR));
+  }
+  rc = check_syntax(path, f);
+  if (rc < 0) {
+    fclose(f);
+    return rc;
   }
   ht_config_options(&n_opts);
   ld.key_line = calloc((size_t)n_opts, sizeof *ld.key_line);

@@ -99,7 +99,7 @@ static void free_idx(idx_data *a) {
 }
 
 static int convert(idx_data *a, const char *images, const char *labels, const char *out) {
-  uint32_t ldims[1], idims[3];
+  uint32_t ldims[1] = {0}, idims[3] = {0};
   HT_CHECK(open_idx(images, &a->images));
   HT_CHECK(read_header(a->images, images, HT__IDX_IMAGES_MAGIC, 3, idims, "ubyte images"));
   HT_CHECK(open_idx(labels, &a->labels));

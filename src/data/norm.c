@@ -78,7 +78,7 @@ static int fit_stats(ht_norm *norm, const ht_dataset *ds, MPI_Comm comm, double 
   for (int j = 0; j < d; j++) norm->mean[j] = (float)mean[j];
   HT_CHECK_MPI(MPI_Allreduce(local, global, d, MPI_DOUBLE, MPI_SUM, comm));
   for (int j = 0; j < d; j++) {
-    double sd = sqrt(global[j] / (count - 1));
+    double sd = sqrt(global[j] / count);
     norm->std[j] = sd < HT__STD_MIN ? 1.0f : (float)sd;
   }
 

@@ -247,25 +247,19 @@ static double apply_l2(ht_model *m, const ht_layer *l) {
   double *rows = m->l2_rows;
   float l2 = (float)m->spec.l2;
   int in = l->in, out = l->out;
+  /* One pass that reads W and dW and writes dW: memory-bound (~1.5 ms for 1.9M
+   * weights on one core), so the per-row double sum costs nothing extra. */
   /* Parallel over weight rows o: a thread writes only dw[o, :] and rows[o]. */
 #pragma omp parallel for schedule(static) if ((long)out * in >= HT__L2_OMP_MIN)
   for (int o = 0; o < out; o++) {
     const float *wr = w + (size_t)o * in;
     float *dwr = dw + (size_t)o * in;
-    /* Eight partial sums in a fixed pattern (lane = k mod 8) instead of one
-     * serial chain: still the same order on every call, but vectorisable. */
-    double lane[8] = {0};
-    int k = 0;
-    for (; k + 8 <= in; k += 8)
-      for (int j = 0; j < 8; j++) {
-        lane[j] += (double)wr[k + j] * wr[k + j];
-        dwr[k + j] += l2 * wr[k + j];
-      }
-    for (; k < in; k++) {
-      lane[0] += (double)wr[k] * wr[k];
+    double s = 0.0;
+    for (int k = 0; k < in; k++) {
+      s += (double)wr[k] * wr[k];
       dwr[k] += l2 * wr[k];
     }
-    rows[o] = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+    rows[o] = s;
   }
   /* Row sums added in row order on one thread: independent of the thread count. */
   double sum = 0.0;

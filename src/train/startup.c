@@ -44,9 +44,20 @@ int ht__startup_report(const ht_comm *comm, const ht_log *log) {
   ht__rank_info me;
   memset(&me, 0, sizeof me);
   gethostname(me.host, sizeof me.host - 1);
+  /* With OMP_PROC_BIND set, libgomp pins each team thread (the main thread
+   * included) to its own place, so one thread's mask is not the rank's
+   * cpuset: report the union over the whole team. */
   cpu_set_t set;
   CPU_ZERO(&set);
-  sched_getaffinity(0, sizeof set, &set);
+#pragma omp parallel
+  {
+    cpu_set_t mine;
+    CPU_ZERO(&mine);
+    sched_getaffinity(0, sizeof mine, &mine);
+    /* The union is a shared write: one thread at a time. */
+#pragma omp critical
+    CPU_OR(&set, &set, &mine);
+  }
   ht__cpuset_text(&set, me.cpus, sizeof me.cpus, &me.ncpus);
   snprintf(me.blas, sizeof me.blas, "%s", openblas_get_corename());
   me.threads = omp_get_max_threads();

@@ -10,7 +10,7 @@ cfg() { printf '%s\ndata: {train: %s, test: %s}\n%s\n' "$base" "$1" "$2" "${3:-}
 
 # Config problems.
 expect_error "missing config" 2 "nope\.yaml: cannot open" mpi 2 train nope.yaml
-printf 'train:\n  epochs: [1\n' >bad.yaml
+printf 'train:\n  epochs: 3\n   batch_size: 4\n' >bad.yaml
 expect_error "malformed YAML" 2 "bad\.yaml:[0-9]+:[0-9]+: invalid YAML" mpi 2 train bad.yaml
 printf 'train:\n  epoch: 3\n' >unk.yaml
 expect_error "unknown key" 2 "unk\.yaml:2:3: unknown key 'train\.epoch'" mpi 2 train unk.yaml
@@ -18,7 +18,7 @@ printf 'train:\n  batch_size: lots\n' >type.yaml
 expect_error "wrong type" 2 "type\.yaml:2:15: train\.batch_size: expected an integer" mpi 2 train type.yaml
 cfg good.h5 good.h5
 expect_error "bad --set" 2 "\-\-set train\.epochs=abc" mpi 2 train c.yaml --set train.epochs=abc
-expect_error "bad enum" 2 "optimizer\.name: expected one of" mpi 2 train c.yaml --set optimizer.name=adam
+expect_error "bad enum" 2 "optimizer\.name=adam: expected one of sgd\|adamw" mpi 2 train c.yaml --set optimizer.name=adam
 expect_error "usage" 2 "missing CONFIG" mpi 2 train
 
 # Data problems.

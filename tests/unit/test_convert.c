@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -15,16 +17,34 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
+/* Each case gets a fresh directory in *state, removed again afterwards
+ * (cmocka runs the teardown also when the case fails). */
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) { return remove(path); }
+
+static int tmp_setup(void **state) {
+  char *dir = malloc(512);
+  if (!dir) return -1;
+  ht_test_tmpdir(dir, 512);
+  *state = dir;
+  return 0;
+}
+
+static int tmp_teardown(void **state) {
+  nftw(*state, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  free(*state);
+  return 0;
+}
+
 typedef struct paths {
-  char dir[512];
+  const char *dir;
   char in[600];   /* input file (CSV / LIBSVM / IDX images) */
   char in2[600];  /* second input (IDX labels) */
   char out[600];  /* output .h5 */
   char want[1400];
 } paths;
 
-static void make_paths(paths *p, const char *in_name) {
-  ht_test_tmpdir(p->dir, sizeof p->dir);
+static void make_paths(paths *p, void **state, const char *in_name) {
+  p->dir = *state;
   snprintf(p->in, sizeof p->in, "%s/%s", p->dir, in_name);
   snprintf(p->in2, sizeof p->in2, "%s/labels.idx", p->dir);
   snprintf(p->out, sizeof p->out, "%s/out.h5", p->dir);
@@ -129,7 +149,7 @@ static void check_tiny_idx(const paths *p) {
 
 static void idx_roundtrip_plain(void **state) {
   paths p;
-  make_paths(&p, "images.idx");
+  make_paths(&p, state, "images.idx");
   write_tiny_idx(&p, 0);
   ht_error_clear();
   if (ht_convert_idx(p.in, p.in2, p.out) != 0) fail_msg("%s", ht_error_message());
@@ -138,7 +158,7 @@ static void idx_roundtrip_plain(void **state) {
 
 static void idx_roundtrip_gzip(void **state) {
   paths p;
-  make_paths(&p, "images.idx.gz");
+  make_paths(&p, state, "images.idx.gz");
   write_tiny_idx(&p, 1);
   ht_error_clear();
   if (ht_convert_idx(p.in, p.in2, p.out) != 0) fail_msg("%s", ht_error_message());
@@ -155,7 +175,7 @@ static void idx_roundtrip_gzip(void **state) {
 
 static void idx_err_bad_magic(void **state) {
   paths p;
-  make_paths(&p, "images.idx");
+  make_paths(&p, state, "images.idx");
   write_tiny_idx(&p, 0);
   /* Images and labels swapped on the command line. */
   ht_error_clear();
@@ -178,7 +198,7 @@ static void idx_err_bad_magic(void **state) {
 
 static void idx_err_truncated(void **state) {
   paths p;
-  make_paths(&p, "images.idx.gz");
+  make_paths(&p, state, "images.idx.gz");
   write_tiny_idx(&p, 1);
   unsigned char pix[10] = {0};
   write_idx(p.in, 1, 0x00000803, 3, (uint32_t[]){5, 2, 3}, pix, sizeof pix);
@@ -199,7 +219,7 @@ static void idx_err_truncated(void **state) {
 
 static void idx_err_count_mismatch(void **state) {
   paths p;
-  make_paths(&p, "images.idx");
+  make_paths(&p, state, "images.idx");
   write_tiny_idx(&p, 0);
   write_idx(p.in2, 0, 0x00000801, 1, (uint32_t[]){4}, (const unsigned char[4]){0, 1, 0, 1}, 4);
   ht_error_clear();
@@ -218,7 +238,7 @@ static void idx_err_count_mismatch(void **state) {
  * its absence is a failure, not a reason to skip. */
 static void idx_fashion_mnist_t10k(void **state) {
   paths p;
-  make_paths(&p, "unused");
+  make_paths(&p, state, "unused");
   const char *images = FASHION_DIR "/t10k-images-idx3-ubyte.gz", *labels = FASHION_DIR "/t10k-labels-idx1-ubyte.gz";
   if (!file_exists(images) || !file_exists(labels))
     fail_msg("%s is missing: install the Debian package dataset-fashion-mnist (scripts/install-deps)", images);
@@ -258,7 +278,7 @@ static ht_csv_opts csv_opts(int header, int label_col, ht_task task) {
 
 static void csv_header_label_last(void **state) {
   paths p;
-  make_paths(&p, "in.csv");
+  make_paths(&p, state, "in.csv");
   ht_test_write_file(p.in, "a,b,class\n1.5,2,7\n-3,4e1,5\n0,0,7\n");
   ht_csv_opts o = csv_opts(-1, -1, HT_TASK_CLASSIFY);
   ht_error_clear();
@@ -282,7 +302,7 @@ static void csv_header_label_last(void **state) {
 
 static void csv_no_header_label_first(void **state) {
   paths p;
-  make_paths(&p, "in.csv");
+  make_paths(&p, state, "in.csv");
   ht_test_write_file(p.in, "-1,0.5,0.25\n1,1,2\n\n  \n1, 3 ,\"4\"\n-1,5,6\n");
   ht_csv_opts o = csv_opts(0, 0, HT_TASK_CLASSIFY);
   ht_error_clear();
@@ -319,7 +339,7 @@ static void csv_no_header_label_first(void **state) {
 
 static void csv_regress_tab_crlf(void **state) {
   paths p;
-  make_paths(&p, "in.tsv");
+  make_paths(&p, state, "in.tsv");
   ht_test_write_file(p.in, "x1\ty\tx2\r\n1\t0.125\t2\r\n3\t-7.5\t4\r\n");
   ht_csv_opts o = {.header = -1, .label_col = 1, .task = HT_TASK_REGRESS, .delimiter = '\t'};
   ht_error_clear();
@@ -340,7 +360,7 @@ static void csv_regress_tab_crlf(void **state) {
 
 static void csv_long_lines(void **state) {
   paths p;
-  make_paths(&p, "wide.csv");
+  make_paths(&p, state, "wide.csv");
   enum { COLS = 20000, ROWS = 3 };
   size_t cap = (size_t)COLS * 16 * ROWS + 64, used = 0;
   char *text = malloc(cap);
@@ -365,7 +385,7 @@ static void csv_long_lines(void **state) {
 
 static void csv_err_columns(void **state) {
   paths p;
-  make_paths(&p, "in.csv");
+  make_paths(&p, state, "in.csv");
   ht_test_write_file(p.in, "a,b,c,d,e\n1,2,3,4,0\n\n1,2,3,4,1\n1,2,3,4,0\n1,2,3,4,1\n1,2,3,4\n");
   ht_csv_opts o = csv_opts(-1, -1, HT_TASK_CLASSIFY);
   ht_error_clear();
@@ -389,7 +409,7 @@ static void csv_err_columns(void **state) {
 
 static void csv_err_number(void **state) {
   paths p;
-  make_paths(&p, "in.csv");
+  make_paths(&p, state, "in.csv");
   ht_test_write_file(p.in, "a,b,c,y\n1,2,3,0\n1,2,3,1\n1,2,3,0\n1,2,3,1\n1,2,3,0\n1,2,3,1\n1,2,3,0\n1,2,x,1\n");
   ht_csv_opts o = csv_opts(-1, -1, HT_TASK_CLASSIFY);
   ht_error_clear();
@@ -412,7 +432,7 @@ static void csv_err_number(void **state) {
 
 static void csv_err_labels(void **state) {
   paths p;
-  make_paths(&p, "in.csv");
+  make_paths(&p, state, "in.csv");
   ht_test_write_file(p.in, "1,2,0\n1,2,1.5\n");
   ht_csv_opts o = csv_opts(-1, -1, HT_TASK_CLASSIFY);
   ht_error_clear();
@@ -445,7 +465,7 @@ static void csv_err_labels(void **state) {
 
 static void libsvm_roundtrip(void **state) {
   paths p;
-  make_paths(&p, "in.svm");
+  make_paths(&p, state, "in.svm");
   ht_test_write_file(p.in, "+1 1:0.5 3:-2\n-1 2:4   # a comment\n\n# only a comment\n+1\t4:1e-1\n");
   ht_libsvm_opts o = {.dims = 0, .task = HT_TASK_CLASSIFY};
   ht_error_clear();
@@ -468,7 +488,7 @@ static void libsvm_roundtrip(void **state) {
 
 static void libsvm_dims_regress(void **state) {
   paths p;
-  make_paths(&p, "in.svm");
+  make_paths(&p, state, "in.svm");
   ht_test_write_file(p.in, "0.25 2:1\n-3.5\n10 1:1 6:2\n");
   ht_libsvm_opts o = {.dims = 8, .task = HT_TASK_REGRESS};
   ht_error_clear();
@@ -497,7 +517,7 @@ static void libsvm_dims_regress(void **state) {
 
 static void libsvm_err_format(void **state) {
   paths p;
-  make_paths(&p, "in.svm");
+  make_paths(&p, state, "in.svm");
   ht_libsvm_opts o = {.dims = 0, .task = HT_TASK_CLASSIFY};
   ht_test_write_file(p.in, "1 1:1\n0 2:1\n1 abc\n");
   ht_error_clear();
@@ -527,7 +547,7 @@ static void libsvm_err_format(void **state) {
 
 static void libsvm_err_indices(void **state) {
   paths p;
-  make_paths(&p, "in.svm");
+  make_paths(&p, state, "in.svm");
   ht_libsvm_opts o = {.dims = 0, .task = HT_TASK_CLASSIFY};
   ht_test_write_file(p.in, "1 1:1\n0 2:1\n1 7:1 5:2\n");
   ht_error_clear();
@@ -563,23 +583,23 @@ static void libsvm_err_indices(void **state) {
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(idx_roundtrip_plain),
-    cmocka_unit_test(idx_roundtrip_gzip),
-    cmocka_unit_test(idx_err_bad_magic),
-    cmocka_unit_test(idx_err_truncated),
-    cmocka_unit_test(idx_err_count_mismatch),
-    cmocka_unit_test(idx_fashion_mnist_t10k),
-    cmocka_unit_test(csv_header_label_last),
-    cmocka_unit_test(csv_no_header_label_first),
-    cmocka_unit_test(csv_regress_tab_crlf),
-    cmocka_unit_test(csv_long_lines),
-    cmocka_unit_test(csv_err_columns),
-    cmocka_unit_test(csv_err_number),
-    cmocka_unit_test(csv_err_labels),
-    cmocka_unit_test(libsvm_roundtrip),
-    cmocka_unit_test(libsvm_dims_regress),
-    cmocka_unit_test(libsvm_err_format),
-    cmocka_unit_test(libsvm_err_indices),
+    cmocka_unit_test_setup_teardown(idx_roundtrip_plain, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(idx_roundtrip_gzip, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(idx_err_bad_magic, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(idx_err_truncated, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(idx_err_count_mismatch, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(idx_fashion_mnist_t10k, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(csv_header_label_last, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(csv_no_header_label_first, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(csv_regress_tab_crlf, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(csv_long_lines, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(csv_err_columns, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(csv_err_number, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(csv_err_labels, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(libsvm_roundtrip, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(libsvm_dims_regress, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(libsvm_err_format, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(libsvm_err_indices, tmp_setup, tmp_teardown),
 };
 
 HT_TEST_MAIN("convert", tests)

@@ -9,9 +9,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- helpers ------------------------------------------------------------ */
+
+/* Each case gets a fresh directory in *state, removed again afterwards
+ * (cmocka runs the teardown also when the case fails). */
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) { return remove(path); }
+
+static int tmp_setup(void **state) {
+  char *dir = malloc(512);
+  if (!dir) return -1;
+  ht_test_tmpdir(dir, 512);
+  *state = dir;
+  return 0;
+}
+
+static int tmp_teardown(void **state) {
+  nftw(*state, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  free(*state);
+  return 0;
+}
 
 static int file_exists(const char *path) { return access(path, F_OK) == 0; }
 
@@ -152,8 +172,8 @@ static void shard_range_covers_rows(void **state) {
 /* ---- reading ------------------------------------------------------------ */
 
 static void write_then_probe(void **state) {
-  char dir[512], path[600], partial[700];
-  ht_test_tmpdir(dir, sizeof dir);
+  const char *dir = *state;
+  char path[600], partial[700];
   snprintf(path, sizeof path, "%s/c.h5", dir);
   snprintf(partial, sizeof partial, "%s.partial", path);
   write_classify(path, 11, 3, 4);
@@ -201,8 +221,8 @@ static void write_then_probe(void **state) {
 }
 
 static void read_shards_values(void **state) {
-  char dir[512], path[600];
-  ht_test_tmpdir(dir, sizeof dir);
+  const char *dir = *state;
+  char path[600];
   snprintf(path, sizeof path, "%s/c.h5", dir);
   const int64_t n = 11;
   write_classify(path, n, 3, 4);
@@ -233,8 +253,8 @@ static void read_shards_values(void **state) {
 }
 
 static void read_regression_targets(void **state) {
-  char dir[512], path[600];
-  ht_test_tmpdir(dir, sizeof dir);
+  const char *dir = *state;
+  char path[600];
   snprintf(path, sizeof path, "%s/r.h5", dir);
   const int64_t n = 7;
   float x[7 * 2], yt[7 * 2];
@@ -272,8 +292,8 @@ static void read_regression_targets(void **state) {
 }
 
 static void read_uint8_labels(void **state) {
-  char dir[512], path[600];
-  ht_test_tmpdir(dir, sizeof dir);
+  const char *dir = *state;
+  char path[600];
   snprintf(path, sizeof path, "%s/u8.h5", dir);
   hand_file h = good_hand();
   h.label_type = H5T_STD_U8LE;
@@ -288,8 +308,8 @@ static void read_uint8_labels(void **state) {
 }
 
 static void read_empty_shard(void **state) {
-  char dir[512], path[600];
-  ht_test_tmpdir(dir, sizeof dir);
+  const char *dir = *state;
+  char path[600];
   snprintf(path, sizeof path, "%s/c.h5", dir);
   write_classify(path, 3, 2, 2);
   int64_t total = 0;
@@ -311,8 +331,8 @@ static void read_empty_shard(void **state) {
 /* ---- read errors -------------------------------------------------------- */
 
 static void err_missing_file(void **state) {
-  char dir[512], path[600], want[800];
-  ht_test_tmpdir(dir, sizeof dir);
+  const char *dir = *state;
+  char path[600], want[800];
   snprintf(path, sizeof path, "%s/nope.h5", dir);
   snprintf(want, sizeof want, "%s: cannot open: No such file or directory", path);
   expect_read_error(path, HT_ENOENT, want);
@@ -323,8 +343,8 @@ static void err_missing_file(void **state) {
 }
 
 static void err_not_hdf5(void **state) {
-  char dir[512], path[600], want[800];
-  ht_test_tmpdir(dir, sizeof dir);
+  const char *dir = *state;
+  char path[600], want[800];
   snprintf(path, sizeof path, "%s/x.h5", dir);
   ht_test_write_file(path, "1,2,3\n4,5,6\n");
   snprintf(want, sizeof want, "%s: not an HDF5 file", path);
@@ -332,8 +352,8 @@ static void err_not_hdf5(void **state) {
 }
 
 static void err_features_missing(void **state) {
-  char dir[512], path[600], want[800];
-  ht_test_tmpdir(dir, sizeof dir);
+  const char *dir = *state;
+  char path[600], want[800];
   snprintf(path, sizeof path, "%s/x.h5", dir);
   hand_file h = good_hand();
   h.skip_features = 1;
@@ -343,8 +363,8 @@ static void err_features_missing(void **state) {
 }
 
 static void err_features_3d(void **state) {
-  char dir[512], path[600], want[800];
-  ht_test_tmpdir(dir, sizeof dir);
+  const char *dir = *state;
+  char path[600], want[800];
   snprintf(path, sizeof path, "%s/x.h5", dir);
   hand_file h = good_hand();
   h.frank = 3;
@@ -354,8 +374,8 @@ static void err_features_3d(void **state) {
 }
 
 static void err_labels_missing_and_bad(void **state) {
-  char dir[512], path[600], want[800];
-  ht_test_tmpdir(dir, sizeof dir);
+  const char *dir = *state;
+  char path[600], want[800];
   snprintf(path, sizeof path, "%s/x.h5", dir);
   hand_file h = good_hand();
   h.label_rows = 0;
@@ -372,8 +392,8 @@ static void err_labels_missing_and_bad(void **state) {
 }
 
 static void err_rows_mismatch(void **state) {
-  char dir[512], path[600], want[800];
-  ht_test_tmpdir(dir, sizeof dir);
+  const char *dir = *state;
+  char path[600], want[800];
   snprintf(path, sizeof path, "%s/x.h5", dir);
   hand_file h = good_hand();
   h.n = 99;
@@ -384,8 +404,8 @@ static void err_rows_mismatch(void **state) {
 }
 
 static void err_num_classes_missing(void **state) {
-  char dir[512], path[600], want[800];
-  ht_test_tmpdir(dir, sizeof dir);
+  const char *dir = *state;
+  char path[600], want[800];
   snprintf(path, sizeof path, "%s/x.h5", dir);
   hand_file h = good_hand();
   h.num_classes = -1;
@@ -395,8 +415,8 @@ static void err_num_classes_missing(void **state) {
 }
 
 static void err_label_out_of_range(void **state) {
-  char dir[512], path[600], want[800];
-  ht_test_tmpdir(dir, sizeof dir);
+  const char *dir = *state;
+  char path[600], want[800];
   snprintf(path, sizeof path, "%s/x.h5", dir);
   hand_file h = good_hand();
   h.n = h.label_rows = 30; /* labels i % 3 */
@@ -415,8 +435,8 @@ static void err_label_out_of_range(void **state) {
 }
 
 static void err_feature_nan_inf(void **state) {
-  char dir[512], path[600], want[800];
-  ht_test_tmpdir(dir, sizeof dir);
+  const char *dir = *state;
+  char path[600], want[800];
   snprintf(path, sizeof path, "%s/x.h5", dir);
   hand_file h = good_hand();
   h.d = 7;
@@ -437,8 +457,8 @@ static void err_feature_nan_inf(void **state) {
 }
 
 static void err_target_nan(void **state) {
-  char dir[512], path[600], want[800];
-  ht_test_tmpdir(dir, sizeof dir);
+  const char *dir = *state;
+  char path[600], want[800];
   snprintf(path, sizeof path, "%s/x.h5", dir);
   float x[4] = {1, 2, 3, 4}, yt[4] = {1, 2, 3, 4};
   assert_int_equal(ht_dataset_write(path, x, 4, 1, NULL, 0, yt, 1, "t", NULL), 0);
@@ -450,8 +470,8 @@ static void err_target_nan(void **state) {
 /* ---- writing ------------------------------------------------------------ */
 
 static void write_failures_leave_nothing(void **state) {
-  char dir[512], path[600], partial[700], want[800];
-  ht_test_tmpdir(dir, sizeof dir);
+  const char *dir = *state;
+  char path[600], partial[700], want[800];
   float x[6] = {1, 2, 3, 4, 5, 6};
   int32_t y[3] = {0, 1, 5};
 
@@ -489,8 +509,8 @@ static void write_failures_leave_nothing(void **state) {
 }
 
 static void write_replaces_existing(void **state) {
-  char dir[512], path[600], partial[700];
-  ht_test_tmpdir(dir, sizeof dir);
+  const char *dir = *state;
+  char path[600], partial[700];
   snprintf(path, sizeof path, "%s/x.h5", dir);
   snprintf(partial, sizeof partial, "%s.partial", path);
   write_classify(path, 5, 2, 2);
@@ -597,28 +617,28 @@ static void norm_disabled_is_identity(void **state) {
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(shard_range_covers_rows),
-    cmocka_unit_test(write_then_probe),
-    cmocka_unit_test(read_shards_values),
-    cmocka_unit_test(read_regression_targets),
-    cmocka_unit_test(read_uint8_labels),
-    cmocka_unit_test(read_empty_shard),
-    cmocka_unit_test(err_missing_file),
-    cmocka_unit_test(err_not_hdf5),
-    cmocka_unit_test(err_features_missing),
-    cmocka_unit_test(err_features_3d),
-    cmocka_unit_test(err_labels_missing_and_bad),
-    cmocka_unit_test(err_rows_mismatch),
-    cmocka_unit_test(err_num_classes_missing),
-    cmocka_unit_test(err_label_out_of_range),
-    cmocka_unit_test(err_feature_nan_inf),
-    cmocka_unit_test(err_target_nan),
-    cmocka_unit_test(write_failures_leave_nothing),
-    cmocka_unit_test(write_replaces_existing),
-    cmocka_unit_test(norm_known_stats),
-    cmocka_unit_test(norm_constant_feature),
-    cmocka_unit_test(norm_apply_standardises),
-    cmocka_unit_test(norm_disabled_is_identity),
+    cmocka_unit_test_setup_teardown(shard_range_covers_rows, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(write_then_probe, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(read_shards_values, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(read_regression_targets, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(read_uint8_labels, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(read_empty_shard, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(err_missing_file, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(err_not_hdf5, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(err_features_missing, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(err_features_3d, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(err_labels_missing_and_bad, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(err_rows_mismatch, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(err_num_classes_missing, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(err_label_out_of_range, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(err_feature_nan_inf, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(err_target_nan, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(write_failures_leave_nothing, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(write_replaces_existing, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(norm_known_stats, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(norm_constant_feature, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(norm_apply_standardises, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(norm_disabled_is_identity, tmp_setup, tmp_teardown),
 };
 
 HT_TEST_MAIN("dataset", tests)
