@@ -1,5 +1,7 @@
 #include "ht_test.h"
 
+#include <ftw.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,4 +51,20 @@ void ht_test_write_file(const char *path, const char *text) {
   if (!f) fail_msg("cannot write %s", path);
   fputs(text, f);
   fclose(f);
+}
+
+static int ht__rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) { return remove(path); }
+
+int ht_test_tmpdir_setup(void **state) {
+  char *dir = malloc(512);
+  if (!dir) return -1;
+  ht_test_tmpdir(dir, 512);
+  *state = dir;
+  return 0;
+}
+
+int ht_test_tmpdir_teardown(void **state) {
+  nftw(*state, ht__rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  free(*state);
+  return 0;
 }

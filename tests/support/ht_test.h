@@ -26,6 +26,12 @@ void ht__assert_close(double a, double b, double rtol, double atol, const char *
 /* A fresh empty directory under $TMPDIR (or /tmp); path written to buf. */
 void ht_test_tmpdir(char *buf, size_t len);
 
+/* cmocka fixtures: *state becomes a fresh temporary directory (char *), removed
+ * with everything in it afterwards (cmocka runs the teardown also when the
+ * case fails). */
+int ht_test_tmpdir_setup(void **state);
+int ht_test_tmpdir_teardown(void **state);
+
 /* Writes text to path; fails the test on error. */
 void ht_test_write_file(const char *path, const char *text);
 

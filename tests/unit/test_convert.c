@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -17,23 +16,6 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* Each case gets a fresh directory in *state, removed again afterwards
- * (cmocka runs the teardown also when the case fails). */
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) { return remove(path); }
-
-static int tmp_setup(void **state) {
-  char *dir = malloc(512);
-  if (!dir) return -1;
-  ht_test_tmpdir(dir, 512);
-  *state = dir;
-  return 0;
-}
-
-static int tmp_teardown(void **state) {
-  nftw(*state, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-  free(*state);
-  return 0;
-}
 
 typedef struct paths {
   const char *dir;
@@ -583,23 +565,23 @@ static void libsvm_err_indices(void **state) {
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(idx_roundtrip_plain, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(idx_roundtrip_gzip, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(idx_err_bad_magic, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(idx_err_truncated, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(idx_err_count_mismatch, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(idx_fashion_mnist_t10k, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(csv_header_label_last, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(csv_no_header_label_first, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(csv_regress_tab_crlf, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(csv_long_lines, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(csv_err_columns, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(csv_err_number, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(csv_err_labels, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(libsvm_roundtrip, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(libsvm_dims_regress, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(libsvm_err_format, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(libsvm_err_indices, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(idx_roundtrip_plain, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(idx_roundtrip_gzip, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(idx_err_bad_magic, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(idx_err_truncated, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(idx_err_count_mismatch, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(idx_fashion_mnist_t10k, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(csv_header_label_last, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(csv_no_header_label_first, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(csv_regress_tab_crlf, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(csv_long_lines, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(csv_err_columns, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(csv_err_number, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(csv_err_labels, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(libsvm_roundtrip, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(libsvm_dims_regress, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(libsvm_err_format, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(libsvm_err_indices, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
 };
 
 HT_TEST_MAIN("convert", tests)

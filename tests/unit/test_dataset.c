@@ -9,29 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* Each case gets a fresh directory in *state, removed again afterwards
- * (cmocka runs the teardown also when the case fails). */
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) { return remove(path); }
-
-static int tmp_setup(void **state) {
-  char *dir = malloc(512);
-  if (!dir) return -1;
-  ht_test_tmpdir(dir, 512);
-  *state = dir;
-  return 0;
-}
-
-static int tmp_teardown(void **state) {
-  nftw(*state, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-  free(*state);
-  return 0;
-}
 
 static int file_exists(const char *path) { return access(path, F_OK) == 0; }
 
@@ -617,28 +599,28 @@ static void norm_disabled_is_identity(void **state) {
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(shard_range_covers_rows, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(write_then_probe, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(read_shards_values, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(read_regression_targets, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(read_uint8_labels, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(read_empty_shard, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(err_missing_file, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(err_not_hdf5, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(err_features_missing, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(err_features_3d, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(err_labels_missing_and_bad, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(err_rows_mismatch, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(err_num_classes_missing, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(err_label_out_of_range, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(err_feature_nan_inf, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(err_target_nan, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(write_failures_leave_nothing, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(write_replaces_existing, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(norm_known_stats, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(norm_constant_feature, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(norm_apply_standardises, tmp_setup, tmp_teardown),
-    cmocka_unit_test_setup_teardown(norm_disabled_is_identity, tmp_setup, tmp_teardown),
+    cmocka_unit_test_setup_teardown(shard_range_covers_rows, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(write_then_probe, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(read_shards_values, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(read_regression_targets, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(read_uint8_labels, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(read_empty_shard, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(err_missing_file, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(err_not_hdf5, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(err_features_missing, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(err_features_3d, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(err_labels_missing_and_bad, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(err_rows_mismatch, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(err_num_classes_missing, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(err_label_out_of_range, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(err_feature_nan_inf, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(err_target_nan, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(write_failures_leave_nothing, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(write_replaces_existing, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(norm_known_stats, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(norm_constant_feature, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(norm_apply_standardises, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(norm_disabled_is_identity, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
 };
 
 HT_TEST_MAIN("dataset", tests)
