@@ -11,9 +11,11 @@
  */
 #include "hytrain/dataset.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "data/dataset_internal.h"
 #include "hytrain/error.h"
@@ -24,6 +26,7 @@ struct ht_dataset_reader {
   int64_t file_chunk_rows; /* chunk extent along rows */
   char what_x[1100];       /* "file:/features" for messages */
   char what_y[1100];
+  long long file_bytes;    /* size when opened */
 };
 
 /* Reopens /name with a dataset-access property list that sizes the cache. */
@@ -51,6 +54,8 @@ static int open_body(ht_dataset_reader *r, const char *path, const ht_dataset *e
                     "%s: the file changed while training: now %lld rows x %d features, expected %lld x %d "
                     "(and the same labels)",
                     path, (long long)r->hdr.n_total, r->hdr.d, (long long)expect->n_total, expect->d);
+  struct stat st;
+  r->file_bytes = stat(path, &st) == 0 ? (long long)st.st_size : -1;
   snprintf(r->what_x, sizeof r->what_x, "%s:/features", path);
   snprintf(r->what_y, sizeof r->what_y, "%s:/labels", path);
 
@@ -92,6 +97,16 @@ int ht_dataset_reader_read(ht_dataset_reader *r, int64_t row0, int64_t n, float 
     return ht_error(HT_EINVAL, "%s: rows [%lld, %lld) are outside the file's %lld rows", h->path, (long long)row0,
                     (long long)(row0 + n), (long long)h->n_total);
   if (n == 0) return 0;
+  /* HDF5's POSIX driver reads zeros past the end of a file, so a file cut
+   * short under us would feed zeros silently; and a removed file stays
+   * readable through the open handle. Check before every piece. */
+  struct stat st;
+  if (stat(h->path, &st) != 0)
+    return ht_error(HT_EIO, "%s: rows [%lld, %lld): the file is gone while training: %s", h->path, (long long)row0,
+                    (long long)(row0 + n), strerror(errno));
+  if ((long long)st.st_size < r->file_bytes)
+    return ht_error(HT_EIO, "%s: rows [%lld, %lld): the file shrank from %lld to %lld bytes while training", h->path,
+                    (long long)row0, (long long)(row0 + n), r->file_bytes, (long long)st.st_size);
   int rc = ht__dataset_read_rows(r->f.features, 2, row0, n, h->d, H5T_NATIVE_FLOAT, x, r->what_x);
   if (rc == 0) {
     if (h->task == HT_TASK_CLASSIFY)
