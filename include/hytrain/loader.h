@@ -42,6 +42,7 @@ typedef enum { HT_LOADER_MEMORY = 0, HT_LOADER_STREAM = 1 } ht_loader_mode;
 typedef struct ht_loader_opts {
   ht_loader_mode mode;
   int64_t batches_per_epoch;  /* 0: every full batch of the shard */
+  int64_t epochs;             /* epochs in the run (the loader prefetches into the next one); 0 = no end */
   int64_t chunk_rows;         /* stream: rows per read; 0 = auto (ht_loader_auto_chunk_rows) */
   int shuffle_buffer_chunks;  /* stream: pieces the shuffle buffer holds (>= 1) */
   int prefetch;               /* ready batch slots ahead of the consumer (>= 1) */
@@ -104,8 +105,11 @@ int64_t ht_loader_auto_chunk_rows(int64_t file_chunk_rows, int d);
  * trainer can hold it against data.memory_budget_mb. */
 int64_t ht_loader_memory_bytes(const ht_dataset *ds, int batch, const ht_loader_opts *opts);
 
-/* Discards prefetched batches and starts producing epoch's order from batch
- * `skip` on (a resumed run passes the batch position it stopped at). */
+/* Positions the loader at batch `skip` of epoch (a resumed run passes the
+ * batch position it stopped at). The loader thread runs on from one epoch
+ * into the next, so when it is already at exactly that batch (the usual
+ * start of the next epoch) its prefetched work is kept; otherwise it is
+ * discarded and production restarts there. */
 void ht_loader_start_epoch(ht_loader *l, int64_t epoch, int64_t skip);
 
 /* Fills b with the next batch, waiting for the loader thread if it is not

@@ -40,6 +40,7 @@ typedef struct ring_slot {
   float *x;      /* [B, d] */
   int32_t *y;    /* [B] */
   float *yt;     /* [B, t] */
+  int64_t epoch, batch; /* which batch it holds */
 } ring_slot;
 
 struct ht__loader_impl {
@@ -52,6 +53,7 @@ struct ht__loader_impl {
   /* Shared, under mu. */
   uint64_t gen;             /* job generation; bumped by start_epoch */
   int64_t job_epoch, job_skip;
+  int64_t prod_epoch, prod_batch; /* the next batch the loader will publish */
   int stop;
   int ready, held;          /* ready slots; 1 while main holds one */
   int rd;                   /* next slot main takes */
@@ -136,11 +138,24 @@ static int load_piece(ht_loader *l, int64_t k) {
   int needed = 0;
   for (int64_t r = a; r < b && !needed; r++) needed = !(m->done_bits[r >> 3] & (1u << (r & 7)));
   if (!needed) return 0; /* resume: every row of it was taken before the resume point */
-  double t0 = ht_now();
-  HT_CHECK(ht_dataset_reader_read(m->reader, ds->row0 + a, b - a, m->stage_x, m->stage_y, m->stage_yt));
-  double t1 = ht_now();
   const size_t d = (size_t)ds->d, t = (size_t)ds->t;
-  for (int64_t r = a; r < b; r++) {
+  /* When the next free slots are consecutive (always so while an epoch's
+   * buffer first fills), read straight into them and skip the copy. */
+  int64_t len = b - a, s0 = m->n_free >= len ? m->free_slots[m->n_free - 1] : -1;
+  int direct = s0 >= 0 && !m->done_bits[a >> 3] && !m->done_bits[(b - 1) >> 3];
+  for (int64_t i = 0; direct && i < len; i++)
+    direct = m->free_slots[m->n_free - 1 - i] == s0 + i && !(m->done_bits[(a + i) >> 3] & (1u << ((a + i) & 7)));
+  double t0 = ht_now();
+  if (direct) {
+    HT_CHECK(ht_dataset_reader_read(m->reader, ds->row0 + a, len, m->buf_x + (size_t)s0 * d,
+                                    m->buf_y ? m->buf_y + s0 : NULL, m->buf_yt ? m->buf_yt + (size_t)s0 * t : NULL));
+    for (int64_t i = 0; i < len; i++) m->slot_of_row[a + i] = (int32_t)(s0 + i);
+    m->n_free -= len;
+  } else {
+    HT_CHECK(ht_dataset_reader_read(m->reader, ds->row0 + a, len, m->stage_x, m->stage_y, m->stage_yt));
+  }
+  double t1 = ht_now();
+  for (int64_t r = a; r < b && !direct; r++) {
     if (m->done_bits[r >> 3] & (1u << (r & 7))) continue;
     if (m->n_free == 0)
       return ht_error(HT_EINTERNAL, "loader: shuffle buffer overflow at row %lld", (long long)(ds->row0 + r));
@@ -200,8 +215,17 @@ static int wait_free_slot(struct ht__loader_impl *m, uint64_t gen) {
   return w;
 }
 
-/* Produces the batches of one job. Returns 0 when done or superseded. */
-static int run_job(ht_loader *l, uint64_t gen, int64_t epoch, int64_t skip) {
+/* 1 while generation gen is still wanted. */
+static int wanted(struct ht__loader_impl *m, uint64_t gen) {
+  pthread_mutex_lock(&m->mu);
+  int yes = m->gen == gen && !m->stop;
+  pthread_mutex_unlock(&m->mu);
+  return yes;
+}
+
+/* Produces the batches of one epoch from batch skip on. Returns 0 when done,
+ * 1 when superseded, or an error. */
+static int run_epoch(ht_loader *l, uint64_t gen, int64_t epoch, int64_t skip) {
   struct ht__loader_impl *m = l->impl;
   const ht_dataset *ds = l->ds;
   ht__epoch_plan *p = &m->plan;
@@ -225,7 +249,7 @@ static int run_job(ht_loader *l, uint64_t gen, int64_t epoch, int64_t skip) {
   uint64_t aug_root = ht_rng_next(&base);
   for (int64_t bi = skip; bi < l->batches; bi++) {
     int w = wait_free_slot(m, gen);
-    if (w < 0) return 0;
+    if (w < 0) return 1;
     double read_before = m->stats.read_s, ta = ht_now();
     ring_slot *slot = &m->slots[w];
     ht_rng aug;
@@ -233,20 +257,40 @@ static int run_job(ht_loader *l, uint64_t gen, int64_t epoch, int64_t skip) {
     ht_rng_seed(&aug, ht_rng_mix(aug_root, (uint64_t)bi, 0));
     for (int i = 0; i < B; i++, pos++) {
       if (l->opts.mode == HT_LOADER_STREAM)
-        while (jnext < p->n_pieces && p->load_pos[jnext] <= pos) HT_CHECK(load_piece(l, p->load_piece[jnext++]));
+        while (jnext < p->n_pieces && p->load_pos[jnext] <= pos) {
+          /* Filling a large buffer takes a while: stop early when not wanted. */
+          if (!wanted(m, gen)) return 1;
+          HT_CHECK(load_piece(l, p->load_piece[jnext++]));
+        }
       assemble_row(l, slot, i, p->order[pos], &aug);
     }
     pthread_mutex_lock(&m->mu);
     /* Time spent reading is counted by load_piece; the rest of it is assembly. */
     m->stats.assemble_s += (ht_now() - ta) - (m->stats.read_s - read_before) + t_plan;
     t_plan = 0;
+    slot->epoch = epoch;
+    slot->batch = bi;
     if (m->gen == gen) {
       m->ready++;
+      m->prod_epoch = bi + 1 < l->batches ? epoch : epoch + 1;
+      m->prod_batch = bi + 1 < l->batches ? bi + 1 : 0;
       pthread_cond_broadcast(&m->ready_cv);
     }
     int superseded = m->gen != gen || m->stop;
     pthread_mutex_unlock(&m->mu);
-    if (superseded) return 0;
+    if (superseded) return 1;
+  }
+  return 0;
+}
+
+/* Produces from (epoch, skip) on, running into the following epochs (while
+ * the run has any) so that the next epoch's buffer fills while the main
+ * thread still trains on this one's last batches. Returns 0 when done or
+ * superseded. */
+static int run_job(ht_loader *l, uint64_t gen, int64_t epoch, int64_t skip) {
+  for (int64_t e = epoch; l->opts.epochs <= 0 || e < l->opts.epochs; e++, skip = 0) {
+    int rc = run_epoch(l, gen, e, skip);
+    if (rc != 0) return rc < 0 ? rc : 0;
   }
   return 0;
 }
@@ -368,11 +412,22 @@ void ht_loader_start_epoch(ht_loader *l, int64_t epoch, int64_t skip) {
   l->epoch = epoch;
   l->next = skip;
   pthread_mutex_lock(&m->mu);
-  m->gen++;
-  m->job_epoch = epoch;
-  m->job_skip = skip;
-  m->ready = m->held = m->rd = 0;
-  m->err = 0;
+  if (m->held) {
+    m->held = 0;
+    m->rd = (m->rd + 1) % m->nslots;
+  }
+  /* The loader runs on into the next epoch: keep its work when it is at
+   * exactly the batch asked for (the usual epoch-to-epoch case). */
+  int keep = m->gen > 0 && !(m->err && m->err_gen == m->gen) &&
+             (m->ready > 0 ? m->slots[m->rd].epoch == epoch && m->slots[m->rd].batch == skip
+                           : m->prod_epoch == epoch && m->prod_batch == skip);
+  if (!keep) {
+    m->gen++;
+    m->job_epoch = m->prod_epoch = epoch;
+    m->job_skip = m->prod_batch = skip;
+    m->ready = m->rd = 0;
+    m->err = 0;
+  }
   pthread_cond_broadcast(&m->wake);
   pthread_mutex_unlock(&m->mu);
 }
@@ -398,6 +453,11 @@ int ht_loader_next(ht_loader *l, ht_batch *b) {
     return ht_error(rc, "%s", msg);
   }
   ring_slot *s = &m->slots[m->rd];
+  if (s->epoch != l->epoch || s->batch != l->next) {
+    pthread_mutex_unlock(&m->mu);
+    return ht_error(HT_EINTERNAL, "loader: expected batch %lld of epoch %lld, the ring holds batch %lld of epoch %lld",
+                    (long long)l->next, (long long)l->epoch, (long long)s->batch, (long long)s->epoch);
+  }
   m->ready--;
   m->held = 1;
   m->stats.wait_s += ht_now() - t0;

@@ -110,6 +110,7 @@ static int ht__load_and_build(ht__run *r) {
   /* The loader normalises each batch with r->norm, which is fitted before the first epoch starts. */
   r->lopts.batches_per_epoch = r->steps_per_epoch;
   r->lopts.norm = &r->norm;
+  r->lopts.epochs = cfg->train.epochs;
   HT_CHECK(ht_loader_create_opts(&r->loader, &r->train, cfg->train.batch_size, cfg->data.shuffle,
                                  (uint64_t)cfg->train.seed, r->comm->rank, &r->lopts));
   return 0;
@@ -326,6 +327,8 @@ int ht_train(const ht_config *cfg, const ht_comm *comm, const char *run_dir, ht_
   else
     HT_CHECK_GOTO(ht_norm_fit(&r.norm, &r.train, standard, comm->main), rc, done);
   /* The training shard stays raw: the loader thread normalises each batch (after augmenting it). */
+  /* Epoch 0's buffer fills while the run directory is set up and the weights are broadcast. */
+  ht_loader_start_epoch(&r.loader, 0, 0);
   if (r.have_test) ht_norm_apply(&r.norm, r.test.x, r.test.n);
 
   r.config_yaml = ht__config_text(cfg);

@@ -104,6 +104,7 @@ static void check_variant(const ht_dataset *mem, const ht_dataset *hdr, const va
   const ht_dataset *ds = v->mode == HT_LOADER_MEMORY ? mem : hdr;
   int64_t n = ds->n;
   int64_t *a = malloc(sizeof(int64_t) * (size_t)n), *b = malloc(sizeof(int64_t) * (size_t)n);
+  int64_t *e1 = malloc(sizeof(int64_t) * (size_t)(n + 1));
   char *seen = calloc((size_t)n, 1);
   ht_loader l, l2;
   if (make_loader(&l, ds, v, 1, 11) < 0) goto out;
@@ -121,12 +122,16 @@ static void check_variant(const ht_dataset *mem, const ht_dataset *hdr, const va
     }
   }
   if (n > 8) CHECK(memcmp(a, b, sizeof(int64_t) * (size_t)n) != 0, "%s: epochs 0 and 1 have the same order", v->name);
+  memcpy(e1, b, sizeof(int64_t) * (size_t)n);
   if (mem_order && n > 0)
     CHECK(memcmp(a, mem_order, sizeof(int64_t) * (size_t)n) == 0, "%s: order differs from memory mode's", v->name);
 
-  /* Same seed, new loader: same order. Then resume mid-epoch at batch k. */
+  /* Same seed, new loader: same order (epoch 1 started cold equals epoch 1
+   * that the first loader ran on into). Then resume mid-epoch at batch k. */
   if (make_loader(&l2, ds, v, 1, 11) == 0) {
-    int64_t got = run_epoch(&l2, 0, 0, b);
+    int64_t got = run_epoch(&l2, 1, 0, b);
+    CHECK(got == n && memcmp(e1, b, sizeof(int64_t) * (size_t)n) == 0, "%s: epoch 1 cold != epoch 1 run on", v->name);
+    got = run_epoch(&l2, 0, 0, b);
     CHECK(got == n && memcmp(a, b, sizeof(int64_t) * (size_t)n) == 0, "%s: same seed, different order", v->name);
     int64_t k = n / 3;
     got = run_epoch(&l2, 0, k, b);
@@ -161,6 +166,7 @@ static void check_variant(const ht_dataset *mem, const ht_dataset *hdr, const va
 out:
   free(a);
   free(b);
+  free(e1);
   free(seen);
 }
 
