@@ -66,6 +66,8 @@ typedef struct ht_loader_stats {
   int64_t rows_read;      /* stream: rows read from the file */
   int64_t bytes_read;     /* stream: feature + label bytes read */
   int64_t batches;        /* batches handed to the main thread */
+  int64_t waits;          /* ht_loader_next calls that found no batch ready */
+  double max_wait_s;      /* longest single wait */
 } ht_loader_stats;
 
 struct ht__loader_impl;

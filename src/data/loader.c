@@ -438,31 +438,37 @@ int ht_loader_next(ht_loader *l, ht_batch *b) {
     return ht_error(HT_EINVAL, "loader: epoch %lld has no batch %lld", (long long)l->epoch, (long long)l->next);
   double t0 = ht_now();
   pthread_mutex_lock(&m->mu);
-  if (m->held) {
+  int released = m->held;
+  if (released) {
     /* The previous batch is done with: its slot can be refilled. */
     m->held = 0;
     m->rd = (m->rd + 1) % m->nslots;
-    pthread_cond_broadcast(&m->wake);
   }
+  int blocked = m->ready == 0;
+  if (blocked && released) pthread_cond_signal(&m->wake);
   while (m->ready == 0 && !(m->err && m->err_gen == m->gen)) pthread_cond_wait(&m->ready_cv, &m->mu);
-  if (m->ready == 0) {
-    int rc = m->err;
-    char msg[sizeof m->err_msg];
-    snprintf(msg, sizeof msg, "%s", m->err_msg);
-    pthread_mutex_unlock(&m->mu);
-    return ht_error(rc, "%s", msg);
-  }
+  int rc = 0;
   ring_slot *s = &m->slots[m->rd];
-  if (s->epoch != l->epoch || s->batch != l->next) {
-    pthread_mutex_unlock(&m->mu);
-    return ht_error(HT_EINTERNAL, "loader: expected batch %lld of epoch %lld, the ring holds batch %lld of epoch %lld",
-                    (long long)l->next, (long long)l->epoch, (long long)s->batch, (long long)s->epoch);
+  if (m->ready == 0) {
+    rc = ht_error(m->err, "%s", m->err_msg);
+  } else if (s->epoch != l->epoch || s->batch != l->next) {
+    rc = ht_error(HT_EINTERNAL, "loader: expected batch %lld of epoch %lld, the ring holds batch %lld of epoch %lld",
+                  (long long)l->next, (long long)l->epoch, (long long)s->batch, (long long)s->epoch);
+  } else {
+    m->ready--;
+    m->held = 1;
+    double waited = ht_now() - t0;
+    m->stats.wait_s += waited;
+    m->stats.batches++;
+    m->stats.waits += blocked;
+    if (waited > m->stats.max_wait_s) m->stats.max_wait_s = waited;
   }
-  m->ready--;
-  m->held = 1;
-  m->stats.wait_s += ht_now() - t0;
-  m->stats.batches++;
   pthread_mutex_unlock(&m->mu);
+  /* Woken after the unlock (and after the wait was measured): on a shared
+   * core the loader may preempt this thread right away to refill the slot,
+   * which is CPU sharing, not waiting for data. */
+  if (released && !blocked) pthread_cond_signal(&m->wake);
+  if (rc < 0) return rc;
   l->next++;
   b->n = l->batch;
   b->x = s->x;
