@@ -3,6 +3,8 @@
 #    mode's weights bit for bit (h5diff on /model);
 #  - stream mode with a small buffer (4 pieces of 1000 rows) reaches memory
 #    mode's test accuracy within 0.5 % (same steps, another order);
+#  - the same holds for a deflate-compressed copy with another chunk shape
+#    (1000 rows, written by h5py), read in pieces of the automatic size;
 #  - the start-up table says which mode auto picked, and epoch records carry
 #    data_wait_s.
 . "$(dirname "$0")/lib.sh"
@@ -22,6 +24,22 @@ mpi 2 train "$WORK/cfg.yaml" --set data.mode=stream --set data.chunk_rows=1000 -
 if h5diff "$WORK/mem/checkpoints/ckpt-1200.h5" "$WORK/whole/checkpoints/ckpt-1200.h5" /model >"$WORK/diff.txt"; then
   pass "stream mode with a whole-shard buffer gives memory mode's weights exactly"
 else fail "stream (whole-shard buffer) and memory weights differ: $(head -3 "$WORK/diff.txt")"; fi
+$PY - "$WORK/fm/train.h5" "$WORK/fm/gz.h5" <<'PY'
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as src, h5py.File(sys.argv[2], "w") as dst:
+    for name in ("features", "labels"):
+        d = src[name]
+        dst.create_dataset(name, data=d[...], chunks=(1000,) + d.shape[1:], compression="gzip", compression_opts=1)
+    for k, v in src.attrs.items():
+        dst.attrs[k] = v
+PY
+mpi 2 train "$WORK/cfg.yaml" --set data.train="$WORK/fm/gz.h5" --set data.mode=stream --set data.shuffle_buffer_chunks=20 \
+  --run-dir "$WORK/gz" >"$WORK/gz.log"
+grep -q "pieces of 2000 rows" "$WORK/gz.log" && pass "automatic pieces follow the file's 1000-row chunks (2000 rows)" \
+  || fail "automatic piece size: $(grep 'data:' "$WORK/gz.log")"
+if h5diff "$WORK/mem/checkpoints/ckpt-1200.h5" "$WORK/gz/checkpoints/ckpt-1200.h5" /model >"$WORK/diff.txt"; then
+  pass "a compressed, differently chunked copy streams to memory mode's weights exactly"
+else fail "compressed copy (stream) and memory weights differ: $(head -3 "$WORK/diff.txt")"; fi
 if h5diff -q "$WORK/mem/checkpoints/ckpt-1200.h5" "$WORK/small/checkpoints/ckpt-1200.h5" /model >/dev/null; then
   fail "a 4-piece shuffle buffer gave memory mode's exact weights (its order should differ)"
 else pass "a 4-piece shuffle buffer visits rows in another order"; fi
