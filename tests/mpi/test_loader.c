@@ -221,6 +221,30 @@ static void check_norm_and_augment(const ht_dataset *mem, const ht_dataset *hdr)
   ht_norm_free(&ns);
 }
 
+/* data.shuffle: false visits the shard in file order in both modes. */
+static void check_no_shuffle(const ht_dataset *mem, const ht_dataset *hdr) {
+  for (int mode = 0; mode < 2; mode++) {
+    ht_loader_opts o;
+    ht_loader_opts_default(&o);
+    o.mode = mode ? HT_LOADER_STREAM : HT_LOADER_MEMORY;
+    o.chunk_rows = 10;
+    o.shuffle_buffer_chunks = 2;
+    ht_loader l;
+    const ht_dataset *ds = mode ? hdr : mem;
+    if (ht_loader_create_opts(&l, ds, 3, 0, 9, g_rank, &o) < 0) {
+      CHECK(0, "create: %s", ht_error_message());
+      continue;
+    }
+    int64_t *rows = malloc(sizeof(int64_t) * (size_t)(ds->n + 1));
+    int64_t got = run_epoch(&l, 4, 0, rows);
+    int in_order = got == (ds->n / 3) * 3;
+    for (int64_t i = 0; i < got; i++) in_order &= rows[i] == ds->row0 + i;
+    CHECK(in_order, "%s mode without shuffle: rows are not in file order", mode ? "stream" : "memory");
+    free(rows);
+    ht_loader_destroy(&l);
+  }
+}
+
 /* The data.augment syntax. */
 static void check_augment_parse(void) {
   int f, s;
@@ -281,6 +305,7 @@ int main(int argc, char **argv) {
   }
   check_norm_and_augment(&mem, &hdr);
   check_augment_parse();
+  check_no_shuffle(&mem, &hdr);
 
   free(mem_order);
   ht_dataset_free(&mem);
