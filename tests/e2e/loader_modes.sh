@@ -5,6 +5,8 @@
 #    mode's test accuracy within 0.5 % (same steps, another order);
 #  - the same holds for a deflate-compressed copy with another chunk shape
 #    (1000 rows, written by h5py), read in pieces of the automatic size;
+#  - augmentation (flip,shift:2) is reproducible: two runs, same weights, in
+#    both modes; and it changes the result;
 #  - the start-up table says which mode auto picked, and epoch records carry
 #    data_wait_s.
 . "$(dirname "$0")/lib.sh"
@@ -53,6 +55,18 @@ mpi 1 train "$WORK/cfg.yaml" --set train.max_steps=5 --set data.memory_budget_mb
 grep -q "data: stream mode (auto: shard > budget" "$WORK/auto.log" && pass "auto streams a 180 MB shard with a 100 MB budget" \
   || fail "auto did not pick stream: $(grep 'data:' "$WORK/auto.log")"
 grep -q "data: memory mode (auto: shard fits budget" "$WORK/mem.log" && fail "data.mode=memory reported as auto" || true
+for m in memory stream memory-b; do
+  mpi 1 train "$WORK/cfg.yaml" --set train.max_steps=60 --set data.augment=flip,shift:2 --set data.mode=${m%-b} \
+    --set data.shuffle_buffer_chunks=100 --run-dir "$WORK/aug-$m" >/dev/null
+done
+mpi 1 train "$WORK/cfg.yaml" --set train.max_steps=60 --run-dir "$WORK/noaug" >/dev/null
+if h5diff "$WORK/aug-memory/checkpoints/ckpt-60.h5" "$WORK/aug-memory-b/checkpoints/ckpt-60.h5" /model >/dev/null \
+  && h5diff "$WORK/aug-memory/checkpoints/ckpt-60.h5" "$WORK/aug-stream/checkpoints/ckpt-60.h5" /model >/dev/null; then
+  pass "augmented runs are reproducible (memory twice, stream with a whole-shard buffer: same weights)"
+else fail "augmented runs differ between repeats or modes"; fi
+if h5diff -q "$WORK/aug-memory/checkpoints/ckpt-60.h5" "$WORK/noaug/checkpoints/ckpt-60.h5" /model >/dev/null; then
+  fail "data.augment=flip,shift:2 did not change the weights"
+else pass "data.augment=flip,shift:2 changes the weights"; fi
 w=$(last_epoch_field "$WORK/small/metrics.jsonl" data_wait_s)
 ge "$w" 0 && pass "epoch records carry data_wait_s ($w s)" || fail "data_wait_s missing or negative: $w"
 finish

@@ -221,6 +221,77 @@ static void check_norm_and_augment(const ht_dataset *mem, const ht_dataset *hdr)
   ht_norm_free(&ns);
 }
 
+/* Applies mirror (0/1) and shift (dx, dy) to a side x side image as
+ * documented: out[y][x] = in[y-dy][mirror ? side-1-(x-dx) : x-dx], 0 outside. */
+static void reference_transform(const float *in, float *out, int side, int mirror, int dx, int dy) {
+  for (int y = 0; y < side; y++)
+    for (int x = 0; x < side; x++) {
+      int sy = y - dy, sx = x - dx;
+      if (mirror) sx = side - 1 - sx;
+      out[y * side + x] = sy >= 0 && sy < side && sx >= 0 && sx < side ? in[sy * side + sx] : 0.0f;
+    }
+}
+
+/* Every augmented 3x3 image must be one of the documented transforms of its
+ * source row, and over 600 rows each transform must occur (the draws are
+ * uniform: 18 transforms, so each is expected ~33 times). */
+static void check_augment_transforms(void) {
+  enum { S = 3, R = 600 };
+  ht_dataset ds;
+  memset(&ds, 0, sizeof ds);
+  snprintf(ds.path, sizeof ds.path, "in-memory");
+  ds.n_total = ds.n = R;
+  ds.d = S * S;
+  ds.t = 1;
+  ds.task = HT_TASK_CLASSIFY;
+  ds.num_classes = 2;
+  ds.x = malloc(sizeof(float) * R * S * S);
+  ds.y = malloc(sizeof(int32_t) * R);
+  for (int i = 0; i < R; i++) {
+    ds.y[i] = i % 2;
+    /* Distinct nonzero pixels that also say which row they came from. */
+    for (int j = 0; j < S * S; j++) ds.x[i * S * S + j] = (float)(1000 * i + j + 1);
+  }
+  ht_loader_opts o;
+  ht_loader_opts_default(&o);
+  o.flip = 1;
+  o.shift = 1;
+  o.image_side = S;
+  ht_loader l;
+  int count[2][3][3] = {{{0}}};
+  if (ht_loader_create_opts(&l, &ds, 1, 1, 3, g_rank, &o) == 0) {
+    ht_loader_start_epoch(&l, 0, 0);
+    ht_batch b;
+    float ref[S * S];
+    for (int k = 0; k < R && ht_loader_next(&l, &b) == 0; k++) {
+      int row = -1;
+      for (int j = 0; j < S * S && row < 0; j++)
+        if (b.x[j] != 0.0f) row = (int)(b.x[j] / 1000.0f);
+      int matches = 0;
+      for (int m = 0; m < 2; m++)
+        for (int dy = -1; dy <= 1; dy++)
+          for (int dx = -1; dx <= 1; dx++) {
+            reference_transform(ds.x + (size_t)row * S * S, ref, S, m, dx, dy);
+            if (row >= 0 && memcmp(ref, b.x, sizeof ref) == 0) {
+              matches++;
+              count[m][dy + 1][dx + 1]++;
+            }
+          }
+      CHECK(matches == 1, "augmented row %d matches %d of the 18 transforms", row, matches);
+    }
+    ht_loader_destroy(&l);
+    int least = R;
+    for (int m = 0; m < 2; m++)
+      for (int a = 0; a < 3; a++)
+        for (int c = 0; c < 3; c++) least = count[m][a][c] < least ? count[m][a][c] : least;
+    CHECK(least >= 10, "some flip/shift combination occurred only %d times in %d rows", least, R);
+  } else {
+    CHECK(0, "create: %s", ht_error_message());
+  }
+  free(ds.x);
+  free(ds.y);
+}
+
 /* data.shuffle: false visits the shard in file order in both modes. */
 static void check_no_shuffle(const ht_dataset *mem, const ht_dataset *hdr) {
   for (int mode = 0; mode < 2; mode++) {
@@ -306,6 +377,7 @@ int main(int argc, char **argv) {
   check_norm_and_augment(&mem, &hdr);
   check_augment_parse();
   check_no_shuffle(&mem, &hdr);
+  check_augment_transforms();
 
   free(mem_order);
   ht_dataset_free(&mem);
