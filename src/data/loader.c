@@ -288,6 +288,7 @@ static int run_epoch(ht_loader *l, uint64_t gen, int64_t epoch, int64_t skip) {
  * thread still trains on this one's last batches. Returns 0 when done or
  * superseded. */
 static int run_job(ht_loader *l, uint64_t gen, int64_t epoch, int64_t skip) {
+  if (l->batches < 1) return 0; /* nothing to produce (a shard smaller than a batch) */
   for (int64_t e = epoch; l->opts.epochs <= 0 || e < l->opts.epochs; e++, skip = 0) {
     int rc = run_epoch(l, gen, e, skip);
     if (rc != 0) return rc < 0 ? rc : 0;
