@@ -266,7 +266,7 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
     double mean_loss = epoch_steps ? loss_epoch / (double)epoch_steps : 0;
     ht__metrics_epoch(r, epoch + 1, step, mean_loss, r->have_test ? &ev : NULL, sps, ht_now() - t_start, data_wait);
     ht_log_file(&r->log,
-                "loader: data wait %.3f s of %.3f s training (%lld of %lld batches waited, longest %.3f s); loader "
+                "loader: data wait %.3f s of %.3f s training (%lld of %lld batches waited, longest wait so far %.3f s); loader "
                 "thread read %.3f s (%.1f MB), assemble %.3f s",
                 data_wait, t_train, (long long)(ls1.waits - ls0.waits), (long long)(ls1.batches - ls0.batches),
                 ls1.max_wait_s, ls1.read_s - ls0.read_s, (double)(ls1.bytes_read - ls0.bytes_read) / 1048576.0,
