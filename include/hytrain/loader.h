@@ -47,6 +47,7 @@ typedef struct ht_loader_opts {
   int shuffle_buffer_chunks;  /* stream: pieces the shuffle buffer holds (>= 1) */
   int prefetch;               /* ready batch slots ahead of the consumer (>= 1) */
   const ht_norm *norm;        /* borrowed; NULL or disabled: no normalisation */
+  int norm_deferred;          /* 1: *norm is fitted later; batches wait for ht_loader_norm_ready */
   int flip;                   /* augment: mirror left-right with probability 1/2 */
   int shift;                  /* augment: translate by up to shift pixels in x and y */
   int image_side;             /* augment: rows are image_side x image_side images */
@@ -119,6 +120,11 @@ void ht_loader_start_epoch(ht_loader *l, int64_t epoch, int64_t skip);
  * HT_EINVAL past the epoch's last batch, or the loader thread's error (its
  * message names the file and row range) when it failed. */
 int ht_loader_next(ht_loader *l, ht_batch *b);
+
+/* Tells a loader created with norm_deferred that *opts.norm now holds the
+ * statistics: until then it may read (fill its shuffle buffer) but assembles
+ * no batch, so reading overlaps the statistics pass. */
+void ht_loader_norm_ready(ht_loader *l);
 
 /* A consistent copy of the counters (any thread). */
 void ht_loader_get_stats(ht_loader *l, ht_loader_stats *s);

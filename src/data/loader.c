@@ -55,6 +55,7 @@ struct ht__loader_impl {
   int64_t job_epoch, job_skip;
   int64_t prod_epoch, prod_batch; /* the next batch the loader will publish */
   int stop;
+  int norm_ready;           /* batches may be assembled (see opts.norm_deferred) */
   int ready, held;          /* ready slots; 1 while main holds one */
   int rd;                   /* next slot main takes */
   int err;                  /* loader error for generation err_gen */
@@ -244,6 +245,17 @@ static int run_epoch(ht_loader *l, uint64_t gen, int64_t epoch, int64_t skip) {
     for (int64_t q = 0; q < pos && q < ds->n; q++) m->done_bits[p->order[q] >> 3] |= (uint8_t)(1u << (p->order[q] & 7));
   }
   double t_plan = ht_now() - t0;
+  /* Fill the buffer up to the start position first: with norm_deferred this
+   * overlaps the main thread's statistics pass. */
+  while (l->opts.mode == HT_LOADER_STREAM && jnext < p->n_pieces && p->load_pos[jnext] <= pos) {
+    if (!wanted(m, gen)) return 1;
+    HT_CHECK(load_piece(l, p->load_piece[jnext++]));
+  }
+  pthread_mutex_lock(&m->mu);
+  while (!m->norm_ready && m->gen == gen && !m->stop) pthread_cond_wait(&m->wake, &m->mu);
+  int go = m->gen == gen && !m->stop;
+  pthread_mutex_unlock(&m->mu);
+  if (!go) return 1;
   ht_rng base;
   ht_rng_seed(&base, ht_rng_mix(l->seed ^ HT__AUGMENT_TAG, (uint64_t)epoch, (uint64_t)l->rank));
   uint64_t aug_root = ht_rng_next(&base);
@@ -390,6 +402,7 @@ int ht_loader_create_opts(ht_loader *l, const ht_dataset *ds, int batch, int shu
   pthread_mutex_init(&m->mu, NULL);
   pthread_cond_init(&m->wake, NULL);
   pthread_cond_init(&m->ready_cv, NULL);
+  m->norm_ready = !opts->norm_deferred;
   int rc = alloc_buffers(l);
   if (rc == 0 && pthread_create(&m->thread, NULL, loader_main, l) != 0)
     rc = ht_error(HT_ENOMEM, "loader: cannot start the loader thread");
@@ -476,6 +489,14 @@ int ht_loader_next(ht_loader *l, ht_batch *b) {
   b->y = s->y;
   b->yt = s->yt;
   return 0;
+}
+
+void ht_loader_norm_ready(ht_loader *l) {
+  struct ht__loader_impl *m = l->impl;
+  pthread_mutex_lock(&m->mu);
+  m->norm_ready = 1;
+  pthread_cond_broadcast(&m->wake);
+  pthread_mutex_unlock(&m->mu);
 }
 
 void ht_loader_get_stats(ht_loader *l, ht_loader_stats *s) {

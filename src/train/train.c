@@ -107,12 +107,15 @@ static int ht__load_and_build(ht__run *r) {
                            r->model.n_params));
   HT_CHECK(ht_sched_create(&r->sched, cfg->schedule.name, cfg->optimizer.lr, cfg->schedule.warmup_steps,
                            cfg->schedule.step_every, cfg->schedule.gamma, cfg->schedule.min_lr, r->total_steps));
-  /* The loader normalises each batch with r->norm, which is fitted before the first epoch starts. */
+  /* The loader normalises each batch with r->norm, fitted later (ht_loader_norm_ready). */
   r->lopts.batches_per_epoch = r->steps_per_epoch;
   r->lopts.norm = &r->norm;
+  r->lopts.norm_deferred = 1;
   r->lopts.epochs = cfg->train.epochs;
   HT_CHECK(ht_loader_create_opts(&r->loader, &r->train, cfg->train.batch_size, cfg->data.shuffle,
                                  (uint64_t)cfg->train.seed, r->comm->rank, &r->lopts));
+  /* Epoch 0's shuffle buffer fills while the statistics pass and the rest of start-up run. */
+  ht_loader_start_epoch(&r->loader, 0, 0);
   return 0;
 }
 
@@ -330,8 +333,7 @@ int ht_train(const ht_config *cfg, const ht_comm *comm, const char *run_dir, ht_
   else
     HT_CHECK_GOTO(ht_norm_fit(&r.norm, &r.train, standard, comm->main), rc, done);
   /* The training shard stays raw: the loader thread normalises each batch (after augmenting it). */
-  /* Epoch 0's buffer fills while the run directory is set up and the weights are broadcast. */
-  ht_loader_start_epoch(&r.loader, 0, 0);
+  ht_loader_norm_ready(&r.loader);
   if (r.have_test) ht_norm_apply(&r.norm, r.test.x, r.test.n);
 
   r.config_yaml = ht__config_text(cfg);
