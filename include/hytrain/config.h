@@ -58,6 +58,12 @@ typedef struct ht_config {
     char test[HT_PATH_MAX];    /* HDF5 dataset, "" = no evaluation */
     char normalize[HT_NAME_MAX]; /* none | standard */
     int shuffle;               /* bool */
+    char mode[HT_NAME_MAX];    /* memory | stream | auto */
+    long long chunk_rows;      /* stream: rows per read; 0 = auto */
+    int shuffle_buffer_chunks; /* stream: pieces held by the shuffle buffer */
+    int prefetch;              /* ready batches the loader thread keeps ahead */
+    int memory_budget_mb;      /* auto: memory mode when the shard fits; stream: loader limit */
+    char augment[HT_NAME_MAX]; /* none | flip | shift:<px> | flip,shift:<px> */
   } data;
   char source[HT_PATH_MAX];    /* the YAML file it was loaded from, "" if none */
 } ht_config;

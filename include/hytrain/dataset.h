@@ -59,6 +59,31 @@ int ht_dataset_write(const char *path, const float *x, int64_t n, int d, const i
                      int num_classes, const float *yt, int t, const char *source,
                      const double *label_values);
 
+/*
+ * Reading a shard piece by piece while training runs (data.mode: stream).
+ * A reader keeps one file open with a chunk cache sized for the dataset's
+ * chunking; it is used by one thread at a time (the loader thread during
+ * training, the main thread for the statistics pass before it).
+ */
+typedef struct ht_dataset_reader ht_dataset_reader;
+
+/* Opens path, checks that it still has the header of `expect` (rows, features,
+ * label kind; NULL skips the check) and sizes the chunk cache to hold two of
+ * the file's chunks. Errors name the file. */
+int ht_dataset_reader_open(ht_dataset_reader **r, const char *path, const ht_dataset *expect);
+
+/* Rows of the file's chunks along dimension 0 (the whole row count for a
+ * contiguous dataset). */
+int64_t ht_dataset_reader_file_chunk_rows(const ht_dataset_reader *r);
+
+/* Reads and validates rows [row0, row0 + n) of the file into x [n, d] and
+ * y [n] or yt [n, t] (whichever the task uses). Errors name the file and the
+ * row range ("f.h5: rows [4096, 8192): ..."), or the row for bad values. */
+int ht_dataset_reader_read(ht_dataset_reader *r, int64_t row0, int64_t n, float *x, int32_t *y, float *yt);
+
+/* Closes the file; *r becomes NULL. Safe on NULL. */
+void ht_dataset_reader_close(ht_dataset_reader **r);
+
 /* Feature normalisation statistics (per feature). */
 typedef struct ht_norm {
   int d;
@@ -75,5 +100,14 @@ int ht_norm_fit(ht_norm *norm, const ht_dataset *ds, int enabled, MPI_Comm comm)
 void ht_norm_apply(const ht_norm *norm, float *x, int64_t n);
 
 void ht_norm_free(ht_norm *norm);
+
+/* Like ht_norm_fit, for a shard that is not in memory (ds holds the header
+ * and the shard range only): reads the shard in pieces of chunk_rows rows,
+ * validating every value as ht_dataset_read_shard does, and sums in the same
+ * row order, so the statistics are bit-identical to ht_norm_fit's on the same
+ * rows. Two passes over the shard when enabled, one (validation) otherwise.
+ * Collective on comm; a bad row on one rank fails every rank with that
+ * rank's message. */
+int ht_norm_fit_stream(ht_norm *norm, const ht_dataset *ds, int enabled, int64_t chunk_rows, MPI_Comm comm);
 
 #endif

@@ -86,6 +86,18 @@ static const ht_option options[] = {
     OPT_ENUM("data.normalize", data.normalize, "standard", "none|standard",
              "Feature scaling; standard uses the training set's mean and deviation."),
     OPT_BOOL("data.shuffle", data.shuffle, "true", "Shuffle the training set every epoch."),
+    OPT_ENUM("data.mode", data.mode, "auto", "memory|stream|auto",
+             "memory reads the shard once; stream reads it in pieces while training; auto picks memory when the "
+             "shard fits in data.memory_budget_mb."),
+    OPT_INT64("data.chunk_rows", data.chunk_rows, "0", 0, 1e9,
+              "Stream mode: rows per read; 0 means the smallest multiple of the file's chunk rows holding 4 MiB."),
+    OPT_INT("data.shuffle_buffer_chunks", data.shuffle_buffer_chunks, "4", 1, 1e6,
+            "Stream mode: pieces of data.chunk_rows rows that the shuffle buffer holds."),
+    OPT_INT("data.prefetch", data.prefetch, "3", 1, 64, "Ready batches the loader thread keeps ahead of training."),
+    OPT_INT("data.memory_budget_mb", data.memory_budget_mb, "2048", 1, 1e8,
+            "Memory for training data per rank: auto streams a larger shard, and stream mode's buffers must fit."),
+    OPT_STRING("data.augment", data.augment, "none",
+               "Image augmentation in the loader: none, flip, shift:<px>, or flip,shift:<px> (square images)."),
 };
 
 #define N_OPTIONS ((int)(sizeof options / sizeof options[0]))

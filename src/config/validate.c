@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hytrain/error.h"
+#include "hytrain/loader.h"
 
 int ht_config_validate(const ht_config *cfg) {
   int n;
@@ -24,6 +25,10 @@ int ht_config_validate(const ht_config *cfg) {
   if (strcmp(cfg->schedule.name, "cosine") == 0 && cfg->schedule.min_lr > cfg->optimizer.lr)
     return ht_error(HT_ECONFIG, "schedule.min_lr: %g is above optimizer.lr %g", cfg->schedule.min_lr,
                     cfg->optimizer.lr);
+  int flip, shift;
+  if (ht_loader_parse_augment(cfg->data.augment, &flip, &shift) < 0)
+    return ht_error(HT_ECONFIG, "data.augment: expected none, flip, shift:<px> or flip,shift:<px> (px 1..64), got '%s'",
+                    cfg->data.augment);
   /* run.name becomes a directory name under run.root. */
   if (strchr(cfg->run.name, '/') || strcmp(cfg->run.name, ".") == 0 || strcmp(cfg->run.name, "..") == 0)
     return ht_error(HT_ECONFIG, "run.name: '%s' cannot be a directory name (no '/', not '.' or '..')",

@@ -10,6 +10,7 @@
 #include "hytrain/dataset.h"
 
 #include "hytrain/error.h"
+#include "data/dataset_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,13 +27,6 @@
  * few chunks and a chunk is small enough to cache. */
 #define HT__CHUNK_BYTES ((int64_t)1 << 20)
 
-/* The open objects of a dataset file while it is probed or read. */
-typedef struct dataset_file {
-  hid_t file;
-  hid_t features;
-  hid_t labels;
-  int labels_rank; /* 1 or 2 */
-} dataset_file;
 
 /* Closes any HDF5 identifier by its kind and marks it closed. */
 static void close_id(hid_t *id) {
@@ -49,7 +43,7 @@ static void close_id(hid_t *id) {
   *id = H5I_INVALID_HID;
 }
 
-static void close_file(dataset_file *f) {
+void ht__dataset_close_file(dataset_file *f) {
   close_id(&f->labels);
   close_id(&f->features);
   close_id(&f->file);
@@ -134,8 +128,8 @@ static int read_num_classes(hid_t file, const char *path, int *num_classes) {
 }
 
 /* Opens path and fills the header fields of ds. On failure f may hold open
- * identifiers; the caller closes them with close_file either way. */
-static int open_and_probe(ht_dataset *ds, const char *path, dataset_file *f) {
+ * identifiers; the caller closes them with ht__dataset_close_file either way. */
+int ht__dataset_open_and_probe(ht_dataset *ds, const char *path, dataset_file *f) {
   memset(ds, 0, sizeof *ds);
   if (!path) return ht_error(HT_EINVAL, "dataset path is NULL");
   if (strlen(path) >= sizeof ds->path) return ht_error(HT_EINVAL, "%s: path is too long", path);
@@ -198,15 +192,15 @@ static int open_and_probe(ht_dataset *ds, const char *path, dataset_file *f) {
 
 int ht_dataset_probe(ht_dataset *ds, const char *path) {
   dataset_file f = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, 0};
-  int rc = open_and_probe(ds, path, &f);
-  close_file(&f);
+  int rc = ht__dataset_open_and_probe(ds, path, &f);
+  ht__dataset_close_file(&f);
   if (rc < 0) ht__error_trace_push(__FILE__, __LINE__, __func__);
   return rc;
 }
 
 /* Reads rows [row0, row0 + n) of a 1-D or 2-D dataset with `cols` columns
  * into buf (n x cols, row-major) with one hyperslab selection. */
-static int read_rows(hid_t dset, int rank, int64_t row0, int64_t n, int cols, hid_t mem_type, void *buf, const char *what) {
+int ht__dataset_read_rows(hid_t dset, int rank, int64_t row0, int64_t n, int cols, hid_t mem_type, void *buf, const char *what) {
   hsize_t start[2] = {(hsize_t)row0, 0}, count[2] = {(hsize_t)n, (hsize_t)cols};
   hid_t fspace = H5Dget_space(dset);
   hid_t mspace = H5Screate_simple(rank, count, NULL);
@@ -223,7 +217,7 @@ static const char *nonfinite_name(float v) { return isnan(v) ? "NaN" : (v > 0 ? 
 
 /* Finds the first non-finite value of an [n, cols] block; `kind` is "feature"
  * or "target" and row0 turns local rows into the file's row numbers. */
-static int check_finite(const char *path, const float *v, int64_t n, int cols, int64_t row0, const char *kind) {
+int ht__dataset_check_finite(const char *path, const float *v, int64_t n, int cols, int64_t row0, const char *kind) {
   for (int64_t i = 0; i < n; i++)
     for (int j = 0; j < cols; j++) {
       float x = v[i * cols + j];
@@ -233,7 +227,7 @@ static int check_finite(const char *path, const float *v, int64_t n, int cols, i
   return 0;
 }
 
-static int check_labels(const char *path, const int32_t *y, int64_t n, int num_classes, int64_t row0) {
+int ht__dataset_check_labels(const char *path, const int32_t *y, int64_t n, int num_classes, int64_t row0) {
   for (int64_t i = 0; i < n; i++)
     if (y[i] < 0 || y[i] >= num_classes)
       return ht_error(HT_EDATA, "%s: row %lld: label %d out of range [0, %d)", path, (long long)(row0 + i), (int)y[i], num_classes);
@@ -241,7 +235,7 @@ static int check_labels(const char *path, const int32_t *y, int64_t n, int num_c
 }
 
 static int read_shard_body(ht_dataset *ds, dataset_file *f, const char *path, int rank, int size) {
-  HT_CHECK(open_and_probe(ds, path, f));
+  HT_CHECK(ht__dataset_open_and_probe(ds, path, f));
   ht_shard_range(ds->n_total, rank, size, &ds->row0, &ds->n);
   /* An empty shard still gets (one-row) buffers so callers need not
    * special-case NULL. */
@@ -257,16 +251,16 @@ static int read_shard_body(ht_dataset *ds, dataset_file *f, const char *path, in
 
   char what[1100];
   snprintf(what, sizeof what, "%s:/features", path);
-  HT_CHECK(read_rows(f->features, 2, ds->row0, ds->n, ds->d, H5T_NATIVE_FLOAT, ds->x, what));
+  HT_CHECK(ht__dataset_read_rows(f->features, 2, ds->row0, ds->n, ds->d, H5T_NATIVE_FLOAT, ds->x, what));
   snprintf(what, sizeof what, "%s:/labels", path);
   if (ds->task == HT_TASK_CLASSIFY)
-    HT_CHECK(read_rows(f->labels, 1, ds->row0, ds->n, 1, H5T_NATIVE_INT32, ds->y, what));
+    HT_CHECK(ht__dataset_read_rows(f->labels, 1, ds->row0, ds->n, 1, H5T_NATIVE_INT32, ds->y, what));
   else
-    HT_CHECK(read_rows(f->labels, f->labels_rank, ds->row0, ds->n, ds->t, H5T_NATIVE_FLOAT, ds->yt, what));
+    HT_CHECK(ht__dataset_read_rows(f->labels, f->labels_rank, ds->row0, ds->n, ds->t, H5T_NATIVE_FLOAT, ds->yt, what));
 
-  HT_CHECK(check_finite(path, ds->x, ds->n, ds->d, ds->row0, "feature"));
-  if (ds->y) HT_CHECK(check_labels(path, ds->y, ds->n, ds->num_classes, ds->row0));
-  if (ds->yt) HT_CHECK(check_finite(path, ds->yt, ds->n, ds->t, ds->row0, "target"));
+  HT_CHECK(ht__dataset_check_finite(path, ds->x, ds->n, ds->d, ds->row0, "feature"));
+  if (ds->y) HT_CHECK(ht__dataset_check_labels(path, ds->y, ds->n, ds->num_classes, ds->row0));
+  if (ds->yt) HT_CHECK(ht__dataset_check_finite(path, ds->yt, ds->n, ds->t, ds->row0, "target"));
   return 0;
 }
 
@@ -277,7 +271,7 @@ int ht_dataset_read_shard(ht_dataset *ds, const char *path, int rank, int size) 
   }
   dataset_file f = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, 0};
   int rc = read_shard_body(ds, &f, path, rank, size);
-  close_file(&f);
+  ht__dataset_close_file(&f);
   if (rc < 0) {
     ht__error_trace_push(__FILE__, __LINE__, __func__);
     ht_dataset_free(ds);
@@ -386,9 +380,9 @@ static int check_write_args(const char *path, const float *x, int64_t n, int d, 
   if (y && num_classes < 2) return ht_error(HT_EINVAL, "%s: num_classes is %d, classification needs at least 2", path, num_classes);
   if (yt && t < 1) return ht_error(HT_EINVAL, "%s: regression needs at least 1 target, got %d", path, t);
   /* Never write a file that the reader would reject. */
-  HT_CHECK(check_finite(path, x, n, d, 0, "feature"));
-  if (y) HT_CHECK(check_labels(path, y, n, num_classes, 0));
-  if (yt) HT_CHECK(check_finite(path, yt, n, t, 0, "target"));
+  HT_CHECK(ht__dataset_check_finite(path, x, n, d, 0, "feature"));
+  if (y) HT_CHECK(ht__dataset_check_labels(path, y, n, num_classes, 0));
+  if (yt) HT_CHECK(ht__dataset_check_finite(path, yt, n, t, 0, "target"));
   return 0;
 }
 

@@ -43,6 +43,8 @@ typedef struct ht__run {
   ht_optim opt;
   ht_sched sched;
   ht_loader loader;
+  ht_loader_opts lopts; /* data.mode and friends, chosen by ht__data_open_train */
+  char data_desc[320];  /* the start-up table's data line */
   FILE *metrics;        /* rank 0: metrics.jsonl */
   char *config_yaml;    /* effective config text */
   int64_t steps_per_epoch, total_steps;
@@ -66,7 +68,8 @@ int ht_train_model_spec(const ht_config *cfg, const ht_dataset *ds, ht_model_spe
 /* Phase 1-2 on this rank (no collectives). */
 static int ht__load_and_build(ht__run *r) {
   const ht_config *cfg = r->cfg;
-  HT_CHECK(ht_dataset_read_shard(&r->train, cfg->data.train, r->comm->rank, r->comm->size));
+  HT_CHECK(ht__data_open_train(cfg, r->comm, cfg->train.batch_size, &r->train, &r->lopts, r->data_desc,
+                               sizeof r->data_desc));
   r->have_test = cfg->data.test[0] != '\0';
   if (r->have_test) {
     HT_CHECK(ht_dataset_read_shard(&r->test, cfg->data.test, r->comm->rank, r->comm->size));
@@ -104,8 +107,15 @@ static int ht__load_and_build(ht__run *r) {
                            r->model.n_params));
   HT_CHECK(ht_sched_create(&r->sched, cfg->schedule.name, cfg->optimizer.lr, cfg->schedule.warmup_steps,
                            cfg->schedule.step_every, cfg->schedule.gamma, cfg->schedule.min_lr, r->total_steps));
-  HT_CHECK(ht_loader_create(&r->loader, &r->train, cfg->train.batch_size, cfg->data.shuffle,
-                            (uint64_t)cfg->train.seed, r->comm->rank));
+  /* The loader normalises each batch with r->norm, fitted later (ht_loader_norm_ready). */
+  r->lopts.batches_per_epoch = r->steps_per_epoch;
+  r->lopts.norm = &r->norm;
+  r->lopts.norm_deferred = 1;
+  r->lopts.epochs = cfg->train.epochs;
+  HT_CHECK(ht_loader_create_opts(&r->loader, &r->train, cfg->train.batch_size, cfg->data.shuffle,
+                                 (uint64_t)cfg->train.seed, r->comm->rank, &r->lopts));
+  /* Epoch 0's shuffle buffer fills while the statistics pass and the rest of start-up run. */
+  ht_loader_start_epoch(&r->loader, 0, 0);
   return 0;
 }
 
@@ -158,14 +168,14 @@ static void ht__metrics_step(ht__run *r, int64_t epoch, int64_t step, double los
 }
 
 static void ht__metrics_epoch(ht__run *r, int64_t epoch, int64_t step, double train_loss, const ht__eval *ev,
-                              double sps, double wall) {
+                              double sps, double wall, double data_wait_s) {
   if (!r->metrics) return;
   fprintf(r->metrics, "{\"kind\": \"epoch\", \"epoch\": %lld, \"step\": %lld, \"train_loss\": %.9g", (long long)epoch,
           (long long)step, train_loss);
   if (ev && r->test.task == HT_TASK_CLASSIFY)
     fprintf(r->metrics, ", \"test_loss\": %.9g, \"test_accuracy\": %.9g", ev->loss, ev->accuracy);
   if (ev && r->test.task == HT_TASK_REGRESS) fprintf(r->metrics, ", \"test_loss\": %.9g, \"test_rmse\": %.9g", ev->loss, ev->rmse);
-  fprintf(r->metrics, ", \"samples_per_s\": %.6g, \"wall_s\": %.6g}\n", sps, wall);
+  fprintf(r->metrics, ", \"samples_per_s\": %.6g, \"wall_s\": %.6g, \"data_wait_s\": %.6g}\n", sps, wall, data_wait_s);
   fflush(r->metrics);
 }
 
@@ -207,6 +217,8 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
               r->model.n_params, (long long)r->total_steps, (long long)r->steps_per_epoch, (long long)(B * P));
   for (int64_t epoch = 0; epoch < cfg->train.epochs && step < r->total_steps; epoch++) {
     double t_epoch = ht_now(), t_train = 0;
+    ht_loader_stats ls0, ls1;
+    ht_loader_get_stats(&r->loader, &ls0);
     loss_epoch = 0;
     epoch_steps = 0;
     ht_loader_start_epoch(&r->loader, epoch, 0);
@@ -247,12 +259,21 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
       }
     }
     t_train = ht_now() - t_epoch;
+    ht_loader_get_stats(&r->loader, &ls1);
+    /* Rank 0's data wait: the metrics record what compute on rank 0 saw. */
+    double data_wait = ls1.wait_s - ls0.wait_s;
     epochs_run = epoch + 1;
     double sps = (double)(epoch_steps * B * P) / (t_train > 0 ? t_train : 1e-9);
     if (r->have_test) HT_CHECK(ht__evaluate(r, &ev));
     ht__progress_clear(&prog);
     double mean_loss = epoch_steps ? loss_epoch / (double)epoch_steps : 0;
-    ht__metrics_epoch(r, epoch + 1, step, mean_loss, r->have_test ? &ev : NULL, sps, ht_now() - t_start);
+    ht__metrics_epoch(r, epoch + 1, step, mean_loss, r->have_test ? &ev : NULL, sps, ht_now() - t_start, data_wait);
+    ht_log_file(&r->log,
+                "loader: data wait %.3f s of %.3f s training (%lld of %lld batches waited, longest wait so far %.3f s); loader "
+                "thread read %.3f s (%.1f MB), assemble %.3f s",
+                data_wait, t_train, (long long)(ls1.waits - ls0.waits), (long long)(ls1.batches - ls0.batches),
+                ls1.max_wait_s, ls1.read_s - ls0.read_s, (double)(ls1.bytes_read - ls0.bytes_read) / 1048576.0,
+                ls1.assemble_s - ls0.assemble_s);
     if (r->have_test && r->test.task == HT_TASK_CLASSIFY)
       ht_log_info(&r->log, "epoch %lld/%d  step %lld  train_loss %.4f  test_loss %.4f  test_accuracy %.4f  %.0f samples/s",
                   (long long)epoch + 1, cfg->train.epochs, (long long)step, mean_loss, ev.loss, ev.accuracy, sps);
@@ -269,6 +290,7 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
   res->test_rmse = ev.rmse;
   int rc = comm->rank == 0 ? ht__save_final(r, step, epochs_run) : 0;
   HT_CHECK(ht_comm_agree(comm, rc));
+  HT_CHECK(ht__peak_rss_report(comm, &r->log));
   ht_log_info(&r->log, "done in %.1f s: %lld steps; run directory %s", ht_now() - t_start, (long long)step, r->run_dir);
   return 0;
 }
@@ -305,8 +327,13 @@ int ht_train(const ht_config *cfg, const ht_comm *comm, const char *run_dir, ht_
   r.log.rank = comm->rank;
   int rc = ht__load_and_build(&r);
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
-  HT_CHECK_GOTO(ht_norm_fit(&r.norm, &r.train, strcmp(cfg->data.normalize, "standard") == 0, comm->main), rc, done);
-  ht_norm_apply(&r.norm, r.train.x, r.train.n);
+  int standard = strcmp(cfg->data.normalize, "standard") == 0;
+  if (r.lopts.mode == HT_LOADER_STREAM)
+    HT_CHECK_GOTO(ht_norm_fit_stream(&r.norm, &r.train, standard, r.lopts.chunk_rows, comm->main), rc, done);
+  else
+    HT_CHECK_GOTO(ht_norm_fit(&r.norm, &r.train, standard, comm->main), rc, done);
+  /* The training shard stays raw: the loader thread normalises each batch (after augmenting it). */
+  ht_loader_norm_ready(&r.loader);
   if (r.have_test) ht_norm_apply(&r.norm, r.test.x, r.test.n);
 
   r.config_yaml = ht__config_text(cfg);
@@ -318,6 +345,7 @@ int ht_train(const ht_config *cfg, const ht_comm *comm, const char *run_dir, ht_
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
   ht_log_file(&r.log, "config %s, run directory %s", cfg->source, r.run_dir);
   HT_CHECK_GOTO(ht__startup_report(comm, &r.log), rc, done);
+  ht_log_info(&r.log, "  %s", r.data_desc);
 
   /* Identical initial weights everywhere: rank 0 initialises, everyone receives. */
   if (comm->rank == 0) ht_model_init(&r.model, (uint64_t)cfg->train.seed);
