@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "hytrain/ckpt.h"
@@ -112,10 +113,14 @@ static int ht__load_and_build(ht__run *r) {
 /* Phase 4 on rank 0: config.yaml, log.txt, metrics.jsonl. */
 static int ht__open_outputs(ht__run *r) {
   char path[HT_PATH_MAX + 64];
-  HT_CHECK(ht_write_file_atomic(r->run_dir, "config.yaml", r->config_yaml));
   snprintf(path, sizeof path, "%s/log.txt", r->run_dir);
   r->log.file = fopen(path, "a");
   if (!r->log.file) return ht_error(HT_EIO, "%s: cannot write: %s", path, strerror(errno));
+  /* Held until the process ends: `hytrain runs list` reads it as "running",
+   * and a second trainer in the same run directory is refused. */
+  if (flock(fileno(r->log.file), LOCK_EX | LOCK_NB) != 0)
+    return ht_error(HT_EIO, "%s: another hytrain process is writing this run directory", r->run_dir);
+  HT_CHECK(ht_write_file_atomic(r->run_dir, "config.yaml", r->config_yaml));
   snprintf(path, sizeof path, "%s/metrics.jsonl", r->run_dir);
   r->metrics = fopen(path, "a");
   if (!r->metrics) return ht_error(HT_EIO, "%s: cannot write: %s", path, strerror(errno));
