@@ -1,2 +1,4 @@
 # Experiments: run listing, sweeps and cross-validation (no SLURM needed).
 ht_e2e_test(runs_list runs_list.sh TIMEOUT 120)
+ht_e2e_test(sweep sweep.sh TIMEOUT 300)
+ht_e2e_test(sweep_errors sweep_errors.sh TIMEOUT 120)
