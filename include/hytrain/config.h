@@ -58,6 +58,8 @@ typedef struct ht_config {
     char test[HT_PATH_MAX];    /* HDF5 dataset, "" = no evaluation */
     char normalize[HT_NAME_MAX]; /* none | standard */
     int shuffle;               /* bool */
+    int folds;                 /* K-fold: 0 = off, else K >= 2 contiguous folds of data.train */
+    int fold;                  /* K-fold: the validation fold, 0..K-1 */
   } data;
   char source[HT_PATH_MAX];    /* the YAML file it was loaded from, "" if none */
 } ht_config;

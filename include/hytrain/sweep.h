@@ -48,6 +48,8 @@ typedef struct ht_sweep {
   long long seed;
   int n_trials;
   char metric[HT_NAME_MAX];      /* test_accuracy | test_rmse | train_loss */
+  int cv;                        /* 1: K-fold cross-validation (hytrain cv): the
+                                    summary is mean and std, not a best trial */
   int n_params;
   ht_sweep_param params[HT_SWEEP_MAX_PARAMS];
 } ht_sweep;
@@ -78,7 +80,9 @@ int ht_sweep_write_result(const ht_sweep *sw, const char *out, const ht_trial_re
 
 /* Gathers every trial's result.csv into OUT/results.csv (in trial order) and
  * copies the best done trial's config.yaml to OUT/best.yaml; prints the best
- * trial to stdout. Missing trials are listed in the error (results.csv is
+ * trial to stdout. For cross-validation (sw->cv) it writes OUT/summary.yaml
+ * (metric, folds, done, mean, std over the done folds; std is the population
+ * deviation, like numpy.std) and prints "mean ± std" instead. Missing trials are listed in the error (results.csv is
  * still written with the trials present). Returns 0, HT_ENOENT (trials
  * missing), or HT_EIO. Not collective. */
 int ht_sweep_collect(const ht_sweep *sw, const char *out);

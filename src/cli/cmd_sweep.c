@@ -20,6 +20,7 @@
 #include "hytrain/error.h"
 #include "hytrain/sweep.h"
 #include "hytrain/train.h"
+#include "cli/sweep_run.h"
 #include "sweep/queue.h"
 
 static const char ht__sweep_help[] =
@@ -35,12 +36,6 @@ static const char ht__sweep_help[] =
     "  --set key=value  override a key of the base config in every trial\n"
     "Outputs: DIR/trial-NNNN/ (each trial's run directory and result.csv), DIR/results.csv, DIR/best.yaml.\n"
     "Exit codes: 0 all trials done or diverged, 2 bad input, 1 a trial failed or is missing.\n";
-
-typedef struct ht__sweep_args {
-  const char *sweep, *out;
-  char **sets;
-  int n_sets, group_size, trial, list, collect, help;
-} ht__sweep_args;
 
 static int ht__parse_int(const char *opt, const char *text, int min, int *out) {
   char *end;
@@ -78,7 +73,7 @@ static int ht__parse(int argc, char **argv, ht__sweep_args *a) {
 }
 
 /* OUT: --out, else <run.root of the base config>/<sweep name>. */
-static int ht__out_dir(const ht_sweep *sw, const ht__sweep_args *a, char *out, size_t len) {
+int ht__sweep_out_dir(const ht_sweep *sw, const ht__sweep_args *a, char *out, size_t len) {
   if (a->out) {
     if (snprintf(out, len, "%s", a->out) >= (int)len) return ht_error(HT_EUSAGE, "--out: path too long");
     return 0;
@@ -158,15 +153,15 @@ static int ht__run_groups(const ht_sweep *sw, const char *out, const ht_config *
   return failed;
 }
 
-static int ht__sweep_mpi(const ht__sweep_args *a, const ht_comm *world) {
+int ht__sweep_run(const ht__sweep_args *a, const ht_comm *world, ht__sweep_builder build) {
   ht_sweep *sw = calloc(1, sizeof *sw);
   ht_config *cfgs = NULL;
   char out[HT_PATH_MAX];
   int rc = sw ? 0 : ht_error(HT_ENOMEM, "out of memory"), n = 0;
   /* Rank 0 reads and checks everything; the others receive it. */
   if (rc == 0 && world->rank == 0) {
-    rc = ht_sweep_load(sw, a->sweep);
-    if (rc == 0) rc = ht__out_dir(sw, a, out, sizeof out);
+    rc = build(sw, a);
+    if (rc == 0) rc = ht__sweep_out_dir(sw, a, out, sizeof out);
     if (rc == 0 && a->trial >= sw->n_trials)
       rc = ht_error(HT_EUSAGE, "--trial %d: %s has trials 0..%d", a->trial, a->sweep, sw->n_trials - 1);
     if (rc == 0 && a->trial < 0 && world->size % a->group_size != 0)
@@ -206,6 +201,8 @@ done:
   return rc;
 }
 
+static int ht__sweep_load_file(ht_sweep *sw, const ht__sweep_args *a) { return ht_sweep_load(sw, a->sweep); }
+
 int ht_cmd_sweep(int argc, char **argv) {
   ht__sweep_args a;
   int rc = ht__parse(argc, argv, &a);
@@ -220,7 +217,7 @@ int ht_cmd_sweep(int argc, char **argv) {
     char out[HT_PATH_MAX];
     rc = sw ? ht_sweep_load(sw, a.sweep) : ht_error(HT_ENOMEM, "out of memory");
     if (rc == 0 && a.list) rc = ht__list(sw, &a);
-    if (rc == 0 && a.collect) rc = ht__out_dir(sw, &a, out, sizeof out);
+    if (rc == 0 && a.collect) rc = ht__sweep_out_dir(sw, &a, out, sizeof out);
     if (rc == 0 && a.collect) rc = ht_sweep_collect(sw, out);
     free(sw);
     free(a.sets);
@@ -236,7 +233,7 @@ int ht_cmd_sweep(int argc, char **argv) {
   }
   /* Every rank parsed the same arguments; rank 0 reports a usage error. */
   if (rc < 0 && world.rank != 0) ht_error_clear();
-  if (rc == 0) rc = ht__sweep_mpi(&a, &world);
+  if (rc == 0) rc = ht__sweep_run(&a, &world, ht__sweep_load_file);
   int code = rc < 0 ? ht_cli_fail("sweep", rc) : 0;
   free(a.sets);
   ht_comm_finalize(&world);

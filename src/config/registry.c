@@ -86,6 +86,10 @@ static const ht_option options[] = {
     OPT_ENUM("data.normalize", data.normalize, "standard", "none|standard",
              "Feature scaling; standard uses the training set's mean and deviation."),
     OPT_BOOL("data.shuffle", data.shuffle, "true", "Shuffle the training set every epoch."),
+    OPT_INT("data.folds", data.folds, "0", 0, 1000,
+            "K-fold cross-validation: split data.train into K contiguous folds (0 = off, else >= 2)."),
+    OPT_INT("data.fold", data.fold, "0", 0, 999,
+            "K-fold: train on the other folds, evaluate on this one (0..data.folds-1)."),
 };
 
 #define N_OPTIONS ((int)(sizeof options / sizeof options[0]))

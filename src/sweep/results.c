@@ -123,7 +123,8 @@ int ht_sweep_collect(const ht_sweep *sw, const char *out) {
   if (!csv) return ht_error(HT_ENOMEM, "out of memory");
   used = (size_t)snprintf(csv, cap, "%s\n", header);
   int missing = 0, first_missing = -1, best = -1, rc = 0;
-  double best_v = 0;
+  double best_v = 0, sum = 0, sumsq = 0;
+  int n_done = 0;
   int maximize = strcmp(sw->metric, "test_accuracy") == 0;
   for (int t = 0; t < sw->n_trials && rc == 0; t++) {
     ht_sweep_trial_dir(out, t, dir, sizeof dir);
@@ -147,6 +148,11 @@ int ht_sweep_collect(const ht_sweep *sw, const char *out) {
       }
       if (rc == 0) used += (size_t)snprintf(csv + used, cap - used, "%s\n", row);
       double v;
+      if (rc == 0 && ht__row_metric(row, sw->metric, &v)) {
+        sum += v;
+        sumsq += v * v;
+        n_done++;
+      }
       /* Strictly better only: ties keep the lowest trial number. */
       if (rc == 0 && ht__row_metric(row, sw->metric, &v) && (best < 0 || (maximize ? v > best_v : v < best_v))) {
         best = t;
@@ -158,7 +164,16 @@ int ht_sweep_collect(const ht_sweep *sw, const char *out) {
   if (rc == 0) rc = ht_write_file_atomic(out, "results.csv", csv);
   free(csv);
   if (rc < 0) return rc;
-  if (best >= 0) {
+  if (sw->cv) {
+    double mean = n_done ? sum / n_done : NAN, var = n_done ? sumsq / n_done - mean * mean : NAN;
+    double sd = var > 0 ? sqrt(var) : 0;
+    char summary[512];
+    snprintf(summary, sizeof summary, "metric: %s\nfolds: %d\ndone: %d\nmean: %.9g\nstd: %.9g\n", sw->metric, sw->n_trials,
+             n_done, mean, n_done ? sd : NAN);
+    HT_CHECK(ht_write_file_atomic(out, "summary.yaml", summary));
+    printf("cv: %s %.4f +- %.4f (mean +- std over %d of %d folds); %s/results.csv, %s/summary.yaml\n", sw->metric, mean,
+           n_done ? sd : NAN, n_done, sw->n_trials, out, out);
+  } else if (best >= 0) {
     ht_sweep_trial_dir(out, best, dir, sizeof dir);
     snprintf(path, sizeof path, "%s/config.yaml", dir);
     char *cfg = ht__slurp(path);

@@ -67,9 +67,16 @@ int ht_train_model_spec(const ht_config *cfg, const ht_dataset *ds, ht_model_spe
 /* Phase 1-2 on this rank (no collectives). */
 static int ht__load_and_build(ht__run *r) {
   const ht_config *cfg = r->cfg;
-  HT_CHECK(ht_dataset_read_shard(&r->train, cfg->data.train, r->comm->rank, r->comm->size));
-  r->have_test = cfg->data.test[0] != '\0';
-  if (r->have_test) {
+  if (cfg->data.folds > 0) {
+    /* K-fold: train on the other folds of data.train, evaluate on fold data.fold. */
+    HT_CHECK(ht_dataset_read_fold(&r->train, cfg->data.train, cfg->data.folds, cfg->data.fold, 0, r->comm->rank, r->comm->size));
+    HT_CHECK(ht_dataset_read_fold(&r->test, cfg->data.train, cfg->data.folds, cfg->data.fold, 1, r->comm->rank, r->comm->size));
+    r->have_test = 1;
+  } else {
+    HT_CHECK(ht_dataset_read_shard(&r->train, cfg->data.train, r->comm->rank, r->comm->size));
+    r->have_test = cfg->data.test[0] != '\0';
+  }
+  if (r->have_test && cfg->data.folds == 0) {
     HT_CHECK(ht_dataset_read_shard(&r->test, cfg->data.test, r->comm->rank, r->comm->size));
     if (r->test.d != r->train.d)
       return ht_error(HT_ESHAPE, "%s: %d features per row, but the training data %s has %d", cfg->data.test,
