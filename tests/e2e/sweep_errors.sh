@@ -30,4 +30,8 @@ expect_error "trial out of range" 2 "trial 5: .*trials 0..1" mpi 1 sweep good.ya
 expect_error "group size" 2 "--group-size 3 does not divide the 2 MPI ranks" mpi 2 sweep good.yaml --group-size 3 --out o2
 expect_error "no sweep file" 2 "missing.yaml: cannot open sweep file" "$HYTRAIN" sweep missing.yaml --list
 [ ! -e o1 ] && [ ! -e o2 ] && pass "no output directory after bad input" || fail "output directory left behind: $(ls -d o1 o2 2>/dev/null)"
+# Every example sweep in sweeps/ loads, and all its trials validate, as written.
+for f in "$HT_SOURCE_DIR"/sweeps/*.yaml; do
+  n=$("$HYTRAIN" sweep "$f" --list | wc -l) && [ "$n" -gt 0 ] && pass "$(basename "$f"): $n trials" || fail "$f does not list its trials"
+done
 finish
