@@ -146,7 +146,8 @@ static int ht__run_groups(const ht_sweep *sw, const char *out, const ht_config *
     if (r < 0) ht_comm_abort(world, r, ht_error_message());
     failed += group.rank == 0 ? r : 0;
   }
-  ht_trial_queue_close(&q);
+  int crc = ht_trial_queue_close(&q);
+  if (rc == 0) rc = crc;
   ht_comm_free(&group);
   HT_CHECK(rc);
   HT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_SUM, world->main));

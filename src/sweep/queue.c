@@ -79,6 +79,7 @@ static void *ht__queue_main(void *arg) {
 
 int ht_trial_queue_open(ht_trial_queue *q, const ht_comm *world, int n_trials, int n_clients) {
   memset(q, 0, sizeof *q);
+  q->comm = MPI_COMM_NULL;
   q->world = world;
   q->n_trials = n_trials;
   q->n_clients = n_clients;
@@ -102,8 +103,16 @@ int ht_trial_queue_next(ht_trial_queue *q, int *trial) {
   return 0;
 }
 
-void ht_trial_queue_close(ht_trial_queue *q) {
+int ht_trial_queue_close(ht_trial_queue *q) {
+  /* Groups that run out of trials first wait here for the others without
+   * spinning (a blocking barrier would busy-poll a core the last trials
+   * need). The server thread's point-to-point traffic on the same
+   * communicator does not interfere with the barrier. */
+  if (q->comm == MPI_COMM_NULL) return 0;
+  MPI_Request req;
+  int rc = MPI_Ibarrier(q->comm, &req) == MPI_SUCCESS ? ht__wait(&req) : ht_error(HT_EMPI, "MPI_Ibarrier failed");
   if (q->have_thread) pthread_join(q->thread, NULL);
   q->have_thread = 0;
   if (q->comm != MPI_COMM_NULL) MPI_Comm_free(&q->comm);
+  return rc;
 }

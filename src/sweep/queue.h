@@ -23,8 +23,9 @@ int ht_trial_queue_open(ht_trial_queue *q, const ht_comm *world, int n_trials, i
  * none are left (ask no more after that). Not collective. */
 int ht_trial_queue_next(ht_trial_queue *q, int *trial);
 
-/* Every rank, after its leader was told -1: rank 0 joins the server (which
- * ends once every leader was told -1) and all free the communicator. */
-void ht_trial_queue_close(ht_trial_queue *q);
+/* Collective on the queue communicator, after this rank's leader was told -1:
+ * waits (sleeping between polls) until every rank is done, rank 0 joins the
+ * server thread, and all free the communicator. Returns 0 or HT_EMPI. */
+int ht_trial_queue_close(ht_trial_queue *q);
 
 #endif
