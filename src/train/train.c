@@ -124,8 +124,9 @@ static int ht__open_outputs(ht__run *r) {
   r->log.file = fopen(path, "a");
   if (!r->log.file) return ht_error(HT_EIO, "%s: cannot write: %s", path, strerror(errno));
   /* Held until the process ends: `hytrain runs list` reads it as "running",
-   * and a second trainer in the same run directory is refused. */
-  if (flock(fileno(r->log.file), LOCK_EX | LOCK_NB) != 0)
+   * and a second trainer in the same run directory is refused. A file system
+   * without locks (ENOLCK) only costs the "running" status. */
+  if (flock(fileno(r->log.file), LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK)
     return ht_error(HT_EIO, "%s: another hytrain process is writing this run directory", r->run_dir);
   HT_CHECK(ht_write_file_atomic(r->run_dir, "config.yaml", r->config_yaml));
   snprintf(path, sizeof path, "%s/metrics.jsonl", r->run_dir);
