@@ -1,6 +1,7 @@
 # jobs/preemptible.sbatch, the Slurm side of preemption: `scancel --signal=USR1
 # --batch` reaches the batch shell, which forwards SIGUSR1 through srun to
-# every rank; a trainer exit code of 75 makes the script requeue the job, and
+# every rank (and so does Slurm's own --signal=B:USR1@N before the time
+# limit); a trainer exit code of 75 makes the script requeue the job, and
 # the restarted job (same job id, SLURM_RESTART_COUNT=1) runs the same command
 # with `--resume auto`. Any other exit code ends the job without a requeue.
 #
@@ -41,6 +42,15 @@ n_usr1=$(grep -c '^usr1 ' "$WORK/calls.txt" || true)
 n_again=$(grep -c '^start .*restart=1 args=train cfg.yaml --set train.epochs=3 --resume auto$' "$WORK/calls.txt" || true)
 [ "$n_again" = 2 ] && pass "restarted ranks ran 'train CONFIG --set ... --resume auto'" || fail "restarted ranks: $n_again of 2 with the expected command"
 grep -q "requeueing job $id" "$WORK/pre-$id.out" && pass "script logged the requeue" || fail "no requeue line in the job output"
+# The time-limit path: with --time=1 --signal=B:USR1@50 Slurm itself signals
+# the batch shell about 10-40 s after the start (its timer runs every ~30 s).
+rm -f "$WORK/calls.txt"
+id4=$(submit --ntasks=2 --time=1 --signal=B:USR1@50 -o "$WORK/tl-%j.out" "$JOBS/preemptible.sbatch" cfg.yaml)
+wait_jobs 150 "$id4"
+restarts=$(scontrol show job "$id4" -o | sed -n 's/.*Restarts=\([0-9]*\).*/\1/p')
+n_usr1=$(grep -c '^usr1 ' "$WORK/calls.txt" || true)
+[ "$restarts" = 1 ] && [ "$n_usr1" = 2 ] && pass "time limit: USR1 before the limit reached both ranks, job requeued and finished" \
+  || fail "time limit job $id4: Restarts=$restarts, USR1 on $n_usr1 ranks; $(cat "$WORK/tl-$id4.out")"
 # A trainer failure (exit 2, bad input) is not requeued.
 rm -f "$WORK/calls.txt"
 id2=$(FAKE_EXIT=2 submit --ntasks=1 -o "$WORK/bad-%j.out" "$JOBS/preemptible.sbatch" cfg.yaml)
