@@ -24,6 +24,15 @@ typedef struct ht_comm {
  * level that was provided) if less is granted. Duplicates the communicators. */
 int ht_comm_init(ht_comm *c, int *argc, char ***argv);
 
+/* Collective on parent->main: an ht_comm over the ranks of parent that pass
+ * the same color (MPI_Comm_split; ranks ordered by key, then parent rank),
+ * with its own main and grad communicators. rank/size are within the group.
+ * Free it with ht_comm_free (src/comm/group.c). */
+int ht_comm_split(const ht_comm *parent, int color, int key, ht_comm *out);
+
+/* Frees the communicators of an ht_comm made by ht_comm_split (not MPI). */
+void ht_comm_free(ht_comm *c);
+
 /* Frees the communicators and finalizes MPI. */
 void ht_comm_finalize(ht_comm *c);
 

@@ -64,6 +64,8 @@ typedef struct ht_config {
     int prefetch;              /* ready batches the loader thread keeps ahead */
     int memory_budget_mb;      /* auto: memory mode when the shard fits; stream: loader limit */
     char augment[HT_NAME_MAX]; /* none | flip | shift:<px> | flip,shift:<px> */
+    int folds;                 /* K-fold: 0 = off, else K >= 2 contiguous folds of data.train */
+    int fold;                  /* K-fold: the validation fold, 0..K-1 */
   } data;
   char source[HT_PATH_MAX];    /* the YAML file it was loaded from, "" if none */
 } ht_config;

@@ -48,6 +48,24 @@ int ht_dataset_probe(ht_dataset *ds, const char *path);
  * finite. Row numbers in messages are global (0-based). Not collective. */
 int ht_dataset_read_shard(ht_dataset *ds, const char *path, int rank, int size);
 
+#define HT_DATASET_MAX_RANGES 4
+
+/* Reads the rows [row0[i], row0[i] + count[i]) for i < n_ranges, one range
+ * after the other, validated like ht_dataset_read_shard (row numbers in
+ * messages are the file's). n_total becomes n_selected, the number of rows
+ * the selection has over all ranks (so steps per epoch count the selection).
+ * Not collective. Used for K-fold selections (src/data/folds.c); ordinary
+ * training reads with ht_dataset_read_shard. */
+int ht_dataset_read_ranges(ht_dataset *ds, const char *path, int n_ranges, const int64_t *row0, const int64_t *count,
+                           int64_t n_selected);
+
+/* K-fold: fold k of K is rows ht_shard_range(N, k, K) of the file (K
+ * contiguous blocks). validation = 1 reads this rank's shard of fold k;
+ * validation = 0 reads this rank's shard of the other rows, which are
+ * sharded as one sequence (rows before fold k, then rows after it), so every
+ * selected row is read by exactly one rank. Not collective. */
+int ht_dataset_read_fold(ht_dataset *ds, const char *path, int folds, int fold, int validation, int rank, int size);
+
 /* Frees the arrays and zeroes the struct. */
 void ht_dataset_free(ht_dataset *ds);
 

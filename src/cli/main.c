@@ -19,6 +19,9 @@ static const char ht__usage[] =
     "  convert idx|csv|libsvm ...                           convert data into hytrain's HDF5 format\n"
     "  config --list | config CONFIG [--set key=value]...  list options / print an effective config\n"
     "  bench sgemm [--m M --n N --k K]                      measure cblas_sgemm GFLOP/s on every rank\n"
+    "  sweep SWEEP.yaml [--group-size G] [--list|--trial N|--collect]  hyper-parameter sweep (run under mpirun)\n"
+    "  cv CONFIG --folds K [--group-size G]                 K-fold cross-validation (run under mpirun)\n"
+    "  runs list DIR                                        table of runs: status, best metric, steps, wall time\n"
     "\n"
     "Run 'hytrain <command> --help' for a command's options. Documentation: README.md and docs/.\n";
 
@@ -49,6 +52,9 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "convert") == 0) return ht_cmd_convert(argc - 1, argv + 1);
   if (strcmp(cmd, "config") == 0) return ht_cmd_config(argc - 1, argv + 1);
   if (strcmp(cmd, "bench") == 0) return ht_cmd_bench(argc - 1, argv + 1);
-  fprintf(stderr, "hytrain: error: unknown command '%s' (expected train, eval, convert, config or bench)\n", cmd);
+  if (strcmp(cmd, "sweep") == 0) return ht_cmd_sweep(argc - 1, argv + 1);
+  if (strcmp(cmd, "cv") == 0) return ht_cmd_cv(argc - 1, argv + 1);
+  if (strcmp(cmd, "runs") == 0) return ht_cmd_runs(argc - 1, argv + 1);
+  fprintf(stderr, "hytrain: error: unknown command '%s' (expected train, eval, convert, config, bench, sweep, cv or runs)\n", cmd);
   return 2;
 }

@@ -98,6 +98,10 @@ static const ht_option options[] = {
             "Memory for training data per rank: auto streams a larger shard, and stream mode's buffers must fit."),
     OPT_STRING("data.augment", data.augment, "none",
                "Image augmentation in the loader: none, flip, shift:<px>, or flip,shift:<px> (square images)."),
+    OPT_INT("data.folds", data.folds, "0", 0, 1000,
+            "K-fold cross-validation: split data.train into K contiguous folds (0 = off, else >= 2)."),
+    OPT_INT("data.fold", data.fold, "0", 0, 999,
+            "K-fold: train on the other folds, evaluate on this one (0..data.folds-1)."),
 };
 
 #define N_OPTIONS ((int)(sizeof options / sizeof options[0]))

@@ -29,6 +29,14 @@ int ht_config_validate(const ht_config *cfg) {
   if (ht_loader_parse_augment(cfg->data.augment, &flip, &shift) < 0)
     return ht_error(HT_ECONFIG, "data.augment: expected none, flip, shift:<px> or flip,shift:<px> (px 1..64), got '%s'",
                     cfg->data.augment);
+  /* K-fold: the validation rows come from data.train, so a test file would be ambiguous. */
+  if (cfg->data.folds == 1) return ht_error(HT_ECONFIG, "data.folds: 1 fold leaves nothing to train on; use 0 (off) or >= 2");
+  if (cfg->data.folds > 0 && cfg->data.fold >= cfg->data.folds)
+    return ht_error(HT_ECONFIG, "data.fold: %d is not a fold of data.folds %d (expected 0..%d)", cfg->data.fold,
+                    cfg->data.folds, cfg->data.folds - 1);
+  if (cfg->data.folds > 0 && cfg->data.test[0])
+    return ht_error(HT_ECONFIG, "data.test: must be empty with data.folds (fold data.fold of data.train is evaluated); "
+                                "add --set data.test=");
   /* run.name becomes a directory name under run.root. */
   if (strchr(cfg->run.name, '/') || strcmp(cfg->run.name, ".") == 0 || strcmp(cfg->run.name, "..") == 0)
     return ht_error(HT_ECONFIG, "run.name: '%s' cannot be a directory name (no '/', not '.' or '..')",

@@ -279,6 +279,68 @@ int ht_dataset_read_shard(ht_dataset *ds, const char *path, int rank, int size) 
   return rc;
 }
 
+/* Like read_shard_body, for a selection of up to HT_DATASET_MAX_RANGES row
+ * ranges read one after the other (K-fold: the rows around a held-out fold).
+ * n_total becomes the number of rows selected over all ranks (n_selected). */
+static int read_ranges_body(ht_dataset *ds, dataset_file *f, const char *path, int n_ranges, const int64_t *row0,
+                            const int64_t *count, int64_t n_selected) {
+  HT_CHECK(ht__dataset_open_and_probe(ds, path, f));
+  int64_t n = 0;
+  for (int i = 0; i < n_ranges; i++) {
+    if (row0[i] < 0 || count[i] < 0 || row0[i] + count[i] > ds->n_total)
+      return ht_error(HT_EINVAL, "%s: rows [%lld, %lld) are outside the file's %lld rows", path, (long long)row0[i],
+                      (long long)(row0[i] + count[i]), (long long)ds->n_total);
+    n += count[i];
+  }
+  ds->n_total = n_selected;
+  ds->n = n;
+  ds->row0 = n_ranges > 0 ? row0[0] : 0;
+  size_t rows = (size_t)(n > 0 ? n : 1);
+  ds->x = malloc(sizeof(float) * rows * (size_t)ds->d);
+  if (ds->task == HT_TASK_CLASSIFY)
+    ds->y = malloc(sizeof(int32_t) * rows);
+  else
+    ds->yt = malloc(sizeof(float) * rows * (size_t)ds->t);
+  if (!ds->x || (!ds->y && !ds->yt))
+    return ht_error(HT_ENOMEM, "%s: out of memory for %lld rows x %d features", path, (long long)n, ds->d);
+  char what[1100];
+  int64_t at = 0; /* first local row of range i */
+  for (int i = 0; i < n_ranges; i++) {
+    if (count[i] == 0) continue;
+    float *x = ds->x + (size_t)at * (size_t)ds->d;
+    snprintf(what, sizeof what, "%s:/features", path);
+    HT_CHECK(ht__dataset_read_rows(f->features, 2, row0[i], count[i], ds->d, H5T_NATIVE_FLOAT, x, what));
+    HT_CHECK(ht__dataset_check_finite(path, x, count[i], ds->d, row0[i], "feature"));
+    snprintf(what, sizeof what, "%s:/labels", path);
+    if (ds->task == HT_TASK_CLASSIFY) {
+      HT_CHECK(ht__dataset_read_rows(f->labels, 1, row0[i], count[i], 1, H5T_NATIVE_INT32, ds->y + at, what));
+      HT_CHECK(ht__dataset_check_labels(path, ds->y + at, count[i], ds->num_classes, row0[i]));
+    } else {
+      float *yt = ds->yt + (size_t)at * (size_t)ds->t;
+      HT_CHECK(ht__dataset_read_rows(f->labels, f->labels_rank, row0[i], count[i], ds->t, H5T_NATIVE_FLOAT, yt, what));
+      HT_CHECK(ht__dataset_check_finite(path, yt, count[i], ds->t, row0[i], "target"));
+    }
+    at += count[i];
+  }
+  return 0;
+}
+
+int ht_dataset_read_ranges(ht_dataset *ds, const char *path, int n_ranges, const int64_t *row0, const int64_t *count,
+                           int64_t n_selected) {
+  if (n_ranges < 0 || n_ranges > HT_DATASET_MAX_RANGES) {
+    memset(ds, 0, sizeof *ds);
+    return ht_error(HT_EINVAL, "%s: %d row ranges (at most %d)", path ? path : "(null)", n_ranges, HT_DATASET_MAX_RANGES);
+  }
+  dataset_file f = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, 0};
+  int rc = read_ranges_body(ds, &f, path, n_ranges, row0, count, n_selected);
+  ht__dataset_close_file(&f);
+  if (rc < 0) {
+    ht__error_trace_push(__FILE__, __LINE__, __func__);
+    ht_dataset_free(ds);
+  }
+  return rc;
+}
+
 void ht_dataset_free(ht_dataset *ds) {
   if (!ds) return;
   free(ds->x);

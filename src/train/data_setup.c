@@ -25,6 +25,16 @@ int ht__data_open_train(const ht_config *cfg, const ht_comm *comm, int batch, ht
   o->shuffle_buffer_chunks = cfg->data.shuffle_buffer_chunks;
   HT_CHECK(ht_loader_parse_augment(cfg->data.augment, &o->flip, &o->shift));
 
+  if (cfg->data.folds > 0) {
+    /* K-fold reads rows of several folds, not one contiguous shard: memory mode only. */
+    if (strcmp(cfg->data.mode, "stream") == 0)
+      return ht_error(HT_ECONFIG, "data.mode: stream does not support data.folds (cross-validation); use memory or auto");
+    o->mode = HT_LOADER_MEMORY;
+    HT_CHECK(ht_dataset_read_fold(ds, path, cfg->data.folds, cfg->data.fold, 0, comm->rank, comm->size));
+    snprintf(desc, desc_len, "data: memory mode (k-fold: the %d training folds of %s), prefetch %d",
+             cfg->data.folds - 1, path, o->prefetch);
+    return 0;
+  }
   HT_CHECK(ht_dataset_probe(ds, path));
   const int64_t budget = (int64_t)cfg->data.memory_budget_mb << 20;
   const int64_t shard_bytes = largest_shard_bytes(ds, comm->size);

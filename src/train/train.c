@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "hytrain/ckpt.h"
@@ -70,8 +71,14 @@ static int ht__load_and_build(ht__run *r) {
   const ht_config *cfg = r->cfg;
   HT_CHECK(ht__data_open_train(cfg, r->comm, cfg->train.batch_size, &r->train, &r->lopts, r->data_desc,
                                sizeof r->data_desc));
-  r->have_test = cfg->data.test[0] != '\0';
-  if (r->have_test) {
+  if (cfg->data.folds > 0) {
+    /* K-fold: ht__data_open_train read the other folds of data.train; evaluate on fold data.fold. */
+    HT_CHECK(ht_dataset_read_fold(&r->test, cfg->data.train, cfg->data.folds, cfg->data.fold, 1, r->comm->rank, r->comm->size));
+    r->have_test = 1;
+  } else {
+    r->have_test = cfg->data.test[0] != '\0';
+  }
+  if (r->have_test && cfg->data.folds == 0) {
     HT_CHECK(ht_dataset_read_shard(&r->test, cfg->data.test, r->comm->rank, r->comm->size));
     if (r->test.d != r->train.d)
       return ht_error(HT_ESHAPE, "%s: %d features per row, but the training data %s has %d", cfg->data.test,
@@ -122,10 +129,15 @@ static int ht__load_and_build(ht__run *r) {
 /* Phase 4 on rank 0: config.yaml, log.txt, metrics.jsonl. */
 static int ht__open_outputs(ht__run *r) {
   char path[HT_PATH_MAX + 64];
-  HT_CHECK(ht_write_file_atomic(r->run_dir, "config.yaml", r->config_yaml));
   snprintf(path, sizeof path, "%s/log.txt", r->run_dir);
   r->log.file = fopen(path, "a");
   if (!r->log.file) return ht_error(HT_EIO, "%s: cannot write: %s", path, strerror(errno));
+  /* Held until the process ends: `hytrain runs list` reads it as "running",
+   * and a second trainer in the same run directory is refused. A file system
+   * without locks (ENOLCK) only costs the "running" status. */
+  if (flock(fileno(r->log.file), LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK)
+    return ht_error(HT_EIO, "%s: another hytrain process is writing this run directory", r->run_dir);
+  HT_CHECK(ht_write_file_atomic(r->run_dir, "config.yaml", r->config_yaml));
   snprintf(path, sizeof path, "%s/metrics.jsonl", r->run_dir);
   r->metrics = fopen(path, "a");
   if (!r->metrics) return ht_error(HT_EIO, "%s: cannot write: %s", path, strerror(errno));

@@ -1,0 +1,35 @@
+/*
+ * Communicators for groups of ranks: a sweep or cross-validation runs one
+ * training per group, and ht_train needs an ht_comm whose main and grad
+ * communicators span only that group.
+ */
+#include "hytrain/comm.h"
+
+#include "hytrain/error.h"
+
+int ht_comm_split(const ht_comm *parent, int color, int key, ht_comm *out) {
+  MPI_Comm group = MPI_COMM_NULL;
+  out->main = out->grad = MPI_COMM_NULL;
+  out->provided = parent->provided;
+  HT_CHECK_MPI(MPI_Comm_split(parent->main, color, key, &group));
+  /* Two duplicates, as in ht_comm_init: the main thread's collectives and
+   * the gradient traffic never share a communicator. */
+  int rc = 0;
+  if (MPI_Comm_dup(group, &out->main) != MPI_SUCCESS || MPI_Comm_dup(group, &out->grad) != MPI_SUCCESS)
+    rc = ht_error(HT_EMPI, "MPI_Comm_dup of a group communicator failed");
+  MPI_Comm_free(&group);
+  if (rc < 0) {
+    ht_comm_free(out);
+    return rc;
+  }
+  MPI_Comm_set_errhandler(out->main, MPI_ERRORS_RETURN);
+  MPI_Comm_set_errhandler(out->grad, MPI_ERRORS_RETURN);
+  HT_CHECK_MPI(MPI_Comm_rank(out->main, &out->rank));
+  HT_CHECK_MPI(MPI_Comm_size(out->main, &out->size));
+  return 0;
+}
+
+void ht_comm_free(ht_comm *c) {
+  if (c->grad != MPI_COMM_NULL) MPI_Comm_free(&c->grad);
+  if (c->main != MPI_COMM_NULL) MPI_Comm_free(&c->main);
+}

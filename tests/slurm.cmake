@@ -1,0 +1,12 @@
+# SLURM: the job scripts in jobs/ submitted to a one-node cluster that each
+# test starts (scripts/slurm-local) in its own temporary directory and stops
+# on exit. Needs Debian's slurm-wlm and munge (scripts/install-deps).
+function(ht_slurm_test name script)
+  cmake_parse_arguments(T "" "TIMEOUT" "" ${ARGN})
+  add_test(NAME slurm.${name} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/slurm/${script})
+  set_tests_properties(slurm.${name} PROPERTIES TIMEOUT ${T_TIMEOUT} ENVIRONMENT "${HT_TEST_ENV}")
+endfunction()
+ht_slurm_test(train train.sh TIMEOUT 300)
+ht_slurm_test(multinode multinode.sh TIMEOUT 300)
+ht_slurm_test(sweep_array sweep_array.sh TIMEOUT 300)
+ht_slurm_test(preemptible_requeue preemptible_requeue.sh TIMEOUT 400)
