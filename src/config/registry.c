@@ -86,6 +86,17 @@ static const ht_option options[] = {
     OPT_ENUM("data.normalize", data.normalize, "standard", "none|standard",
              "Feature scaling; standard uses the training set's mean and deviation."),
     OPT_BOOL("data.shuffle", data.shuffle, "true", "Shuffle the training set every epoch."),
+
+    OPT_INT64("checkpoint.every_steps", checkpoint.every_steps, "0", 0, I53,
+              "Write a checkpoint every this many steps; 0 means only at the end (and on a stop signal)."),
+    OPT_FLOAT("checkpoint.every_seconds", checkpoint.every_seconds, "0", 0, 1e9, 0,
+              "Write a checkpoint when this many seconds passed since the last one; 0 turns it off."),
+    OPT_INT("checkpoint.keep", checkpoint.keep, "3", 0, 1000000,
+            "Keep the newest this many checkpoints; 0 keeps all."),
+    OPT_BOOL("checkpoint.keep_best", checkpoint.keep_best, "false",
+             "After each evaluation that improves the best test metric, save a checkpoint and keep it."),
+    OPT_BOOL("checkpoint.async", checkpoint.async, "true",
+             "Write checkpoints on a background thread; training stalls only for a copy of the state."),
 };
 
 #define N_OPTIONS ((int)(sizeof options / sizeof options[0]))
