@@ -4,3 +4,5 @@ ht_unit_test(ckpt SOURCES unit/test_ckpt.c CASES
   rotate_keeps_newest_and_best async_writer_matches_sync writer_error_is_reported)
 ht_e2e_test(ckpt_resume_sgd ckpt_resume.sh ARGS sgd TIMEOUT 300)
 ht_e2e_test(ckpt_resume_adamw ckpt_resume.sh ARGS adamw TIMEOUT 300)
+ht_e2e_test(ckpt_signal ckpt_signal.sh TIMEOUT 300)
+ht_e2e_test(ckpt_elastic ckpt_elastic.sh TIMEOUT 300)

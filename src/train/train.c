@@ -344,8 +344,23 @@ int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *
     HT_CHECK_GOTO(ht__resume(cfg, comm, &r.log, opts->resume, opts->run_dir, &r.model, &r.opt, &r.norm,
                              r.train.n_total, r.steps_per_epoch, &r.cur, run_dir, sizeof run_dir, &resumed),
                   rc, done);
-  if (!resumed)
+  if (resumed) {
+    /* The run's length in steps, seen from where it continues: equal to the
+     * uninterrupted run's with the same layout; after an elastic resume the
+     * epochs left have a different number of steps. */
+    int64_t spe = r.steps_per_epoch, left = 0;
+    if (r.cur.epoch < cfg->train.epochs) left = (spe - r.cur.position) + spe * (cfg->train.epochs - 1 - r.cur.epoch);
+    int64_t total = r.cur.step + left;
+    if (cfg->train.max_steps > 0 && cfg->train.max_steps < total) total = cfg->train.max_steps;
+    if (total != r.total_steps) {
+      r.total_steps = total;
+      HT_CHECK_GOTO(ht_sched_create(&r.sched, cfg->schedule.name, cfg->optimizer.lr, cfg->schedule.warmup_steps,
+                                    cfg->schedule.step_every, cfg->schedule.gamma, cfg->schedule.min_lr, total),
+                    rc, done);
+    }
+  } else {
     HT_CHECK_GOTO(ht_norm_fit(&r.norm, &r.train, strcmp(cfg->data.normalize, "standard") == 0, comm->main), rc, done);
+  }
   ht_norm_apply(&r.norm, r.train.x, r.train.n);
   if (r.have_test) ht_norm_apply(&r.norm, r.test.x, r.test.n);
 
