@@ -4,6 +4,7 @@
  * synchronous checkpoints, on the main thread; it touches only the state it
  * is given (a staging copy when asynchronous).
  */
+#include <errno.h>
 #include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
@@ -151,20 +152,37 @@ static int ht__write_body(hid_t f, const char *path, const ht_ckpt_state *s, int
   return 0;
 }
 
+/* errno values that mean "the file system refused the write"; reported as
+ * such rather than as the HDF5 error stack's innermost line. */
+static int ht__io_errno(int e) {
+  return e == ENOSPC || e == EDQUOT || e == EFBIG || e == EIO || e == EACCES || e == EROFS || e == ENOENT ||
+         e == ENOTDIR || e == EPERM;
+}
+
 int ht_ckpt_write(const char *path, const ht_ckpt_state *s, int stall_ms) {
   char partial[4200];
   snprintf(partial, sizeof partial, "%s.partial", path);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
   H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+  errno = 0;
   hid_t f = H5Fcreate(partial, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  int rc = 0;
+  if (f < 0) {
+    rc = ht__h5_error(partial, "H5Fcreate", __FILE__, __LINE__); /* before H5Pclose clears the stack */
+  } else {
+    rc = ht__write_body(f, partial, s, stall_ms);
+    if (rc == 0 && H5Fflush(f, H5F_SCOPE_GLOBAL) < 0) rc = ht__h5_error(partial, "H5Fflush", __FILE__, __LINE__);
+    if (H5Fclose(f) < 0 && rc == 0) rc = ht__h5_error(partial, "H5Fclose", __FILE__, __LINE__);
+  }
+  int err = errno;
   H5Pclose(fapl);
-  if (f < 0) return ht__h5_error(partial, "H5Fcreate", __FILE__, __LINE__);
-  int rc = ht__write_body(f, partial, s, stall_ms);
-  if (rc == 0 && H5Fflush(f, H5F_SCOPE_GLOBAL) < 0) rc = ht__h5_error(partial, "H5Fflush", __FILE__, __LINE__);
-  if (H5Fclose(f) < 0 && rc == 0) rc = ht__h5_error(partial, "H5Fclose", __FILE__, __LINE__);
   if (rc < 0) {
     H5Eclear2(H5E_DEFAULT);
+    if (ht__io_errno(err)) {
+      ht_error_clear();
+      rc = ht_error(HT_EIO, "%s: cannot write the checkpoint: %s", partial, strerror(err));
+    }
     unlink(partial);
     return rc;
   }
