@@ -16,9 +16,22 @@
 #include "hytrain/error.h"
 #include "hytrain/timer.h"
 
+/* A staging array, touched once here so that its pages are mapped at set-up
+ * and the first checkpoint's copy does not pay the page faults. */
 static float *ht__stage_alloc(size_t n) {
   size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
-  return aligned_alloc(64, bytes ? bytes : 64);
+  float *p = aligned_alloc(64, bytes ? bytes : 64);
+  if (!p) return NULL;
+  const size_t chunk = 1u << 20;
+  long nchunks = (long)((bytes + chunk - 1) / chunk);
+  char *c = (char *)p;
+  /* Parallel over chunks: each thread zeroes (and so maps) disjoint pages. */
+#pragma omp parallel for schedule(static)
+  for (long k = 0; k < nchunks; k++) {
+    size_t lo = (size_t)k * chunk;
+    memset(c + lo, 0, bytes - lo < chunk ? bytes - lo : chunk);
+  }
+  return p;
 }
 
 /* Copies n floats with the OpenMP team: the copy is the main thread's stall. */

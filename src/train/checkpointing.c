@@ -48,7 +48,7 @@ static int ht__stall_ms(void) {
 
 int ht__ckpt_setup(ht__ckpt_ctl *c, const ht_config *cfg, const ht_comm *comm, const ht_log *log,
                    const char *run_dir, ht_model *m, ht_optim *o, ht_norm *norm, const char *config_yaml,
-                   int64_t stop_at_step) {
+                   int64_t stop_at_step, int64_t total_steps) {
   memset(c, 0, sizeof *c);
   c->cfg = cfg;
   c->comm = comm;
@@ -58,6 +58,7 @@ int ht__ckpt_setup(ht__ckpt_ctl *c, const ht_config *cfg, const ht_comm *comm, c
   c->norm = norm;
   c->config_yaml = config_yaml;
   c->stop_at_step = stop_at_step;
+  c->total_steps = total_steps;
   c->last_step = -1;
   c->last_time = ht_now();
   snprintf(c->dir, sizeof c->dir, "%s/checkpoints", run_dir);
@@ -135,7 +136,9 @@ int ht__ckpt_save(ht__ckpt_ctl *c, const ht__cursor *cur, int sync, int best, do
       rc = ht_ckpt_writer_wait(&c->writer);
       stall += ht_now() - t0;
     }
-    if (rc == 0) {
+    if (rc == 0 && !sync) {
+      /* Statistics of the scheduled checkpoints only: the final and the stop
+       * checkpoints wait for their write by design. */
       c->n_saves++;
       c->stall_total += stall;
       if (stall > c->stall_max) c->stall_max = stall;
@@ -145,6 +148,8 @@ int ht__ckpt_save(ht__ckpt_ctl *c, const ht__cursor *cur, int sync, int best, do
         ht_log_file(c->log, "checkpoint at step %lld waited %.3f s for the previous write to finish",
                     (long long)cur->step, waited);
       }
+    }
+    if (rc == 0) {
       ht_log_file(c->log, "checkpoint ckpt-%lld.h5 %s (stall %.3f s)", (long long)cur->step,
                   sync || !c->cfg->checkpoint.async ? "written" : "staged", stall);
     }
@@ -178,6 +183,8 @@ int ht__ckpt_after_step(ht__ckpt_ctl *c, const ht__cursor *cur, const ht__step_f
     return ht_error(HT_ESTOPPED, "stopped by %s at step %lld; checkpoint %s/ckpt-%lld.h5; continue with --resume auto",
                     why, (long long)cur->step, c->dir, (long long)cur->step);
   }
+  /* The last step's checkpoint is the final one, written after the evaluation. */
+  if (cur->step >= c->total_steps) return 0;
   int64_t every = c->cfg->checkpoint.every_steps;
   if ((every > 0 && cur->step % every == 0) || f->due) HT_CHECK(ht__ckpt_save(c, cur, 0, 0, wall_s));
   return 0;
@@ -190,12 +197,15 @@ void ht__ckpt_report(ht__ckpt_ctl *c) {
   int64_t n = w->n_written;
   double wt = w->write_s_total, wmax = w->write_s_max, bytes = w->bytes_total;
   pthread_mutex_unlock(&w->mu);
-  if (c->n_saves == 0 || n == 0) return;
-  ht_log_info(c->log,
-              "checkpoints: %lld written (%s), stall per checkpoint mean %.4f s max %.4f s, write mean %.3f s max %.3f "
-              "s, %.1f MB/s, %d waited for the previous write",
-              (long long)n, c->cfg->checkpoint.async ? "async" : "sync", c->stall_total / (double)c->n_saves,
-              c->stall_max, wt / (double)n, wmax, wt > 0 ? bytes / wt / 1e6 : 0.0, c->n_waits);
+  if (n == 0) return;
+  if (c->n_saves > 0)
+    ht_log_info(c->log,
+                "checkpoints: %lld scheduled (%s), training stall per checkpoint mean %.4f s max %.4f s; %d waited for "
+                "the previous write",
+                (long long)c->n_saves, c->cfg->checkpoint.async ? "async" : "sync", c->stall_total / (double)c->n_saves,
+                c->stall_max, c->n_waits);
+  ht_log_info(c->log, "checkpoint writes: %lld, mean %.3f s max %.3f s, %.1f MB/s of tensors", (long long)n,
+              wt / (double)n, wmax, wt > 0 ? bytes / wt / 1e6 : 0.0);
 }
 
 void ht__ckpt_destroy(ht__ckpt_ctl *c) {

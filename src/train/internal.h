@@ -77,6 +77,7 @@ typedef struct ht__ckpt_ctl {
   const char *config_yaml;
   char dir[HT_PATH_MAX + 32];    /* <run>/checkpoints */
   int64_t stop_at_step;          /* --stop-at-step (0: none) */
+  int64_t total_steps;           /* the run's last step: its checkpoint is the final one */
   int64_t last_step;             /* step of the last checkpoint (-1: none) */
   double last_time;              /* rank 0: ht_now() of the last checkpoint */
   ht_ckpt_writer writer;         /* rank 0 only */
@@ -93,7 +94,7 @@ typedef struct ht__ckpt_ctl {
  * writer; every rank installs the stop-signal handlers. */
 int ht__ckpt_setup(ht__ckpt_ctl *c, const ht_config *cfg, const ht_comm *comm, const ht_log *log,
                    const char *run_dir, ht_model *m, ht_optim *o, ht_norm *norm, const char *config_yaml,
-                   int64_t stop_at_step);
+                   int64_t stop_at_step, int64_t total_steps);
 
 /* Collective on comm->main, once per step in place of the loss allreduce:
  * sums the loss and agrees on the stop / due / failed flags. */
