@@ -38,8 +38,10 @@ static float *ht__stage_alloc(size_t n) {
 static void ht__copy(float *dst, const float *src, size_t n) {
   const size_t chunk = 1u << 18;
   long nchunks = (long)((n + chunk - 1) / chunk);
-  /* Parallel over chunks: each thread copies disjoint ranges of dst. */
-#pragma omp parallel for schedule(static)
+  /* Parallel over chunks: each thread copies disjoint ranges of dst. Small
+   * states are copied by one thread: a team whose other thread shares its core
+   * with the writer thread would wait at the barrier longer than the copy. */
+#pragma omp parallel for schedule(static) if (n >= (1u << 22))
   for (long c = 0; c < nchunks; c++) {
     size_t lo = (size_t)c * chunk, len = n - lo < chunk ? n - lo : chunk;
     memcpy(dst + lo, src + lo, len * sizeof(float));
