@@ -22,10 +22,14 @@ int ht__startup_report(const ht_comm *comm, const ht_log *log);
  * directory, creates it and broadcasts its path. */
 int ht__run_dir_create(const ht_config *cfg, const ht_comm *comm, const char *requested, char *out, size_t len);
 
+/* run_dir.c: the experiment name, run.name or the config file's stem. */
+void ht__experiment_name(const ht_config *cfg, char *out, size_t len);
+
 /* progress.c: rank 0's live progress line (terminal) or plain periodic lines. */
 typedef struct ht_progress {
   int tty;              /* stdout is a terminal: redraw one line with \r */
   int64_t total_steps;
+  int64_t first_step;   /* step this process started from (resume): the ETA uses the steps since */
   double t0;
   int dirty;            /* a \r line is on screen */
 } ht_progress;

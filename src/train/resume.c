@@ -44,15 +44,7 @@ static int ht__is_dir(const char *p) {
 static void ht__newest_run(const ht_config *cfg, char *out, size_t len) {
   out[0] = '\0';
   char exp[HT_PATH_MAX];
-  if (cfg->run.name[0]) {
-    snprintf(exp, sizeof exp, "%s", cfg->run.name);
-  } else {
-    const char *base = strrchr(cfg->source, '/');
-    base = base ? base + 1 : cfg->source;
-    snprintf(exp, sizeof exp, "%s", base[0] ? base : "run");
-    char *dot = strrchr(exp, '.');
-    if (dot && dot != exp) *dot = '\0';
-  }
+  ht__experiment_name(cfg, exp, sizeof exp);
   char parent[HT_PATH_MAX * 2 + 8];
   snprintf(parent, sizeof parent, "%s/%s", cfg->run.root[0] ? cfg->run.root : "runs", exp);
   DIR *d = opendir(parent);

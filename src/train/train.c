@@ -191,6 +191,7 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
   double t_window = ht_now();
   ht_progress prog;
   ht__progress_init(&prog, r->total_steps);
+  prog.first_step = cur->step;
   ht__eval ev = {0, -1, -1};
 
   ht_log_info(&r->log, "training %s: %zu parameters, %lld steps (%lld per epoch), global batch %lld", cfg->model.type,
