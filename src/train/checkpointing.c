@@ -144,9 +144,14 @@ int ht__ckpt_save(ht__ckpt_ctl *c, const ht__cursor *cur, int sync, int best, do
       if (stall > c->stall_max) c->stall_max = stall;
       if (waited > 0.001 && c->cfg->checkpoint.async && !sync) {
         c->waited_total += waited;
-        c->n_waits++;
-        ht_log_file(c->log, "checkpoint at step %lld waited %.3f s for the previous write to finish",
-                    (long long)cur->step, waited);
+        if (c->n_waits++ == 0)
+          ht_log_warn(c->log,
+                      "checkpoint at step %lld waited %.3f s for the previous write to finish; checkpoints come "
+                      "faster than they are written (raise checkpoint.every_steps / every_seconds)",
+                      (long long)cur->step, waited);
+        else
+          ht_log_file(c->log, "checkpoint at step %lld waited %.3f s for the previous write to finish",
+                      (long long)cur->step, waited);
       }
     }
     if (rc == 0) {
