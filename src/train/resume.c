@@ -208,7 +208,8 @@ int ht__resume(const ht_config *cfg, const ht_comm *comm, const ht_log *log, con
   ht_ckpt_rank *ranks = fd.ranks;
   fd.ranks = NULL;
   if (rc == 0) rc = MPI_Bcast(&fd, (int)sizeof fd, MPI_BYTE, 0, comm->main) == MPI_SUCCESS ? 0 : HT_EMPI;
-  /* Every rank learns its own saved data state (zero-filled beyond the old world size). */
+  /* Every rank learns its own saved data state (ranks beyond the old world
+   * size take rank 0's: its epoch is the same, its position is recomputed). */
   ht_ckpt_rank own = {0, 0, 0};
   if (rc == 0 && fd.resumed) {
     ht_ckpt_rank *all = calloc((size_t)fd.info.world_size, sizeof *all);
