@@ -67,6 +67,13 @@ typedef struct ht_config {
     int folds;                 /* K-fold: 0 = off, else K >= 2 contiguous folds of data.train */
     int fold;                  /* K-fold: the validation fold, 0..K-1 */
   } data;
+  struct {
+    long long every_steps;     /* 0 = off */
+    double every_seconds;      /* 0 = off */
+    int keep;                  /* newest checkpoints kept; 0 = all */
+    int keep_best;             /* bool: also keep the best-evaluating one */
+    int async;                 /* bool: write on the checkpoint writer thread */
+  } checkpoint;
   char source[HT_PATH_MAX];    /* the YAML file it was loaded from, "" if none */
 } ht_config;
 

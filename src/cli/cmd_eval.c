@@ -1,5 +1,5 @@
 /*
- * hytrain eval CHECKPOINT [--data FILE]
+ * hytrain eval [--checkpoint] CHECKPOINT [--data FILE]
  * Rebuilds the model from the checkpoint, applies its normalisation and
  * evaluates it on FILE (default: the evaluation split the run used). Runs on
  * one process or under mpirun (each rank evaluates its shard).
@@ -17,7 +17,8 @@
 #include "hytrain/model.h"
 
 static const char ht__eval_help[] =
-    "usage: hytrain eval CHECKPOINT [--data FILE] [--batch N]\n"
+    "usage: hytrain eval --checkpoint CKPT [--data FILE] [--batch N]\n"
+    "       hytrain eval CKPT [--data FILE] [--batch N]\n"
     "\n"
     "Evaluates a checkpoint (e.g. runs/x/<id>/checkpoints/ckpt-1000.h5) on an HDF5\n"
     "dataset; FILE defaults to the evaluation split recorded in the checkpoint.\n"
@@ -88,6 +89,13 @@ int ht_cmd_eval(int argc, char **argv) {
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       fputs(ht__eval_help, stdout);
       return 0;
+    } else if (strcmp(argv[i], "--checkpoint") == 0) {
+      if (i + 1 >= argc)
+        rc = ht_error(HT_EUSAGE, "--checkpoint needs a checkpoint file");
+      else if (ckpt)
+        rc = ht_error(HT_EUSAGE, "more than one checkpoint given ('%s' and '%s')", ckpt, argv[i + 1]);
+      else
+        ckpt = argv[++i];
     } else if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
       data = argv[++i];
     } else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc) {
@@ -101,7 +109,7 @@ int ht_cmd_eval(int argc, char **argv) {
       rc = ht_error(HT_EUSAGE, "unexpected argument '%s'", argv[i]);
     }
   }
-  if (rc == 0 && !ckpt) rc = ht_error(HT_EUSAGE, "missing CHECKPOINT (usage: hytrain eval CHECKPOINT [--data FILE])");
+  if (rc == 0 && !ckpt) rc = ht_error(HT_EUSAGE, "missing checkpoint (usage: hytrain eval --checkpoint CKPT [--data FILE])");
   if (rc < 0) return ht_cli_fail("eval", rc);
   ht_comm comm;
   rc = ht_comm_init(&comm, &argc, &argv);

@@ -13,18 +13,25 @@
 #include "hytrain/train.h"
 
 static const char ht__train_help[] =
-    "usage: hytrain train CONFIG [--set key=value]... [--run-dir DIR]\n"
+    "usage: hytrain train CONFIG [--set key=value]... [--run-dir DIR] [--resume auto|PATH] [--stop-at-step N]\n"
     "\n"
     "Trains the experiment described by the YAML file CONFIG on every MPI rank\n"
     "(start it with mpirun -np P; each rank reads 1/P of the data).\n"
     "  --set key=value   override one config key (repeatable), e.g. --set train.epochs=3\n"
     "  --run-dir DIR     write outputs to DIR instead of <run.root>/<experiment>/<run-id>\n"
+    "  --resume auto|PATH  continue from a checkpoint: auto = the newest one that verifies in\n"
+    "                    DIR (--run-dir) or in the experiment's newest run (none: start fresh);\n"
+    "                    PATH = a checkpoint file, a run directory or a checkpoints directory\n"
+    "  --stop-at-step N  once step N is done, write a checkpoint and exit 75 (as on SIGTERM)\n"
     "Outputs: DIR/config.yaml, metrics.jsonl, log.txt, checkpoints/. Keys: hytrain config --list.\n"
-    "Exit codes: 0 done, 2 bad input, 3 diverged, 1 other failure.\n";
+    "SIGTERM, SIGINT or SIGUSR1: checkpoint at the next step and exit 75 (resumable).\n"
+    "Exit codes: 0 done, 2 bad input, 3 diverged, 75 stopped early (resumable), 1 other failure.\n";
 
 typedef struct ht__train_args {
   const char *config;
   const char *run_dir;
+  const char *resume;
+  long long stop_at_step;
   char **sets;
   int n_sets;
   int help;
@@ -46,6 +53,17 @@ static int ht__parse(int argc, char **argv, ht__train_args *a) {
     } else if (strcmp(arg, "--run-dir") == 0) {
       if (i + 1 >= argc) return ht_error(HT_EUSAGE, "--run-dir needs a directory");
       a->run_dir = argv[++i];
+    } else if (strcmp(arg, "--resume") == 0) {
+      if (i + 1 >= argc) return ht_error(HT_EUSAGE, "--resume needs 'auto' or a checkpoint path");
+      a->resume = argv[++i];
+    } else if (strncmp(arg, "--resume=", 9) == 0) {
+      a->resume = arg + 9;
+    } else if (strcmp(arg, "--stop-at-step") == 0) {
+      char *end = NULL;
+      if (i + 1 >= argc) return ht_error(HT_EUSAGE, "--stop-at-step needs a step number");
+      a->stop_at_step = strtoll(argv[++i], &end, 10);
+      if (!end || *end || a->stop_at_step < 1)
+        return ht_error(HT_EUSAGE, "--stop-at-step: '%s' is not a positive step number", argv[i]);
     } else if (arg[0] == '-') {
       return ht_error(HT_EUSAGE, "unknown option '%s' (see hytrain train --help)", arg);
     } else if (!a->config) {
@@ -80,10 +98,22 @@ int ht_cmd_train(int argc, char **argv) {
   if (comm.rank != 0) ht_error_clear();
   rc = ht_comm_agree(&comm, comm.rank == 0 ? rc : 0);
   if (rc == 0) rc = ht_config_bcast(&cfg, 0, comm.main);
-  if (rc == 0) rc = ht_train(&cfg, &comm, a.run_dir, &res);
+  if (rc == 0 && a.resume && !a.resume[0]) rc = ht_error(HT_EUSAGE, "--resume needs 'auto' or a checkpoint path");
+  if (rc == 0) {
+    ht_train_opts opts = {.run_dir = a.run_dir, .resume = a.resume, .stop_at_step = a.stop_at_step};
+    rc = ht_train_ex(&cfg, &comm, &opts, &res);
+  }
 done:
   free(a.sets);
-  int code = rc < 0 ? ht_cli_fail("train", rc) : 0;
+  int code;
+  if (rc == HT_ESTOPPED) {
+    /* A planned stop, not a failure: one line from the rank that reports it. */
+    if (ht_error_message()[0]) fprintf(stderr, "hytrain train: %s\n", ht_error_message());
+    fflush(stderr);
+    code = ht_exit_code(rc);
+  } else {
+    code = rc < 0 ? ht_cli_fail("train", rc) : 0;
+  }
   ht_comm_finalize(&comm);
   return code;
 }

@@ -10,6 +10,7 @@
 
 int ht_cmd_train(int argc, char **argv);
 int ht_cmd_eval(int argc, char **argv);
+int ht_cmd_inspect(int argc, char **argv);
 int ht_cmd_config(int argc, char **argv);
 int ht_cmd_convert(int argc, char **argv);
 int ht_cmd_bench(int argc, char **argv);

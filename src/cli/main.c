@@ -15,7 +15,9 @@ static const char ht__usage[] =
     "\n"
     "commands:\n"
     "  train CONFIG [--set key=value]... [--run-dir DIR]   train a model (run under mpirun)\n"
-    "  eval CHECKPOINT [--data FILE]                        evaluate a checkpoint on a dataset\n"
+    "  train CONFIG --resume auto|PATH                      continue from a checkpoint\n"
+    "  eval --checkpoint CKPT [--data FILE]                 evaluate a checkpoint on a dataset\n"
+    "  inspect CKPT                                         verify a checkpoint; print attributes, datasets, config\n"
     "  convert idx|csv|libsvm ...                           convert data into hytrain's HDF5 format\n"
     "  config --list | config CONFIG [--set key=value]...  list options / print an effective config\n"
     "  bench sgemm [--m M --n N --k K]                      measure cblas_sgemm GFLOP/s on every rank\n"
@@ -49,12 +51,13 @@ int main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (strcmp(cmd, "train") == 0) return ht_cmd_train(argc - 1, argv + 1);
   if (strcmp(cmd, "eval") == 0) return ht_cmd_eval(argc - 1, argv + 1);
+  if (strcmp(cmd, "inspect") == 0) return ht_cmd_inspect(argc - 1, argv + 1);
   if (strcmp(cmd, "convert") == 0) return ht_cmd_convert(argc - 1, argv + 1);
   if (strcmp(cmd, "config") == 0) return ht_cmd_config(argc - 1, argv + 1);
   if (strcmp(cmd, "bench") == 0) return ht_cmd_bench(argc - 1, argv + 1);
   if (strcmp(cmd, "sweep") == 0) return ht_cmd_sweep(argc - 1, argv + 1);
   if (strcmp(cmd, "cv") == 0) return ht_cmd_cv(argc - 1, argv + 1);
   if (strcmp(cmd, "runs") == 0) return ht_cmd_runs(argc - 1, argv + 1);
-  fprintf(stderr, "hytrain: error: unknown command '%s' (expected train, eval, convert, config, bench, sweep, cv or runs)\n", cmd);
+  fprintf(stderr, "hytrain: error: unknown command '%s' (expected train, eval, inspect, convert, config, bench, sweep, cv or runs)\n", cmd);
   return 2;
 }

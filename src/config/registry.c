@@ -102,6 +102,17 @@ static const ht_option options[] = {
             "K-fold cross-validation: split data.train into K contiguous folds (0 = off, else >= 2)."),
     OPT_INT("data.fold", data.fold, "0", 0, 999,
             "K-fold: train on the other folds, evaluate on this one (0..data.folds-1)."),
+
+    OPT_INT64("checkpoint.every_steps", checkpoint.every_steps, "0", 0, I53,
+              "Write a checkpoint every this many steps; 0 means only at the end (and on a stop signal)."),
+    OPT_FLOAT("checkpoint.every_seconds", checkpoint.every_seconds, "0", 0, 1e9, 0,
+              "Write a checkpoint when this many seconds passed since the last one; 0 turns it off."),
+    OPT_INT("checkpoint.keep", checkpoint.keep, "3", 0, 1000000,
+            "Keep the newest this many checkpoints; 0 keeps all."),
+    OPT_BOOL("checkpoint.keep_best", checkpoint.keep_best, "false",
+             "After each evaluation that improves the best test metric, save a checkpoint and keep it."),
+    OPT_BOOL("checkpoint.async", checkpoint.async, "true",
+             "Write checkpoints on a background thread; training stalls only for a copy of the state."),
 };
 
 #define N_OPTIONS ((int)(sizeof options / sizeof options[0]))

@@ -2,6 +2,7 @@
 #ifndef HT_TRAIN_INTERNAL_H
 #define HT_TRAIN_INTERNAL_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -9,7 +10,11 @@
 #include "hytrain/config.h"
 #include "hytrain/dataset.h"
 #include "hytrain/loader.h"
+#include "hytrain/ckpt.h"
+#include "hytrain/ckpt_writer.h"
 #include "hytrain/log.h"
+#include "hytrain/model.h"
+#include "hytrain/optim.h"
 
 /* startup.c: collective on comm->main. Gathers host, cpuset, thread count and
  * BLAS core of every rank; rank 0 prints the table and binding warnings. */
@@ -29,11 +34,14 @@ int ht__data_open_train(const ht_config *cfg, const ht_comm *comm, int batch, ht
 
 /* data_setup.c: collective on comm->main; rank 0 logs every rank's peak RSS. */
 int ht__peak_rss_report(const ht_comm *comm, const ht_log *log);
+/* run_dir.c: the experiment name, run.name or the config file's stem. */
+void ht__experiment_name(const ht_config *cfg, char *out, size_t len);
 
 /* progress.c: rank 0's live progress line (terminal) or plain periodic lines. */
 typedef struct ht_progress {
   int tty;              /* stdout is a terminal: redraw one line with \r */
   int64_t total_steps;
+  int64_t first_step;   /* step this process started from (resume): the ETA uses the steps since */
   double t0;
   int dirty;            /* a \r line is on screen */
 } ht_progress;
@@ -41,5 +49,101 @@ void ht__progress_init(ht_progress *p, int64_t total_steps);
 void ht__progress_step(ht_progress *p, const ht_log *log, int64_t epoch, int64_t epochs, int64_t step, double loss,
                        double samples_per_s);
 void ht__progress_clear(ht_progress *p);
+
+/* Where training stands; everything a checkpoint needs to continue the loop
+ * and metrics.jsonl exactly. */
+typedef struct ht__cursor {
+  int64_t step;          /* optimizer steps taken (global, all epochs) */
+  int64_t epoch;         /* 0-based epoch in progress */
+  int64_t position;      /* batches of that epoch consumed */
+  int64_t samples_seen;  /* global samples consumed */
+  double epoch_loss;     /* sum of step losses in this epoch */
+  int64_t epoch_steps;
+  double window_loss;    /* sum of step losses since the last step record */
+  int64_t window_steps;
+  double wall_offset;    /* training seconds spent before this process (resume) */
+  double best_value;     /* best evaluation metric (NaN: none yet) */
+  int64_t best_step;
+} ht__cursor;
+
+/* signals.c: the stop-signal flag (SIGTERM, SIGINT, SIGUSR1). */
+typedef struct ht__signals {
+  struct sigaction old[4];
+  int installed;
+} ht__signals;
+void ht__signals_install(ht__signals *s);
+int ht__signals_pending(void);  /* the signal received, or 0 */
+const char *ht__signal_name(int sig);
+void ht__signals_restore(ht__signals *s);
+
+/* checkpointing.c: when to checkpoint, and the snapshot of the run's state. */
+typedef struct ht__step_flags {
+  int stop;     /* a rank received a stop signal */
+  int due;      /* checkpoint.every_seconds elapsed (rank 0's clock) */
+  int failed;   /* rank 0's writer thread failed */
+} ht__step_flags;
+
+typedef struct ht__ckpt_ctl {
+  const ht_config *cfg;
+  const ht_comm *comm;
+  const ht_log *log;
+  ht_model *model;
+  ht_optim *opt;
+  ht_norm *norm;
+  const char *config_yaml;
+  char dir[HT_PATH_MAX + 32];    /* <run>/checkpoints */
+  int64_t stop_at_step;          /* --stop-at-step (0: none) */
+  int64_t total_steps;           /* the run's last step: its checkpoint is the final one */
+  int64_t last_step;             /* step of the last checkpoint (-1: none) */
+  double last_time;              /* rank 0: ht_now() of the last checkpoint */
+  ht_ckpt_writer writer;         /* rank 0 only */
+  int have_writer;
+  ht_ckpt_rank *gathered;        /* rank 0: [size] data states */
+  ht__signals sig;
+  int64_t n_saves;
+  double stall_total, stall_max, waited_total;
+  int n_waits;
+} ht__ckpt_ctl;
+
+/* Collective on comm->main. Rank 0 checks that <run_dir>/checkpoints is
+ * writable (a probe file), removes *.partial left by a crash and starts the
+ * writer; every rank installs the stop-signal handlers. */
+int ht__ckpt_setup(ht__ckpt_ctl *c, const ht_config *cfg, const ht_comm *comm, const ht_log *log,
+                   const char *run_dir, ht_model *m, ht_optim *o, ht_norm *norm, const char *config_yaml,
+                   int64_t stop_at_step, int64_t total_steps);
+
+/* Collective on comm->main, once per step in place of the loss allreduce:
+ * sums the loss and agrees on the stop / due / failed flags. */
+int ht__ckpt_step_agree(ht__ckpt_ctl *c, double *loss, ht__step_flags *f);
+
+/* Collective on comm->main, after the optimizer update of a step: writes a
+ * checkpoint when one is due; on a stop (signal or --stop-at-step) writes it
+ * synchronously and returns HT_ESTOPPED. Returns errors every rank agrees on. */
+int ht__ckpt_after_step(ht__ckpt_ctl *c, const ht__cursor *cur, const ht__step_flags *f, double wall_s);
+
+/* Collective on comm->main: a checkpoint of cur now (sync: wait until it is
+ * committed; best: it is the best so far). */
+int ht__ckpt_save(ht__ckpt_ctl *c, const ht__cursor *cur, int sync, int best, double wall_s);
+
+/* Rank 0 logs checkpoint statistics (stall per checkpoint, write rate). */
+void ht__ckpt_report(ht__ckpt_ctl *c);
+
+/* Waits for the write in flight, stops the writer, restores signal handlers. */
+void ht__ckpt_destroy(ht__ckpt_ctl *c);
+
+/* resume.c: collective on comm->main. Finds the checkpoint (arg "auto" or a
+ * path), verifies and reads it on rank 0, broadcasts it, and fills the model,
+ * optimizer, normalisation and cursor. *resumed = 0 when "auto" finds no
+ * checkpoint. run_dir_out receives the run directory to continue in (""
+ * means derive a new one). n_train: global training rows, steps_per_epoch:
+ * this run's. */
+int ht__resume(const ht_config *cfg, const ht_comm *comm, const ht_log *log, const char *arg,
+               const char *run_dir_req, ht_model *m, ht_optim *o, ht_norm *norm, int64_t n_train,
+               int64_t steps_per_epoch, ht__cursor *cur, char *run_dir_out, size_t len, int *resumed);
+
+/* resume.c, rank 0: drops the records after the checkpoint from
+ * run_dir/metrics.jsonl (step records with step > cur->step, epoch records
+ * of epochs not finished at the checkpoint), atomically. */
+int ht__metrics_rewind(const char *run_dir, const ht__cursor *cur);
 
 #endif

@@ -11,6 +11,7 @@
 void ht__progress_init(ht_progress *p, int64_t total_steps) {
   p->tty = isatty(STDOUT_FILENO);
   p->total_steps = total_steps;
+  p->first_step = 0;
   p->t0 = ht_now();
   p->dirty = 0;
 }
@@ -30,7 +31,8 @@ void ht__progress_step(ht_progress *p, const ht_log *log, int64_t epoch, int64_t
   if (log->rank != 0) return;
   double elapsed = ht_now() - p->t0;
   char eta[32] = "?";
-  if (step > 0 && p->total_steps > step) ht__fmt_duration(elapsed / (double)step * (double)(p->total_steps - step), eta, sizeof eta);
+  int64_t done = step - p->first_step;
+  if (done > 0 && p->total_steps > step) ht__fmt_duration(elapsed / (double)done * (double)(p->total_steps - step), eta, sizeof eta);
   else if (p->total_steps <= step) snprintf(eta, sizeof eta, "0s");
   if (p->tty && !log->quiet) {
     printf("\r  epoch %lld/%lld  step %lld/%lld  loss %.4f  %.0f samples/s  ETA %s   ", (long long)epoch + 1,

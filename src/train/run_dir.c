@@ -27,7 +27,7 @@ static int ht__mkdirs(const char *path) {
   return 0;
 }
 
-static void ht__experiment_name(const ht_config *cfg, char *out, size_t len) {
+void ht__experiment_name(const ht_config *cfg, char *out, size_t len) {
   if (cfg->run.name[0]) {
     snprintf(out, len, "%s", cfg->run.name);
     return;

@@ -50,6 +50,9 @@ typedef struct ht__run {
   char *config_yaml;    /* effective config text */
   int64_t steps_per_epoch, total_steps;
   char run_dir[HT_PATH_MAX];
+  ht__cursor cur;       /* where training stands (restored by --resume) */
+  ht__ckpt_ctl ck;      /* checkpoint scheduling, writer and stop signals */
+  int ck_ready;
 } ht__run;
 
 int ht_train_model_spec(const ht_config *cfg, const ht_dataset *ds, ht_model_spec *spec) {
@@ -191,95 +194,92 @@ static void ht__metrics_epoch(ht__run *r, int64_t epoch, int64_t step, double tr
   fflush(r->metrics);
 }
 
-/* Writes <run>/checkpoints/ckpt-<step>.h5 and then the `latest` marker (rank 0). */
-static int ht__save_final(ht__run *r, int64_t step, int64_t epoch) {
-  char dir[HT_PATH_MAX + 32], path[HT_PATH_MAX + 96], name[64];
-  snprintf(dir, sizeof dir, "%s/checkpoints", r->run_dir);
-  snprintf(name, sizeof name, "ckpt-%lld.h5", (long long)step);
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  ht_ckpt_info info = {.step = step,
-                       .epoch = epoch,
-                       .samples_seen = step * (int64_t)r->cfg->train.batch_size * r->comm->size,
-                       .world_size = r->comm->size};
-  snprintf(info.data_test, sizeof info.data_test, "%s", r->cfg->data.test);
-  HT_CHECK(ht_ckpt_save_model(path, &r->model, &r->norm, &info, r->config_yaml));
-  char text[80];
-  snprintf(text, sizeof text, "%s\n", name);
-  HT_CHECK(ht_write_file_atomic(dir, "latest", text));
-  ht_log_info(&r->log, "saved %s", path);
-  return 0;
+/* Best evaluation metric so far: accuracy (higher) or RMSE (lower). */
+static int ht__improved(const ht__run *r, const ht__eval *ev) {
+  double v = r->test.task == HT_TASK_CLASSIFY ? ev->accuracy : ev->rmse;
+  if (r->cur.best_step < 0 || isnan(r->cur.best_value)) return 1;
+  return r->test.task == HT_TASK_CLASSIFY ? v > r->cur.best_value : v < r->cur.best_value;
 }
 
-/* Phase 5-6: the loop. Returns an error every rank agrees on. */
+/* Phase 5-6: the loop, from r->cur (step 0, or where a checkpoint left off).
+ * Returns an error every rank agrees on, or HT_ESTOPPED after a stop. */
 static int ht__train_loop(ht__run *r, ht_train_result *res) {
   const ht_config *cfg = r->cfg;
   const ht_comm *comm = r->comm;
   const int64_t B = cfg->train.batch_size, P = comm->size;
-  int64_t step = 0;
-  double t_start = ht_now();
-  double loss_epoch = 0, window_loss = 0;
-  int64_t epoch_steps = 0, window_steps = 0;
+  ht__cursor *cur = &r->cur;
+  int epochs_run = 0;
+  double t_start = ht_now() - cur->wall_offset; /* wall_s continues across resumes */
   double t_window = ht_now();
   ht_progress prog;
   ht__progress_init(&prog, r->total_steps);
+  prog.first_step = cur->step;
   ht__eval ev = {0, -1, -1};
-  int64_t epochs_run = 0;
 
   ht_log_info(&r->log, "training %s: %zu parameters, %lld steps (%lld per epoch), global batch %lld", cfg->model.type,
               r->model.n_params, (long long)r->total_steps, (long long)r->steps_per_epoch, (long long)(B * P));
-  for (int64_t epoch = 0; epoch < cfg->train.epochs && step < r->total_steps; epoch++) {
+  for (int64_t epoch = cur->epoch; epoch < cfg->train.epochs && cur->step < r->total_steps; epoch++) {
     double t_epoch = ht_now(), t_train = 0;
     ht_loader_stats ls0, ls1;
     ht_loader_get_stats(&r->loader, &ls0);
-    loss_epoch = 0;
-    epoch_steps = 0;
-    ht_loader_start_epoch(&r->loader, epoch, 0);
-    for (int64_t s = 0; s < r->steps_per_epoch && step < r->total_steps; s++) {
+    epochs_run++;
+    int64_t steps_here = 0; /* steps of this epoch run by this process (throughput) */
+    ht_loader_start_epoch(&r->loader, epoch, cur->position);
+    while (cur->position < r->steps_per_epoch && cur->step < r->total_steps) {
       ht_batch b;
       int rc = ht_loader_next(&r->loader, &b);
       if (rc < 0) ht_comm_abort(comm, rc, ht_error_message());
-      double lr = ht_sched_lr(&r->sched, step);
+      double lr = ht_sched_lr(&r->sched, cur->step);
       double loss = ht_model_step(&r->model, b.x, b.y, b.yt, b.n, NULL, NULL);
       rc = ht_comm_allreduce_mean(comm, r->model.grads, r->model.n_params);
       if (rc < 0) ht_comm_abort(comm, rc, ht_error_message());
-      /* Agree on the mean loss: all ranks see the same value, so all stop together on divergence. */
-      if (MPI_Allreduce(MPI_IN_PLACE, &loss, 1, MPI_DOUBLE, MPI_SUM, comm->main) != MPI_SUCCESS)
-        ht_comm_abort(comm, HT_EMPI, "MPI_Allreduce of the loss failed");
+      /* Agree on the mean loss (all ranks stop together on divergence) and
+       * on the checkpoint flags (stop signal, time due, writer failure). */
+      ht__step_flags flags;
+      if (ht__ckpt_step_agree(&r->ck, &loss, &flags) < 0) ht_comm_abort(comm, HT_EMPI, ht_error_message());
       loss /= (double)P;
       if (!isfinite(loss)) {
         ht__progress_clear(&prog);
         return ht_error(HT_EDIVERGED,
                         "training diverged at step %lld (epoch %lld): the loss is %s; lower optimizer.lr "
                         "(now %g) or add schedule.warmup_steps",
-                        (long long)step, (long long)epoch + 1, isnan(loss) ? "NaN" : "infinite", cfg->optimizer.lr);
+                        (long long)cur->step, (long long)epoch + 1, isnan(loss) ? "NaN" : "infinite", cfg->optimizer.lr);
       }
       ht_optim_begin_step(&r->opt);
       ht_optim_update(&r->opt, r->model.params, r->model.grads, 0, r->model.n_params, lr);
-      step++;
-      epoch_steps++;
-      loss_epoch += loss;
-      window_loss += loss;
-      window_steps++;
-      if (step % cfg->train.log_every == 0 || step == r->total_steps) {
+      cur->step++;
+      cur->position++;
+      cur->samples_seen += B * P;
+      cur->epoch_steps++;
+      steps_here++;
+      cur->epoch_loss += loss;
+      cur->window_loss += loss;
+      cur->window_steps++;
+      if (cur->step % cfg->train.log_every == 0 || cur->step == r->total_steps) {
         double now = ht_now();
-        double sps = (double)(window_steps * B * P) / (now - t_window);
-        ht__metrics_step(r, epoch + 1, step, window_loss / (double)window_steps, lr, sps, now - t_start);
-        ht__progress_step(&prog, &r->log, epoch, cfg->train.epochs, step, window_loss / (double)window_steps, sps);
-        window_loss = 0;
-        window_steps = 0;
+        double sps = (double)(cur->window_steps * B * P) / (now - t_window);
+        ht__metrics_step(r, epoch + 1, cur->step, cur->window_loss / (double)cur->window_steps, lr, sps, now - t_start);
+        ht__progress_step(&prog, &r->log, epoch, cfg->train.epochs, cur->step,
+                          cur->window_loss / (double)cur->window_steps, sps);
+        cur->window_loss = 0;
+        cur->window_steps = 0;
         t_window = now;
+      }
+      rc = ht__ckpt_after_step(&r->ck, cur, &flags, ht_now() - t_start);
+      if (rc < 0) {
+        ht__progress_clear(&prog);
+        return rc;
       }
     }
     t_train = ht_now() - t_epoch;
     ht_loader_get_stats(&r->loader, &ls1);
     /* Rank 0's data wait: the metrics record what compute on rank 0 saw. */
     double data_wait = ls1.wait_s - ls0.wait_s;
-    epochs_run = epoch + 1;
-    double sps = (double)(epoch_steps * B * P) / (t_train > 0 ? t_train : 1e-9);
+    double sps = (double)(steps_here * B * P) / (t_train > 0 ? t_train : 1e-9);
     if (r->have_test) HT_CHECK(ht__evaluate(r, &ev));
     ht__progress_clear(&prog);
-    double mean_loss = epoch_steps ? loss_epoch / (double)epoch_steps : 0;
-    ht__metrics_epoch(r, epoch + 1, step, mean_loss, r->have_test ? &ev : NULL, sps, ht_now() - t_start, data_wait);
+    double mean_loss = cur->epoch_steps ? cur->epoch_loss / (double)cur->epoch_steps : 0;
+    ht__metrics_epoch(r, epoch + 1, cur->step, mean_loss, r->have_test ? &ev : NULL, sps, ht_now() - t_start, data_wait);
     ht_log_file(&r->log,
                 "loader: data wait %.3f s of %.3f s training (%lld of %lld batches waited, longest wait so far %.3f s); loader "
                 "thread read %.3f s (%.1f MB), assemble %.3f s",
@@ -288,22 +288,43 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
                 ls1.assemble_s - ls0.assemble_s);
     if (r->have_test && r->test.task == HT_TASK_CLASSIFY)
       ht_log_info(&r->log, "epoch %lld/%d  step %lld  train_loss %.4f  test_loss %.4f  test_accuracy %.4f  %.0f samples/s",
-                  (long long)epoch + 1, cfg->train.epochs, (long long)step, mean_loss, ev.loss, ev.accuracy, sps);
+                  (long long)epoch + 1, cfg->train.epochs, (long long)cur->step, mean_loss, ev.loss, ev.accuracy, sps);
     else if (r->have_test)
       ht_log_info(&r->log, "epoch %lld/%d  step %lld  train_loss %.4f  test_rmse %.4f  %.0f samples/s",
-                  (long long)epoch + 1, cfg->train.epochs, (long long)step, mean_loss, ev.rmse, sps);
+                  (long long)epoch + 1, cfg->train.epochs, (long long)cur->step, mean_loss, ev.rmse, sps);
     else
       ht_log_info(&r->log, "epoch %lld/%d  step %lld  train_loss %.4f  %.0f samples/s", (long long)epoch + 1,
-                  cfg->train.epochs, (long long)step, mean_loss, sps);
+                  cfg->train.epochs, (long long)cur->step, mean_loss, sps);
     res->train_loss = mean_loss;
+    int best = r->have_test && ht__improved(r, &ev);
+    if (best) {
+      cur->best_value = r->test.task == HT_TASK_CLASSIFY ? ev.accuracy : ev.rmse;
+      cur->best_step = cur->step;
+    }
+    /* The epoch's work is done: a checkpoint from here on starts the next one. */
+    if (cur->position >= r->steps_per_epoch) {
+      cur->epoch = epoch + 1;
+      cur->position = 0;
+      cur->epoch_loss = 0;
+      cur->epoch_steps = 0;
+    }
+    int last = cur->epoch >= cfg->train.epochs || cur->step >= r->total_steps;
+    if (best && cfg->checkpoint.keep_best && !last) HT_CHECK(ht__ckpt_save(&r->ck, cur, 0, 1, ht_now() - t_start));
+    if (last) {
+      /* The final checkpoint, synchronous; it is the best one when this evaluation was. */
+      HT_CHECK(ht__ckpt_save(&r->ck, cur, 1, best && cfg->checkpoint.keep_best, ht_now() - t_start));
+      if (comm->rank == 0) ht_log_info(&r->log, "saved %s/ckpt-%lld.h5", r->ck.dir, (long long)cur->step);
+    }
   }
-  res->steps = step;
+  res->steps = cur->step;
   res->test_accuracy = ev.accuracy;
   res->test_rmse = ev.rmse;
-  int rc = comm->rank == 0 ? ht__save_final(r, step, epochs_run) : 0;
-  HT_CHECK(ht_comm_agree(comm, rc));
+  if (epochs_run == 0)
+    ht_log_info(&r->log, "nothing to do: the checkpoint at step %lld already completes this run", (long long)cur->step);
+  ht__ckpt_report(&r->ck);
   HT_CHECK(ht__peak_rss_report(comm, &r->log));
-  ht_log_info(&r->log, "done in %.1f s: %lld steps; run directory %s", ht_now() - t_start, (long long)step, r->run_dir);
+  ht_log_info(&r->log, "done in %.1f s: %lld steps; run directory %s", ht_now() - t_start, (long long)cur->step,
+              r->run_dir);
   return 0;
 }
 
@@ -318,6 +339,7 @@ static char *ht__config_text(const ht_config *cfg) {
 }
 
 static void ht__run_free(ht__run *r) {
+  if (r->ck_ready) ht__ckpt_destroy(&r->ck);
   ht_loader_destroy(&r->loader);
   ht_optim_destroy(&r->opt);
   ht_model_destroy(&r->model);
@@ -330,6 +352,11 @@ static void ht__run_free(ht__run *r) {
 }
 
 int ht_train(const ht_config *cfg, const ht_comm *comm, const char *run_dir, ht_train_result *res) {
+  ht_train_opts opts = {.run_dir = run_dir};
+  return ht_train_ex(cfg, comm, &opts, res);
+}
+
+int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *opts, ht_train_result *res) {
   ht__run r;
   memset(&r, 0, sizeof r);
   memset(res, 0, sizeof *res);
@@ -337,13 +364,42 @@ int ht_train(const ht_config *cfg, const ht_comm *comm, const char *run_dir, ht_
   r.cfg = cfg;
   r.comm = comm;
   r.log.rank = comm->rank;
+  r.cur.best_value = NAN;
+  r.cur.best_step = -1;
   int rc = ht__load_and_build(&r);
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
-  int standard = strcmp(cfg->data.normalize, "standard") == 0;
-  if (r.lopts.mode == HT_LOADER_STREAM)
-    HT_CHECK_GOTO(ht_norm_fit_stream(&r.norm, &r.train, standard, r.lopts.chunk_rows, comm->main), rc, done);
-  else
-    HT_CHECK_GOTO(ht_norm_fit(&r.norm, &r.train, standard, comm->main), rc, done);
+  if (cfg->checkpoint.keep_best && !r.have_test) rc = ht_error(HT_ECONFIG, "checkpoint.keep_best: needs data.test (the best checkpoint is the one with the best test metric)");
+  HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
+
+  /* Resume: model, optimizer, normalisation and position from a checkpoint. */
+  char run_dir[HT_PATH_MAX];
+  snprintf(run_dir, sizeof run_dir, "%s", opts->run_dir ? opts->run_dir : "");
+  int resumed = 0;
+  if (opts->resume && opts->resume[0])
+    HT_CHECK_GOTO(ht__resume(cfg, comm, &r.log, opts->resume, opts->run_dir, &r.model, &r.opt, &r.norm,
+                             r.train.n_total, r.steps_per_epoch, &r.cur, run_dir, sizeof run_dir, &resumed),
+                  rc, done);
+  if (resumed) {
+    /* The run's length in steps, seen from where it continues: equal to the
+     * uninterrupted run's with the same layout; after an elastic resume the
+     * epochs left have a different number of steps. */
+    int64_t spe = r.steps_per_epoch, left = 0;
+    if (r.cur.epoch < cfg->train.epochs) left = (spe - r.cur.position) + spe * (cfg->train.epochs - 1 - r.cur.epoch);
+    int64_t total = r.cur.step + left;
+    if (cfg->train.max_steps > 0 && cfg->train.max_steps < total) total = cfg->train.max_steps;
+    if (total != r.total_steps) {
+      r.total_steps = total;
+      HT_CHECK_GOTO(ht_sched_create(&r.sched, cfg->schedule.name, cfg->optimizer.lr, cfg->schedule.warmup_steps,
+                                    cfg->schedule.step_every, cfg->schedule.gamma, cfg->schedule.min_lr, total),
+                    rc, done);
+    }
+  } else {
+    int standard = strcmp(cfg->data.normalize, "standard") == 0;
+    if (r.lopts.mode == HT_LOADER_STREAM)
+      HT_CHECK_GOTO(ht_norm_fit_stream(&r.norm, &r.train, standard, r.lopts.chunk_rows, comm->main), rc, done);
+    else
+      HT_CHECK_GOTO(ht_norm_fit(&r.norm, &r.train, standard, comm->main), rc, done);
+  }
   /* The training shard stays raw: the loader thread normalises each batch (after augmenting it). */
   ht_loader_norm_ready(&r.loader);
   if (r.have_test) ht_norm_apply(&r.norm, r.test.x, r.test.n);
@@ -353,15 +409,22 @@ int ht_train(const ht_config *cfg, const ht_comm *comm, const char *run_dir, ht_
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
   HT_CHECK_GOTO(ht__run_dir_create(cfg, comm, run_dir, r.run_dir, sizeof r.run_dir), rc, done);
   snprintf(res->run_dir, sizeof res->run_dir, "%s", r.run_dir);
-  rc = comm->rank == 0 ? ht__open_outputs(&r) : 0;
+  rc = comm->rank == 0 && resumed ? ht__metrics_rewind(r.run_dir, &r.cur) : 0;
+  if (rc == 0 && comm->rank == 0) rc = ht__open_outputs(&r);
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
   ht_log_file(&r.log, "config %s, run directory %s", cfg->source, r.run_dir);
   HT_CHECK_GOTO(ht__startup_report(comm, &r.log), rc, done);
   ht_log_info(&r.log, "  %s", r.data_desc);
+  HT_CHECK_GOTO(ht__ckpt_setup(&r.ck, cfg, comm, &r.log, r.run_dir, &r.model, &r.opt, &r.norm, r.config_yaml,
+                               opts->stop_at_step, r.total_steps),
+                rc, done);
+  r.ck_ready = 1;
 
   /* Identical initial weights everywhere: rank 0 initialises, everyone receives. */
-  if (comm->rank == 0) ht_model_init(&r.model, (uint64_t)cfg->train.seed);
-  HT_CHECK_GOTO(ht_comm_bcast_floats(comm, r.model.params, r.model.n_params), rc, done);
+  if (!resumed) {
+    if (comm->rank == 0) ht_model_init(&r.model, (uint64_t)cfg->train.seed);
+    HT_CHECK_GOTO(ht_comm_bcast_floats(comm, r.model.params, r.model.n_params), rc, done);
+  }
   rc = ht__train_loop(&r, res);
 done:
   ht__run_free(&r);

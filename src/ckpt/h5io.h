@@ -1,0 +1,35 @@
+/*
+ * Internal HDF5 helpers shared by the checkpoint writer, reader and
+ * inspector: attributes, and checksummed datasets with shape checks. Every
+ * error names `file` and the object.
+ */
+#ifndef HT_CKPT_H5IO_H
+#define HT_CKPT_H5IO_H
+
+#include <hdf5.h>
+#include <stddef.h>
+#include <stdint.h>
+
+int ht__attr_str(hid_t obj, const char *name, const char *val, const char *what);
+int ht__attr_i64(hid_t obj, const char *name, int64_t v, const char *what);
+int ht__attr_write(hid_t obj, const char *name, hid_t type, const void *val, hsize_t n, const char *what);
+int ht__attr_read(hid_t obj, const char *name, hid_t memtype, void *out, const char *what);
+int ht__attr_read_str(hid_t obj, const char *name, char *out, size_t len, const char *what);
+
+/* Creates (or opens) the group at path (intermediate groups created). */
+hid_t ht__group(hid_t f, const char *path);
+
+/* Writes dataset `name` (a full path) of `memtype` data stored as `filetype`,
+ * shape dims[rank], chunked (whole rows, <= ~1 MiB) with fletcher32. */
+int ht__write_ds(hid_t f, const char *name, hid_t filetype, hid_t memtype, const void *data, int rank,
+                 const hsize_t *dims, const char *file);
+
+/* Reads dataset `name` whose shape must equal dims[rank]; a failed read
+ * (fletcher32 mismatch, truncated file) is reported as corruption. */
+int ht__read_ds(hid_t f, const char *name, hid_t memtype, void *out, int rank, const hsize_t *dims,
+                const char *file);
+
+/* Opens a checkpoint read-only and checks format and format_version. */
+int ht__ckpt_open(const char *path, hid_t *out);
+
+#endif
