@@ -26,6 +26,15 @@ typedef struct ht_train_result {
  * mid-step end the job with ht_comm_abort. */
 int ht_train(const ht_config *cfg, const ht_comm *comm, const char *run_dir, ht_train_result *res);
 
+/* Options of one run that are not part of the experiment's config. */
+typedef struct ht_train_opts {
+  const char *run_dir;   /* "" or NULL: derive runs/<experiment>/<run-id> */
+  const char *timeline;  /* write a Chrome trace JSON here at the end (NULL: none) */
+} ht_train_opts;
+
+/* ht_train with run options (collective likewise). */
+int ht_train_with(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *opts, ht_train_result *res);
+
 /* Builds a model spec from the config and the dataset's shape. */
 struct ht_model_spec;
 struct ht_dataset;

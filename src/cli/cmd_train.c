@@ -13,18 +13,21 @@
 #include "hytrain/train.h"
 
 static const char ht__train_help[] =
-    "usage: hytrain train CONFIG [--set key=value]... [--run-dir DIR]\n"
+    "usage: hytrain train CONFIG [--set key=value]... [--run-dir DIR] [--timeline FILE]\n"
     "\n"
     "Trains the experiment described by the YAML file CONFIG on every MPI rank\n"
     "(start it with mpirun -np P; each rank reads 1/P of the data).\n"
     "  --set key=value   override one config key (repeatable), e.g. --set train.epochs=3\n"
     "  --run-dir DIR     write outputs to DIR instead of <run.root>/<experiment>/<run-id>\n"
+    "  --timeline FILE   write a Chrome trace JSON of every thread of every rank to FILE\n"
+    "                    (open in https://ui.perfetto.dev or chrome://tracing)\n"
     "Outputs: DIR/config.yaml, metrics.jsonl, log.txt, checkpoints/. Keys: hytrain config --list.\n"
     "Exit codes: 0 done, 2 bad input, 3 diverged, 1 other failure.\n";
 
 typedef struct ht__train_args {
   const char *config;
   const char *run_dir;
+  const char *timeline;
   char **sets;
   int n_sets;
   int help;
@@ -46,6 +49,9 @@ static int ht__parse(int argc, char **argv, ht__train_args *a) {
     } else if (strcmp(arg, "--run-dir") == 0) {
       if (i + 1 >= argc) return ht_error(HT_EUSAGE, "--run-dir needs a directory");
       a->run_dir = argv[++i];
+    } else if (strcmp(arg, "--timeline") == 0) {
+      if (i + 1 >= argc) return ht_error(HT_EUSAGE, "--timeline needs a file name");
+      a->timeline = argv[++i];
     } else if (arg[0] == '-') {
       return ht_error(HT_EUSAGE, "unknown option '%s' (see hytrain train --help)", arg);
     } else if (!a->config) {
@@ -80,7 +86,8 @@ int ht_cmd_train(int argc, char **argv) {
   if (comm.rank != 0) ht_error_clear();
   rc = ht_comm_agree(&comm, comm.rank == 0 ? rc : 0);
   if (rc == 0) rc = ht_config_bcast(&cfg, 0, comm.main);
-  if (rc == 0) rc = ht_train(&cfg, &comm, a.run_dir, &res);
+  ht_train_opts opts = {.run_dir = a.run_dir, .timeline = a.timeline};
+  if (rc == 0) rc = ht_train_with(&cfg, &comm, &opts, &res);
 done:
   free(a.sets);
   int code = rc < 0 ? ht_cli_fail("train", rc) : 0;

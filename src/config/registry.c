@@ -86,6 +86,20 @@ static const ht_option options[] = {
     OPT_ENUM("data.normalize", data.normalize, "standard", "none|standard",
              "Feature scaling; standard uses the training set's mean and deviation."),
     OPT_BOOL("data.shuffle", data.shuffle, "true", "Shuffle the training set every epoch."),
+
+    OPT_ENUM("comm.mode", comm.mode, "overlap", "sync|overlap|delayed",
+             "Gradient averaging: after backward (sync), bucket by bucket during backward (overlap), or "
+             "during the next step and applied one step late (delayed)."),
+    OPT_FLOAT("comm.bucket_mb", comm.bucket_mb, "1", 0, 1024, HT_OPT_MIN_OPEN,
+              "Target size of a gradient bucket in MiB: consecutive gradient slices are packed up to this size."),
+    OPT_FLOAT("comm.slice_mb", comm.slice_mb, "1", 0, 1024, HT_OPT_MIN_OPEN,
+              "Layers whose weight gradient exceeds this many MiB compute it in row blocks of about this size, "
+              "each sent as soon as it is done."),
+    OPT_STRING("comm.wait", comm.wait, "yield",
+               "How the communication thread waits for MPI: yield (poll, sched_yield between polls), "
+               "sleep:<us> (poll, sleep between polls) or block (blocking MPI_Allreduce)."),
+    OPT_INT("comm.thread_core", comm.thread_core, "-1", -1, 4095,
+            "Core to pin the communication thread to; -1 keeps it on the rank's cpuset."),
 };
 
 #define N_OPTIONS ((int)(sizeof options / sizeof options[0]))

@@ -9,9 +9,11 @@
  *   4. create the run directory, write config.yaml, open log and metrics;
  *   5. broadcast rank 0's initial weights; train; evaluate after each epoch;
  *   6. write the final checkpoint.
- * One step: gather a batch, forward + backward (OpenMP + OpenBLAS), average
- * the gradient over ranks, optimizer update, and agree on the mean loss (which
- * also catches divergence on every rank at the same step).
+ * One step: gather a batch, forward + backward (OpenMP + OpenBLAS) while the
+ * communication thread averages finished gradient buckets over ranks (see
+ * hytrain/grad_sync.h for comm.mode), agree on the mean loss (which also
+ * catches divergence on every rank at the same step), then the optimizer
+ * updates each bucket as soon as it is averaged.
  */
 #include "hytrain/train.h"
 
@@ -25,6 +27,8 @@
 #include "hytrain/ckpt.h"
 #include "hytrain/dataset.h"
 #include "hytrain/error.h"
+#include "hytrain/events.h"
+#include "hytrain/grad_sync.h"
 #include "hytrain/loader.h"
 #include "hytrain/log.h"
 #include "hytrain/model.h"
@@ -43,6 +47,9 @@ typedef struct ht__run {
   ht_optim opt;
   ht_sched sched;
   ht_loader loader;
+  ht_events events;     /* named events of every thread (table, timeline) */
+  ht_grad_sync sync;    /* buckets, communication thread, per-bucket optimizer */
+  const char *timeline; /* --timeline FILE, or NULL */
   FILE *metrics;        /* rank 0: metrics.jsonl */
   char *config_yaml;    /* effective config text */
   int64_t steps_per_epoch, total_steps;
@@ -188,6 +195,20 @@ static int ht__save_final(ht__run *r, int64_t step, int64_t epoch) {
   return 0;
 }
 
+/* After the last step: stops the communication thread, prints the event table
+ * and the communication summary, writes the timeline (collective). */
+static int ht__comm_finish(ht__run *r) {
+  int rc = ht_grad_sync_finish(&r->sync);
+  if (rc < 0) ht_comm_abort(r->comm, rc, ht_error_message());
+  HT_CHECK(ht_grad_sync_report(&r->sync, &r->events, &r->log, r->metrics));
+  if (r->timeline) {
+    rc = ht_events_write_trace(&r->events, r->comm->main, r->timeline);
+    if (rc == 0) ht_log_info(&r->log, "timeline written to %s (open it in https://ui.perfetto.dev)", r->timeline);
+    HT_CHECK(ht_comm_agree(r->comm, rc));
+  }
+  return 0;
+}
+
 /* Phase 5-6: the loop. Returns an error every rank agrees on. */
 static int ht__train_loop(ht__run *r, ht_train_result *res) {
   const ht_config *cfg = r->cfg;
@@ -212,12 +233,14 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
     ht_loader_start_epoch(&r->loader, epoch, 0);
     for (int64_t s = 0; s < r->steps_per_epoch && step < r->total_steps; s++) {
       ht_batch b;
+      ht_track_begin(r->sync.track, HT_EV_DATA_WAIT, -1);
       int rc = ht_loader_next(&r->loader, &b);
+      ht_track_end(r->sync.track);
       if (rc < 0) ht_comm_abort(comm, rc, ht_error_message());
       double lr = ht_sched_lr(&r->sched, step);
-      double loss = ht_model_step(&r->model, b.x, b.y, b.yt, b.n, NULL, NULL);
-      rc = ht_comm_allreduce_mean(comm, r->model.grads, r->model.n_params);
-      if (rc < 0) ht_comm_abort(comm, rc, ht_error_message());
+      /* Forward + backward; in overlap mode the buckets already travel. */
+      double loss = ht_grad_sync_compute(&r->sync, b.x, b.y, b.yt, b.n);
+      if (isnan(loss) && ht_error_message()[0]) ht_comm_abort(comm, HT_EINTERNAL, ht_error_message());
       /* Agree on the mean loss: all ranks see the same value, so all stop together on divergence. */
       if (MPI_Allreduce(MPI_IN_PLACE, &loss, 1, MPI_DOUBLE, MPI_SUM, comm->main) != MPI_SUCCESS)
         ht_comm_abort(comm, HT_EMPI, "MPI_Allreduce of the loss failed");
@@ -229,8 +252,9 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
                         "(now %g) or add schedule.warmup_steps",
                         (long long)step, (long long)epoch + 1, isnan(loss) ? "NaN" : "infinite", cfg->optimizer.lr);
       }
-      ht_optim_begin_step(&r->opt);
-      ht_optim_update(&r->opt, r->model.params, r->model.grads, 0, r->model.n_params, lr);
+      /* Average the gradient over ranks and update, bucket by bucket (comm.mode). */
+      rc = ht_grad_sync_apply(&r->sync, lr);
+      if (rc < 0) ht_comm_abort(comm, rc, ht_error_message());
       step++;
       epoch_steps++;
       loss_epoch += loss;
@@ -246,6 +270,9 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
         t_window = now;
       }
     }
+    /* comm.mode delayed: apply the last pending gradient before evaluating. */
+    int frc = ht_grad_sync_flush(&r->sync);
+    if (frc < 0) ht_comm_abort(comm, frc, ht_error_message());
     t_train = ht_now() - t_epoch;
     epochs_run = epoch + 1;
     double sps = (double)(epoch_steps * B * P) / (t_train > 0 ? t_train : 1e-9);
@@ -264,6 +291,7 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
                   cfg->train.epochs, (long long)step, mean_loss, sps);
     res->train_loss = mean_loss;
   }
+  HT_CHECK(ht__comm_finish(r));
   res->steps = step;
   res->test_accuracy = ev.accuracy;
   res->test_rmse = ev.rmse;
@@ -284,6 +312,8 @@ static char *ht__config_text(const ht_config *cfg) {
 }
 
 static void ht__run_free(ht__run *r) {
+  ht_grad_sync_destroy(&r->sync);
+  ht_events_destroy(&r->events);
   ht_loader_destroy(&r->loader);
   ht_optim_destroy(&r->opt);
   ht_model_destroy(&r->model);
@@ -296,12 +326,36 @@ static void ht__run_free(ht__run *r) {
 }
 
 int ht_train(const ht_config *cfg, const ht_comm *comm, const char *run_dir, ht_train_result *res) {
+  ht_train_opts opts = {.run_dir = run_dir, .timeline = NULL};
+  return ht_train_with(cfg, comm, &opts, res);
+}
+
+/* Events, the bucket plan and the communication thread (collective on
+ * comm->main: agreement, binding table, aligned event clocks). */
+static int ht__comm_setup(ht__run *r) {
+  /* Timeline records per thread: about 40 per step for a 3-layer MLP, so
+   * 2^16 covers the first ~1600 steps; the table's totals are always exact. */
+  int rc = ht_events_create(&r->events, r->timeline ? (1 << 16) : 0);
+  ht_grad_sync_opts o;
+  if (rc == 0) rc = ht_grad_sync_opts_from_config(r->cfg, &o);
+  cpu_set_t cpus;
+  ht_rank_cpuset(&cpus);
+  if (rc == 0) rc = ht_grad_sync_create(&r->sync, &o, r->comm, &r->model, &r->opt, &r->events, &cpus);
+  HT_CHECK(ht_comm_agree(r->comm, rc));
+  HT_CHECK(ht_grad_sync_binding_report(&r->sync, &r->log));
+  HT_CHECK(ht_events_start(&r->events, r->comm->main));
+  return 0;
+}
+
+int ht_train_with(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *opts, ht_train_result *res) {
+  const char *run_dir = opts->run_dir ? opts->run_dir : "";
   ht__run r;
   memset(&r, 0, sizeof r);
   memset(res, 0, sizeof *res);
   res->test_accuracy = res->test_rmse = -1;
   r.cfg = cfg;
   r.comm = comm;
+  r.timeline = opts->timeline;
   r.log.rank = comm->rank;
   int rc = ht__load_and_build(&r);
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
@@ -322,6 +376,7 @@ int ht_train(const ht_config *cfg, const ht_comm *comm, const char *run_dir, ht_
   /* Identical initial weights everywhere: rank 0 initialises, everyone receives. */
   if (comm->rank == 0) ht_model_init(&r.model, (uint64_t)cfg->train.seed);
   HT_CHECK_GOTO(ht_comm_bcast_floats(comm, r.model.params, r.model.n_params), rc, done);
+  HT_CHECK_GOTO(ht__comm_setup(&r), rc, done);
   rc = ht__train_loop(&r, res);
 done:
   ht__run_free(&r);
