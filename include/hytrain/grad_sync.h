@@ -64,6 +64,8 @@ typedef struct ht_grad_sync_stats {
   double wait_s;        /* main thread waiting for buckets */
   double comm_cpu_s;    /* CPU time of the communication thread */
   double process_cpu_s; /* CPU time of the whole process over the same period */
+  double wall_s;        /* wall time from the first step to finish */
+  int cpus;             /* cores in the rank's cpuset */
 } ht_grad_sync_stats;
 
 typedef struct ht_grad_sync {

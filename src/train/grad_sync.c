@@ -74,6 +74,7 @@ int ht_grad_sync_create(ht_grad_sync *gs, const ht_grad_sync_opts *o, const ht_c
   gs->m = m;
   gs->opt = opt;
   gs->own_grads = m->grads;
+  gs->stats.cpus = cpus && CPU_COUNT(cpus) > 0 ? CPU_COUNT(cpus) : 1;
   double elems = o->bucket_mb * HT__MIB / sizeof(float), selems = o->slice_mb * HT__MIB / sizeof(float);
   size_t target = elems < 1 ? 1 : elems > (double)m->n_params ? m->n_params : (size_t)elems;
   size_t slice = selems < 1 ? 1 : selems > (double)m->n_params ? m->n_params : (size_t)selems;
@@ -198,34 +199,44 @@ int ht_grad_sync_finish(ht_grad_sync *gs) {
   gs->stats.inflight_s = gs->ct.busy_s;
   gs->stats.comm_cpu_s = gs->ct.cpu_s;
   gs->stats.process_cpu_s = gs->t_first > 0 ? cpu_now - gs->cpu_first : 0;
+  gs->stats.wall_s = gs->t_first > 0 ? ht_now() - gs->t_first : 0;
   return rc;
 }
 
 int ht_grad_sync_report(const ht_grad_sync *gs, const ht_events *ev, const ht_log *log, FILE *metrics) {
   if (ev) HT_CHECK(ht_events_print_table(ev, gs->comm->main, stdout));
   const ht_grad_sync_stats *s = &gs->stats;
-  double mine[5] = {s->inflight_s, s->wait_s, s->comm_cpu_s, s->process_cpu_s, (double)s->steps}, sum[5];
-  HT_CHECK_MPI(MPI_Reduce(mine, sum, 5, MPI_DOUBLE, MPI_SUM, 0, gs->comm->main));
+  /* capacity: the CPU time the rank's cores offered over the run. */
+  double mine[6] = {s->inflight_s, s->wait_s, s->comm_cpu_s, s->process_cpu_s, (double)s->steps, s->wall_s * s->cpus},
+         sum[6];
+  HT_CHECK_MPI(MPI_Reduce(mine, sum, 6, MPI_DOUBLE, MPI_SUM, 0, gs->comm->main));
   if (gs->comm->rank != 0) return 0;
   double P = gs->comm->size, steps = sum[4] / P > 0 ? sum[4] / P : 1;
   double inflight = sum[0] / P / steps, wait = sum[1] / P / steps, cpu = sum[2] / P / steps,
          pcpu = sum[3] / P / steps;
   double hidden = inflight > wait ? inflight - wait : 0;
   double hidden_frac = inflight > 0 ? hidden / inflight : 0;
-  double share = pcpu > 0 ? cpu / pcpu : 0;
+  double capacity = sum[5] / P / steps;
+  /* Share of the step's CPU time: of the rank's cores over the step's wall
+   * time (idle time counts: it is CPU the communication thread could take). */
+  double share = capacity > 0 ? cpu / capacity : 0, pshare = pcpu > 0 ? cpu / pcpu : 0;
   static const char *const modes[] = {"sync", "overlap", "delayed"};
+  /* The last bucket can only travel after backward has ended: the part of
+   * the communication overlap mode can never hide. */
+  const ht_bucket *last = &gs->buckets[gs->n_buckets - 1];
+  double last_frac = (double)(last->hi - last->lo) / (double)gs->m->n_params;
   ht_log_info(log,
               "communication (%s, %d buckets, mean over ranks, per step): in flight %.2f ms, waited %.2f ms, "
-              "hidden %.2f ms (%.0f%%); comm thread CPU %.2f ms (%.1f%% of the process CPU)",
+              "hidden %.2f ms (%.0f%%); comm thread CPU %.2f ms (%.1f%% of the step's CPU time, %.1f%% of the CPU used)",
               modes[gs->o.mode], gs->n_buckets, 1e3 * inflight, 1e3 * wait, 1e3 * hidden, 100 * hidden_frac,
-              1e3 * cpu, 100 * share);
+              1e3 * cpu, 100 * share, 100 * pshare);
   if (metrics) {
     fprintf(metrics,
             "{\"kind\": \"comm\", \"mode\": \"%s\", \"buckets\": %d, \"steps\": %.0f, \"inflight_ms\": %.6g, "
             "\"wait_ms\": %.6g, \"hidden_ms\": %.6g, \"hidden_fraction\": %.6g, \"comm_cpu_ms\": %.6g, "
-            "\"process_cpu_ms\": %.6g, \"comm_cpu_share\": %.6g}\n",
+            "\"process_cpu_ms\": %.6g, \"comm_cpu_share\": %.6g, \"comm_cpu_share_of_used\": %.6g, \"last_bucket_fraction\": %.6g}\n",
             modes[gs->o.mode], gs->n_buckets, steps, 1e3 * inflight, 1e3 * wait, 1e3 * hidden, hidden_frac,
-            1e3 * cpu, 1e3 * pcpu, share);
+            1e3 * cpu, 1e3 * pcpu, share, pshare, last_frac);
     fflush(metrics);
   }
   return 0;
