@@ -18,6 +18,9 @@
  *   yield     MPI_Iallreduce + MPI_Testsome, sched_yield() between polls
  *   sleep:us  the same, sleeping us microseconds between polls
  *   block     blocking MPI_Allreduce per bucket (Open MPI busy-polls inside it)
+ *   adaptive:us  MPI_Iallreduce + MPI_Testsome; while the main thread is
+ *             blocked in ht_comm_thread_wait (its core is idle) poll without
+ *             pausing, otherwise sleep us microseconds between polls
  * On a rank with no spare core the blocking variant steals the core from
  * compute; see docs/comm.md for the measurements behind the default.
  */
@@ -32,7 +35,7 @@
 #include "hytrain/comm.h"
 #include "hytrain/events.h"
 
-typedef enum { HT_WAIT_YIELD, HT_WAIT_SLEEP, HT_WAIT_BLOCK } ht_wait_kind;
+typedef enum { HT_WAIT_YIELD, HT_WAIT_SLEEP, HT_WAIT_BLOCK, HT_WAIT_ADAPTIVE } ht_wait_kind;
 
 /* A contiguous slice [lo, hi) of the flat gradient buffer. */
 typedef struct ht_bucket {
@@ -62,6 +65,7 @@ typedef struct ht_comm_thread {
   int err;                   /* first HT_E* error of the thread, then every wait fails */
   char errmsg[512];
   int idle;                  /* the thread sleeps on `work` */
+  atomic_int main_waiting;   /* the main thread is blocked in ht_comm_thread_wait */
 
   /* Owned by the communication thread until join; read by main after join. */
   MPI_Request *req;          /* [n_buckets] */
@@ -72,7 +76,10 @@ typedef struct ht_comm_thread {
   long long polls, reductions;
 } ht_comm_thread;
 
-/* Parses comm.wait text ("yield", "block", "sleep:200"). Returns 0 or HT_ECONFIG. */
+/* Parses comm.wait text ("yield", "block", "sleep:200", "adaptive",
+ * "adaptive:200"; adaptive alone means adaptive:HT_WAIT_ADAPTIVE_US).
+ * Returns 0 or HT_ECONFIG. */
+#define HT_WAIT_ADAPTIVE_US 100
 int ht_comm_wait_parse(const char *text, ht_wait_kind *kind, int *sleep_us);
 
 /* Starts the thread (not collective). buckets must outlive it. cpus: where it

@@ -26,16 +26,20 @@ int ht_comm_wait_parse(const char *text, ht_wait_kind *kind, int *sleep_us) {
   *sleep_us = 0;
   if (strcmp(text, "yield") == 0) return *kind = HT_WAIT_YIELD, 0;
   if (strcmp(text, "block") == 0) return *kind = HT_WAIT_BLOCK, 0;
-  if (strncmp(text, "sleep:", 6) == 0) {
+  if (strcmp(text, "adaptive") == 0) return *kind = HT_WAIT_ADAPTIVE, *sleep_us = HT_WAIT_ADAPTIVE_US, 0;
+  const char *num = strncmp(text, "sleep:", 6) == 0 ? text + 6 : strncmp(text, "adaptive:", 9) == 0 ? text + 9 : NULL;
+  if (num) {
     char *end = NULL;
-    long us = strtol(text + 6, &end, 10);
-    if (end != text + 6 && *end == '\0' && us >= 1 && us <= 1000000) {
-      *kind = HT_WAIT_SLEEP;
+    long us = strtol(num, &end, 10);
+    if (end != num && *end == '\0' && us >= 1 && us <= 1000000) {
+      *kind = text[0] == 's' ? HT_WAIT_SLEEP : HT_WAIT_ADAPTIVE;
       *sleep_us = (int)us;
       return 0;
     }
   }
-  return ht_error(HT_ECONFIG, "comm.wait: expected yield, block or sleep:<microseconds> (1..1000000), got '%s'", text);
+  return ht_error(HT_ECONFIG,
+                  "comm.wait: expected adaptive, adaptive:<us>, yield, block or sleep:<us> (us in 1..1000000), got '%s'",
+                  text);
 }
 
 /* Records the thread's first failure for the main thread and wakes it. */
@@ -59,8 +63,11 @@ static void ht__mark_done(ht_comm_thread *ct, int k, int round) {
   pthread_mutex_unlock(&ct->mu);
 }
 
-static void ht__pause(const ht_comm_thread *ct) {
-  if (ct->wait == HT_WAIT_SLEEP) {
+static void ht__pause(ht_comm_thread *ct) {
+  /* adaptive: the main thread is blocked waiting for us, so its core is ours:
+   * poll again at once (yielding would hand the core to other processes). */
+  if (ct->wait == HT_WAIT_ADAPTIVE && atomic_load_explicit(&ct->main_waiting, memory_order_relaxed)) return;
+  if (ct->wait == HT_WAIT_SLEEP || ct->wait == HT_WAIT_ADAPTIVE) {
     struct timespec ts = {ct->sleep_us / 1000000, (long)(ct->sleep_us % 1000000) * 1000L};
     nanosleep(&ts, NULL);
   } else {
@@ -176,6 +183,7 @@ int ht_comm_thread_create(ht_comm_thread *ct, const ht_comm *comm, const ht_buck
   }
   for (int k = 0; k < n_buckets; k++) ct->req[k] = MPI_REQUEST_NULL;
   atomic_init(&ct->n_enqueued, 0);
+  atomic_init(&ct->main_waiting, 0);
   pthread_mutex_init(&ct->mu, NULL);
   pthread_cond_init(&ct->work, NULL);
   pthread_cond_init(&ct->done_cv, NULL);
@@ -225,7 +233,11 @@ void ht_comm_thread_enqueue(ht_comm_thread *ct, int k) {
 
 int ht_comm_thread_wait(ht_comm_thread *ct, int k) {
   pthread_mutex_lock(&ct->mu);
-  while (ct->done[k] != ct->round && !ct->err) pthread_cond_wait(&ct->done_cv, &ct->mu);
+  if (ct->done[k] != ct->round && !ct->err) {
+    atomic_store_explicit(&ct->main_waiting, 1, memory_order_relaxed);
+    while (ct->done[k] != ct->round && !ct->err) pthread_cond_wait(&ct->done_cv, &ct->mu);
+    atomic_store_explicit(&ct->main_waiting, 0, memory_order_relaxed);
+  }
   int rc = ct->err;
   pthread_mutex_unlock(&ct->mu);
   if (rc < 0) return ht_error(rc, "%s", ct->errmsg);

@@ -95,9 +95,10 @@ static const ht_option options[] = {
     OPT_FLOAT("comm.slice_mb", comm.slice_mb, "1", 0, 1024, HT_OPT_MIN_OPEN,
               "Layers whose weight gradient exceeds this many MiB compute it in row blocks of about this size, "
               "each sent as soon as it is done."),
-    OPT_STRING("comm.wait", comm.wait, "yield",
-               "How the communication thread waits for MPI: yield (poll, sched_yield between polls), "
-               "sleep:<us> (poll, sleep between polls) or block (blocking MPI_Allreduce)."),
+    OPT_STRING("comm.wait", comm.wait, "sleep:100",
+               "How the communication thread waits for MPI: sleep:<us> (poll, sleep between polls), yield (poll, "
+               "sched_yield between polls), adaptive[:<us>] (poll without pause while the main thread waits, "
+               "else sleep) or block (blocking MPI_Allreduce)."),
     OPT_INT("comm.thread_core", comm.thread_core, "-1", -1, 4095,
             "Core to pin the communication thread to; -1 keeps it on the rank's cpuset."),
 };

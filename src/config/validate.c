@@ -7,18 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hytrain/comm_thread.h"
 #include "hytrain/error.h"
-
-/* comm.wait is yield, block or sleep:<us> with 1 <= us <= 1000000. */
-static int ht__config_check_comm_wait(const char *w) {
-  if (strcmp(w, "yield") == 0 || strcmp(w, "block") == 0) return 0;
-  if (strncmp(w, "sleep:", 6) == 0) {
-    char *end = NULL;
-    long us = strtol(w + 6, &end, 10);
-    if (end != w + 6 && *end == '\0' && us >= 1 && us <= 1000000) return 0;
-  }
-  return ht_error(HT_ECONFIG, "comm.wait: expected yield, block or sleep:<microseconds> (1..1000000), got '%s'", w);
-}
 
 int ht_config_validate(const ht_config *cfg) {
   int n;
@@ -40,6 +30,9 @@ int ht_config_validate(const ht_config *cfg) {
   if (strchr(cfg->run.name, '/') || strcmp(cfg->run.name, ".") == 0 || strcmp(cfg->run.name, "..") == 0)
     return ht_error(HT_ECONFIG, "run.name: '%s' cannot be a directory name (no '/', not '.' or '..')",
                     cfg->run.name);
-  HT_CHECK(ht__config_check_comm_wait(cfg->comm.wait));
+  /* comm.wait's syntax belongs to the communication thread, which parses it. */
+  ht_wait_kind kind;
+  int us;
+  HT_CHECK(ht_comm_wait_parse(cfg->comm.wait, &kind, &us));
   return 0;
 }
