@@ -291,12 +291,14 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
                   cfg->train.epochs, (long long)step, mean_loss, sps);
     res->train_loss = mean_loss;
   }
-  HT_CHECK(ht__comm_finish(r));
   res->steps = step;
   res->test_accuracy = ev.accuracy;
   res->test_rmse = ev.rmse;
+  ht_track_begin(r->sync.track, HT_EV_CHECKPOINT, -1);
   int rc = comm->rank == 0 ? ht__save_final(r, step, epochs_run) : 0;
+  ht_track_end(r->sync.track);
   HT_CHECK(ht_comm_agree(comm, rc));
+  HT_CHECK(ht__comm_finish(r));
   ht_log_info(&r->log, "done in %.1f s: %lld steps; run directory %s", ht_now() - t_start, (long long)step, r->run_dir);
   return 0;
 }

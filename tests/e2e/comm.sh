@@ -83,7 +83,7 @@ print(f"{len(ev)} events, {nb} buckets x {steps} steps per rank, nesting ok")
 PY
 ); then pass "timeline: $out"; else fail "timeline check: $out"; fi
 
-expect_error "bad comm.wait" 2 "comm.wait: expected yield, block or sleep:<microseconds>" \
+expect_error "bad comm.wait" 2 "comm.wait: expected adaptive, adaptive:<us>, yield, block or sleep:<us>" \
   mpi 1 train "$WORK/cfg.yaml" --run-dir "$WORK/bad1" --set comm.wait=spin
 expect_error "bad comm.mode" 2 "comm.mode" mpi 1 train "$WORK/cfg.yaml" --run-dir "$WORK/bad2" --set comm.mode=async
 expect_error "bad comm.thread_core" 2 "comm.thread_core" \

@@ -92,7 +92,7 @@ static int train(const ht_comm *comm, const tcase *c, ht_sync_mode mode, double 
   ht_grad_sync gs;
   /* Slices of 24 floats: the hidden layers are split into row blocks of 1-2 rows. */
   ht_grad_sync_opts opts = {.mode = mode, .bucket_mb = bucket_floats * 4 / (1024.0 * 1024.0),
-                            .slice_mb = 24 * 4 / (1024.0 * 1024.0), .wait = HT_WAIT_YIELD, .thread_core = -1};
+                            .slice_mb = 24 * 4 / (1024.0 * 1024.0), .wait = HT_WAIT_ADAPTIVE, .sleep_us = 50, .thread_core = -1};
   int rc = ht_grad_sync_create(&gs, &opts, comm, &m, &o, NULL, NULL);
   float *x = malloc(sizeof(float) * (size_t)G * D), *t = malloc(sizeof(float) * (size_t)G * (size_t)c->out);
   int32_t *y = malloc(sizeof(int32_t) * (size_t)G);
@@ -239,7 +239,7 @@ static int check_delayed(const ht_comm *comm) {
     return 1;
   }
   for (int i = 0; i < 3; i++) m.params[i] = (float)w0[i];
-  ht_grad_sync_opts opts = {.mode = HT_SYNC_DELAYED, .bucket_mb = 1, .slice_mb = 1, .wait = HT_WAIT_YIELD, .thread_core = -1};
+  ht_grad_sync_opts opts = {.mode = HT_SYNC_DELAYED, .bucket_mb = 1, .slice_mb = 1, .wait = HT_WAIT_ADAPTIVE, .sleep_us = 50, .thread_core = -1};
   int rc = ht_grad_sync_create(&gs, &opts, comm, &m, &o, NULL, NULL);
   double after[3][3];
   if (rc == 0) ht_grad_sync_compute(&gs, x0, NULL, t0, 2);
