@@ -80,7 +80,7 @@ static void *ht__comm_main(void *arg) {
   pthread_setname_np(pthread_self(), "ht-comm");
   int issued = 0, active = 0, round = 0;
   float *buf = NULL;
-  double busy_since = 0;
+  double busy_since = 0, t_last_done = 0;
   pthread_mutex_lock(&ct->mu);
   for (;;) {
     /* Sleep while there is nothing to start and nothing in flight. */
@@ -145,7 +145,13 @@ static void *ht__comm_main(void *arg) {
       double now = ht_now();
       for (int i = 0; i < outcount; i++) {
         int k = ct->ready_idx[i];
-        ht_track_span(ct->track, HT_EV_ALLREDUCE, k, ct->t_issue[k], now);
+        /* Several reductions are in flight at once and share the link; each
+         * bucket's span starts when it was issued or when the previous
+         * bucket completed, whichever is later, so the spans of the thread
+         * never overlap and add up to the time in flight. */
+        double t0 = ct->t_issue[k] > t_last_done ? ct->t_issue[k] : t_last_done;
+        ht_track_span(ct->track, HT_EV_ALLREDUCE, k, t0, now);
+        t_last_done = now;
         ct->reductions++;
         ht__mark_done(ct, k, round);
       }

@@ -241,9 +241,19 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
       /* Forward + backward; in overlap mode the buckets already travel. */
       double loss = ht_grad_sync_compute(&r->sync, b.x, b.y, b.yt, b.n);
       if (isnan(loss) && ht_error_message()[0]) ht_comm_abort(comm, HT_EINTERNAL, ht_error_message());
-      /* Agree on the mean loss: all ranks see the same value, so all stop together on divergence. */
-      if (MPI_Allreduce(MPI_IN_PLACE, &loss, 1, MPI_DOUBLE, MPI_SUM, comm->main) != MPI_SUCCESS)
-        ht_comm_abort(comm, HT_EMPI, "MPI_Allreduce of the loss failed");
+      /* Agree on the mean loss: all ranks see the same value, so all stop
+       * together on divergence. Non-blocking, completed after the update: on
+       * a slow link this small message queues behind gradient buckets, and
+       * waiting for it here would stall the main thread. */
+      double local_loss = loss;
+      MPI_Request loss_req;
+      if (MPI_Iallreduce(&local_loss, &loss, 1, MPI_DOUBLE, MPI_SUM, comm->main, &loss_req) != MPI_SUCCESS)
+        ht_comm_abort(comm, HT_EMPI, "MPI_Iallreduce of the loss failed");
+      /* Average the gradient over ranks and update, bucket by bucket (comm.mode). */
+      rc = ht_grad_sync_apply(&r->sync, lr);
+      if (rc < 0) ht_comm_abort(comm, rc, ht_error_message());
+      if (MPI_Wait(&loss_req, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+        ht_comm_abort(comm, HT_EMPI, "MPI_Iallreduce of the loss failed");
       loss /= (double)P;
       if (!isfinite(loss)) {
         ht__progress_clear(&prog);
@@ -252,9 +262,6 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
                         "(now %g) or add schedule.warmup_steps",
                         (long long)step, (long long)epoch + 1, isnan(loss) ? "NaN" : "infinite", cfg->optimizer.lr);
       }
-      /* Average the gradient over ranks and update, bucket by bucket (comm.mode). */
-      rc = ht_grad_sync_apply(&r->sync, lr);
-      if (rc < 0) ht_comm_abort(comm, rc, ht_error_message());
       step++;
       epoch_steps++;
       loss_epoch += loss;
