@@ -227,7 +227,10 @@ int ht_events_write_trace(const ht_events *ev, MPI_Comm comm, const char *path) 
     all = malloc((size_t)total + 1);
     if (!all) err = 1;
   }
-  HT_CHECK_MPI(MPI_Gatherv(mine, bytes, MPI_BYTE, all, counts, displs, MPI_BYTE, 0, comm));
+  /* Everyone learns whether rank 0 can receive before sending to it. */
+  int root_ok = rank == 0 ? !err : 1;
+  HT_CHECK_MPI(MPI_Bcast(&root_ok, 1, MPI_INT, 0, comm));
+  if (root_ok) HT_CHECK_MPI(MPI_Gatherv(mine, bytes, MPI_BYTE, all, counts, displs, MPI_BYTE, 0, comm));
   free(mine);
   int rc = 0;
   if (rank == 0) {
