@@ -5,7 +5,7 @@
  * two threads can never interleave on one communicator:
  *   main  - the main thread's own collectives (config broadcast, initial
  *           weights, metrics, agreement on errors and stop flags);
- *   grad  - gradient traffic only (the communication thread will own it).
+ *   grad  - gradient traffic only (owned by the communication thread).
  */
 #ifndef HYTRAIN_COMM_H
 #define HYTRAIN_COMM_H
@@ -45,7 +45,10 @@ void ht_comm_finalize(ht_comm *c);
 int ht_comm_agree(const ht_comm *c, int rc);
 
 /* Collective on c->grad: buf[0..n) = mean over ranks (sum, then * 1/size).
- * Plain synchronous MPI_Allreduce; the communication thread replaces it. */
+ * Plain synchronous MPI_Allreduce from the calling thread. Training does not
+ * use it (the communication thread owns c->grad there, see
+ * hytrain/comm_thread.h); it is the simple reference the tests compare with.
+ * Never call it while a communication thread is running on c. */
 int ht_comm_allreduce_mean(const ht_comm *c, float *buf, size_t n);
 
 /* Collective on c->main: broadcasts n floats from rank 0. */

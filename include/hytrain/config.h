@@ -74,6 +74,13 @@ typedef struct ht_config {
     int keep_best;             /* bool: also keep the best-evaluating one */
     int async;                 /* bool: write on the checkpoint writer thread */
   } checkpoint;
+  struct {
+    char mode[HT_NAME_MAX];    /* sync | overlap | delayed */
+    double bucket_mb;          /* target bucket size in MiB */
+    double slice_mb;           /* row-block size of big weight gradients in MiB */
+    char wait[HT_NAME_MAX];    /* yield | sleep:<us> | block */
+    int thread_core;           /* core for the communication thread, -1 = none */
+  } comm;
   char source[HT_PATH_MAX];    /* the YAML file it was loaded from, "" if none */
 } ht_config;
 

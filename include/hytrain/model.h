@@ -62,13 +62,23 @@ typedef struct ht_model {
   float *act[HT_MAX_LAYERS + 1];  /* act[0] = current input (borrowed); act[i+1] = output of layer i [max_batch, out] */
   float *dact[HT_MAX_LAYERS + 1]; /* gradient w.r.t. act[i]; dact[0] unused (input layer computes no input gradient) */
   double *l2_rows;      /* [widest dense out] scratch: per-row sums of W^2 for the L2 term */
+  size_t slice_elems;   /* backward splits a dense weight gradient into row blocks of about this many
+                           elements (0 = whole layers); see ht_model_slices */
 } ht_model;
 
 /* Called by backward after dense layer `layer` (an index into m->layers) has
- * written its dW and db, plus the L2 gradient, i.e. grads[lo, hi) =
- * [w_off, b_off + out) is final for this step. Layers are reported last to
- * first; the slices of all dense layers together cover [0, n_params) exactly. */
+ * written a slice of its dW (and db), plus the L2 gradient, i.e. grads[lo, hi)
+ * is final for this step. Slices are reported from the end of the buffer to
+ * its start without gaps: last layer first, and within a layer whose weight
+ * gradient exceeds m->slice_elems, in row blocks from the last rows (with the
+ * bias) to the first, each block's dW computed just before it is reported.
+ * Together the slices cover [0, n_params) exactly. Once per step, before any
+ * slice, backward calls ready(user, -1, 0, 0): forward and loss are done. */
 typedef void (*ht_grad_ready_fn)(void *user, int layer, size_t lo, size_t hi);
+
+/* The slices backward will report, in order, for the current slice_elems:
+ * writes up to max pairs into lo[i], hi[i] and returns how many there are. */
+int ht_model_slices(const ht_model *m, size_t *lo, size_t *hi, int max);
 
 /* Builds the layer list from spec and allocates every buffer for max_batch rows.
  * Errors: unknown type/activation, logistic with out != 2, etc. */

@@ -26,15 +26,17 @@ typedef struct ht_train_result {
  * mid-step end the job with ht_comm_abort. */
 int ht_train(const ht_config *cfg, const ht_comm *comm, const char *run_dir, ht_train_result *res);
 
+/* Options of one run that are not part of the experiment's config. */
 typedef struct ht_train_opts {
   const char *run_dir;    /* NULL or "": derive <run.root>/<experiment>/<run-id> */
   const char *resume;     /* NULL: fresh start; "auto", a checkpoint file, or a run/checkpoint directory */
   int64_t stop_at_step;   /* > 0: once this step is reached, checkpoint and return HT_ESTOPPED */
+  const char *timeline;   /* write a Chrome trace JSON here at the end (NULL: none) */
 } ht_train_opts;
 
-/* ht_train with options: resume (docs/checkpoint-format.md) and a planned
- * stop. Returns HT_ESTOPPED (exit code 75) after a stop signal or
- * stop_at_step, once the checkpoint is committed. */
+/* ht_train with options: resume (docs/checkpoint-format.md), a planned stop
+ * and a timeline. Collective likewise. Returns HT_ESTOPPED (exit code 75)
+ * after a stop signal or stop_at_step, once the checkpoint is committed. */
 int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *opts, ht_train_result *res);
 
 /* Builds a model spec from the config and the dataset's shape. */

@@ -14,6 +14,7 @@
 
 static const char ht__train_help[] =
     "usage: hytrain train CONFIG [--set key=value]... [--run-dir DIR] [--resume auto|PATH] [--stop-at-step N]\n"
+    "                     [--timeline FILE]\n"
     "\n"
     "Trains the experiment described by the YAML file CONFIG on every MPI rank\n"
     "(start it with mpirun -np P; each rank reads 1/P of the data).\n"
@@ -23,6 +24,8 @@ static const char ht__train_help[] =
     "                    DIR (--run-dir) or in the experiment's newest run (none: start fresh);\n"
     "                    PATH = a checkpoint file, a run directory or a checkpoints directory\n"
     "  --stop-at-step N  once step N is done, write a checkpoint and exit 75 (as on SIGTERM)\n"
+    "  --timeline FILE   write a Chrome trace JSON of every thread of every rank to FILE\n"
+    "                    (open in https://ui.perfetto.dev or chrome://tracing)\n"
     "Outputs: DIR/config.yaml, metrics.jsonl, log.txt, checkpoints/. Keys: hytrain config --list.\n"
     "SIGTERM, SIGINT or SIGUSR1: checkpoint at the next step and exit 75 (resumable).\n"
     "Exit codes: 0 done, 2 bad input, 3 diverged, 75 stopped early (resumable), 1 other failure.\n";
@@ -32,6 +35,7 @@ typedef struct ht__train_args {
   const char *run_dir;
   const char *resume;
   long long stop_at_step;
+  const char *timeline;
   char **sets;
   int n_sets;
   int help;
@@ -64,6 +68,9 @@ static int ht__parse(int argc, char **argv, ht__train_args *a) {
       a->stop_at_step = strtoll(argv[++i], &end, 10);
       if (!end || *end || a->stop_at_step < 1)
         return ht_error(HT_EUSAGE, "--stop-at-step: '%s' is not a positive step number", argv[i]);
+    } else if (strcmp(arg, "--timeline") == 0) {
+      if (i + 1 >= argc) return ht_error(HT_EUSAGE, "--timeline needs a file name");
+      a->timeline = argv[++i];
     } else if (arg[0] == '-') {
       return ht_error(HT_EUSAGE, "unknown option '%s' (see hytrain train --help)", arg);
     } else if (!a->config) {
@@ -100,7 +107,7 @@ int ht_cmd_train(int argc, char **argv) {
   if (rc == 0) rc = ht_config_bcast(&cfg, 0, comm.main);
   if (rc == 0 && a.resume && !a.resume[0]) rc = ht_error(HT_EUSAGE, "--resume needs 'auto' or a checkpoint path");
   if (rc == 0) {
-    ht_train_opts opts = {.run_dir = a.run_dir, .resume = a.resume, .stop_at_step = a.stop_at_step};
+    ht_train_opts opts = {.run_dir = a.run_dir, .resume = a.resume, .stop_at_step = a.stop_at_step, .timeline = a.timeline};
     rc = ht_train_ex(&cfg, &comm, &opts, &res);
   }
 done:

@@ -17,6 +17,8 @@ int ht_cmd_bench(int argc, char **argv);
 int ht_cmd_runs(int argc, char **argv);
 int ht_cmd_sweep(int argc, char **argv);
 int ht_cmd_cv(int argc, char **argv);
+/* bench_allreduce.c: hytrain bench allreduce (dispatched by ht_cmd_bench). */
+int ht__bench_allreduce(int argc, char **argv);
 
 /* Prints "hytrain <cmd>: error: <message>" (and the HT_CHECK trace when the
  * environment has HT_DEBUG=1) to stderr; returns ht_exit_code(code). */

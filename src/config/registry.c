@@ -113,6 +113,21 @@ static const ht_option options[] = {
              "After each evaluation that improves the best test metric, save a checkpoint and keep it."),
     OPT_BOOL("checkpoint.async", checkpoint.async, "true",
              "Write checkpoints on a background thread; training stalls only for a copy of the state."),
+
+    OPT_ENUM("comm.mode", comm.mode, "overlap", "sync|overlap|delayed",
+             "Gradient averaging: after backward (sync), bucket by bucket during backward (overlap), or "
+             "during the next step and applied one step late (delayed)."),
+    OPT_FLOAT("comm.bucket_mb", comm.bucket_mb, "1", 0, 1024, HT_OPT_MIN_OPEN,
+              "Target size of a gradient bucket in MiB: consecutive gradient slices are packed up to this size."),
+    OPT_FLOAT("comm.slice_mb", comm.slice_mb, "1", 0, 1024, HT_OPT_MIN_OPEN,
+              "Layers whose weight gradient exceeds this many MiB compute it in row blocks of about this size, "
+              "each sent as soon as it is done."),
+    OPT_STRING("comm.wait", comm.wait, "sleep:100",
+               "How the communication thread waits for MPI: sleep:<us> (poll, sleep between polls), yield (poll, "
+               "sched_yield between polls), adaptive[:<us>] (poll without pause while the main thread waits, "
+               "else sleep) or block (blocking MPI_Allreduce)."),
+    OPT_INT("comm.thread_core", comm.thread_core, "-1", -1, 4095,
+            "Core to pin the communication thread to; -1 keeps it on the rank's cpuset."),
 };
 
 #define N_OPTIONS ((int)(sizeof options / sizeof options[0]))

@@ -4,8 +4,10 @@
  */
 #include "config_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "hytrain/comm_thread.h"
 #include "hytrain/error.h"
 #include "hytrain/loader.h"
 
@@ -41,5 +43,9 @@ int ht_config_validate(const ht_config *cfg) {
   if (strchr(cfg->run.name, '/') || strcmp(cfg->run.name, ".") == 0 || strcmp(cfg->run.name, "..") == 0)
     return ht_error(HT_ECONFIG, "run.name: '%s' cannot be a directory name (no '/', not '.' or '..')",
                     cfg->run.name);
+  /* comm.wait's syntax belongs to the communication thread, which parses it. */
+  ht_wait_kind kind;
+  int us;
+  HT_CHECK(ht_comm_wait_parse(cfg->comm.wait, &kind, &us));
   return 0;
 }

@@ -38,11 +38,17 @@ void ht_dense_forward(float *out, const float *inp, const float *w, const float 
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, O, I, 1.0f, inp, I, w, I, 1.0f, out, O);
 }
 
-void ht_dense_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp,
-                       const float *w, int B, int I, int O) {
-  /* dw[O,I] = dout[B,O]^T . inp[B,I] */
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, I, B, 1.0f, dout, O, inp, I, 0.0f, dw, I);
+void ht_dense_backward_weights(float *dw, const float *dout, const float *inp, int B, int I, int O, int o0, int o1) {
+  int rows = o1 - o0;
+  if (rows <= 0) return;
+  /* dw[o0..o1, I] = dout[B, o0..o1]^T . inp[B,I]: the column block of dout is
+   * addressed with leading dimension O. Each dw element is still one dot
+   * product over the B rows, summed in the same order as the whole layer. */
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rows, I, B, 1.0f, dout + o0, O, inp, I, 0.0f,
+              dw + (long)o0 * I, I);
+}
 
+void ht_dense_backward_bias(float *db, const float *dout, int B, int O) {
   /* db[o] = sum_r dout[r, o], rows added in order 0..B-1 for every o.
    * Parallel over column blocks: a thread owns db[o0 .. o1) and reads only those
    * columns of dout, so no two threads write the same db element and each sum's
@@ -59,7 +65,17 @@ void ht_dense_backward(float *dinp, float *dw, float *db, const float *dout, con
       for (int o = o0; o < o1; o++) db[o] += row[o];
     }
   }
+}
 
-  /* dinp[B,I] = dout[B,O] . w[O,I]; the first layer of a model has no use for it. */
-  if (dinp) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, I, O, 1.0f, dout, O, w, I, 0.0f, dinp, I);
+void ht_dense_backward_input(float *dinp, const float *dout, const float *w, int B, int I, int O) {
+  /* dinp[B,I] = dout[B,O] . w[O,I] */
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, I, O, 1.0f, dout, O, w, I, 0.0f, dinp, I);
+}
+
+void ht_dense_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp,
+                       const float *w, int B, int I, int O) {
+  ht_dense_backward_weights(dw, dout, inp, B, I, O, 0, O);
+  ht_dense_backward_bias(db, dout, B, O);
+  /* The first layer of a model has no use for dinp. */
+  if (dinp) ht_dense_backward_input(dinp, dout, w, B, I, O);
 }

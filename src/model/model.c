@@ -240,18 +240,19 @@ static double model_loss(ht_model *m, const int32_t *y, const float *t, int B) {
   return NAN;
 }
 
-/* Adds l2 * W to dense layer l's weight gradient and returns 0.5*l2*sum(W^2). */
-static double apply_l2(ht_model *m, const ht_layer *l) {
+/* Adds l2 * W to rows [o0, o1) of dense layer l's weight gradient and stores
+ * each row's sum of W^2 in m->l2_rows[o]. */
+static void apply_l2_rows(ht_model *m, const ht_layer *l, int o0, int o1) {
   const float *w = m->params + l->w_off;
   float *dw = m->grads + l->w_off;
   double *rows = m->l2_rows;
   float l2 = (float)m->spec.l2;
-  int in = l->in, out = l->out;
+  int in = l->in;
   /* One pass that reads W and dW and writes dW: memory-bound (~1.5 ms for 1.9M
    * weights on one core), so the per-row double sum costs nothing extra. */
   /* Parallel over weight rows o: a thread writes only dw[o, :] and rows[o]. */
-#pragma omp parallel for schedule(static) if ((long)out * in >= HT__L2_OMP_MIN)
-  for (int o = 0; o < out; o++) {
+#pragma omp parallel for schedule(static) if ((long)(o1 - o0) * in >= HT__L2_OMP_MIN)
+  for (int o = o0; o < o1; o++) {
     const float *wr = w + (size_t)o * in;
     float *dwr = dw + (size_t)o * in;
     double s = 0.0;
@@ -261,10 +262,44 @@ static double apply_l2(ht_model *m, const ht_layer *l) {
     }
     rows[o] = s;
   }
-  /* Row sums added in row order on one thread: independent of the thread count. */
+}
+
+/* 0.5*l2*sum(W^2) of dense layer l from the row sums apply_l2_rows left. */
+static double l2_term(const ht_model *m, const ht_layer *l) {
+  /* Row sums added in row order on one thread: independent of the thread
+   * count and of the row blocks. */
   double sum = 0.0;
-  for (int o = 0; o < out; o++) sum += rows[o];
+  for (int o = 0; o < l->out; o++) sum += m->l2_rows[o];
   return 0.5 * m->spec.l2 * sum;
+}
+
+/* Rows per weight-gradient block of dense layer l (l->out: one block). */
+static int slice_rows(const ht_model *m, const ht_layer *l) {
+  if (m->slice_elems == 0 || (size_t)l->out * (size_t)l->in <= m->slice_elems) return l->out;
+  size_t rows = m->slice_elems / (size_t)l->in;
+  if (rows < 1) rows = 1;
+  /* Equal blocks: ceil(out / rows) blocks, spread evenly. */
+  size_t nb = ((size_t)l->out + rows - 1) / rows;
+  return (int)(((size_t)l->out + nb - 1) / nb);
+}
+
+int ht_model_slices(const ht_model *m, size_t *lo, size_t *hi, int max) {
+  int n = 0;
+  for (int i = m->n_layers - 1; i >= 0; i--) {
+    const ht_layer *l = &m->layers[i];
+    if (l->kind != HT_LAYER_DENSE) continue;
+    int rows = slice_rows(m, l);
+    /* Blocks from the last rows (reported with the bias) to the first. */
+    for (int o1 = l->out; o1 > 0; o1 -= rows) {
+      int o0 = o1 - rows > 0 ? o1 - rows : 0;
+      if (n < max) {
+        lo[n] = l->w_off + (size_t)o0 * (size_t)l->in;
+        hi[n] = o1 == l->out ? l->b_off + (size_t)l->out : l->w_off + (size_t)o1 * (size_t)l->in;
+      }
+      n++;
+    }
+  }
+  return n;
 }
 
 /* Checks B and that the labels or targets the loss needs are there. */
@@ -281,17 +316,32 @@ double ht_model_step(ht_model *m, const float *x, const int32_t *y, const float 
   if (check_batch(m, y, t, B, "step") < 0) return NAN;
   ht_model_forward(m, x, B);
   double loss = model_loss(m, y, t, B);
+  if (ready) ready(user, -1, 0, 0);
   for (int i = m->n_layers - 1; i >= 0; i--) {
     const ht_layer *l = &m->layers[i];
     long n = (long)B * l->out;
     switch (l->kind) {
-    case HT_LAYER_DENSE:
+    case HT_LAYER_DENSE: {
+      int rows = slice_rows(m, l);
+      float *dw = m->grads + l->w_off, *db = m->grads + l->b_off;
+      /* The bias gradient first (it travels with the last rows), then row
+       * blocks of dW from the last to the first, each reported as soon as it
+       * is final, so the allreduce of one block runs while the next is
+       * computed. */
+      ht_dense_backward_bias(db, m->dact[i + 1], B, l->out);
+      for (int o1 = l->out; o1 > 0; o1 -= rows) {
+        int o0 = o1 - rows > 0 ? o1 - rows : 0;
+        ht_dense_backward_weights(dw, m->dact[i + 1], m->act[i], B, l->in, l->out, o0, o1);
+        if (m->spec.l2 > 0.0) apply_l2_rows(m, l, o0, o1);
+        size_t lo = l->w_off + (size_t)o0 * (size_t)l->in;
+        size_t hi = o1 == l->out ? l->b_off + (size_t)l->out : l->w_off + (size_t)o1 * (size_t)l->in;
+        if (ready) ready(user, i, lo, hi);
+      }
+      if (m->spec.l2 > 0.0) loss += l2_term(m, l);
       /* Layer 0's input is the data: no gradient needed there. */
-      ht_dense_backward(i == 0 ? NULL : m->dact[i], m->grads + l->w_off, m->grads + l->b_off, m->dact[i + 1],
-                        m->act[i], m->params + l->w_off, B, l->in, l->out);
-      if (m->spec.l2 > 0.0) loss += apply_l2(m, l);
-      if (ready) ready(user, i, l->w_off, l->b_off + (size_t)l->out);
+      if (i > 0) ht_dense_backward_input(m->dact[i], m->dact[i + 1], m->params + l->w_off, B, l->in, l->out);
       break;
+    }
     case HT_LAYER_RELU:
       ht_relu_backward(m->dact[i], m->dact[i + 1], m->act[i + 1], n);
       break;

@@ -81,15 +81,24 @@ int ht__ckpt_setup(ht__ckpt_ctl *c, const ht_config *cfg, const ht_comm *comm, c
   return 0;
 }
 
-int ht__ckpt_step_agree(ht__ckpt_ctl *c, double *loss, ht__step_flags *f) {
-  double v[4] = {*loss, ht__signals_pending() ? 1.0 : 0.0, 0.0, 0.0};
+int ht__ckpt_step_agree_begin(ht__ckpt_ctl *c, double loss) {
+  double *v = c->agree_in;
+  v[0] = loss;
+  v[1] = ht__signals_pending() ? 1.0 : 0.0;
+  v[2] = v[3] = 0.0;
   if (c->comm->rank == 0) {
     double every = c->cfg->checkpoint.every_seconds;
     v[2] = every > 0 && ht_now() - c->last_time >= every ? 1.0 : 0.0;
     v[3] = c->have_writer && ht_ckpt_writer_poll(&c->writer) < 0 ? 1.0 : 0.0;
     ht_error_clear(); /* the poll's message is recorded again when it is reported */
   }
-  HT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, v, 4, MPI_DOUBLE, MPI_SUM, c->comm->main));
+  HT_CHECK_MPI(MPI_Iallreduce(c->agree_in, c->agree_out, 4, MPI_DOUBLE, MPI_SUM, c->comm->main, &c->agree_req));
+  return 0;
+}
+
+int ht__ckpt_step_agree_end(ht__ckpt_ctl *c, double *loss, ht__step_flags *f) {
+  HT_CHECK_MPI(MPI_Wait(&c->agree_req, MPI_STATUS_IGNORE));
+  const double *v = c->agree_out;
   *loss = v[0];
   f->stop = v[1] > 0;
   f->due = v[2] > 0;
@@ -163,6 +172,14 @@ int ht__ckpt_save(ht__ckpt_ctl *c, const ht__cursor *cur, int sync, int best, do
   HT_CHECK(ht_comm_agree(comm, rc));
   c->last_step = cur->step;
   return 0;
+}
+
+int ht__ckpt_will_save(const ht__ckpt_ctl *c, const ht__cursor *cur, const ht__step_flags *f) {
+  if (f->failed) return 0;
+  if (f->stop || (c->stop_at_step > 0 && cur->step >= c->stop_at_step)) return 1;
+  if (cur->step >= c->total_steps) return 0;
+  int64_t every = c->cfg->checkpoint.every_steps;
+  return (every > 0 && cur->step % every == 0) || f->due;
 }
 
 int ht__ckpt_after_step(ht__ckpt_ctl *c, const ht__cursor *cur, const ht__step_flags *f, double wall_s) {

@@ -103,6 +103,8 @@ typedef struct ht__ckpt_ctl {
   int64_t n_saves;
   double stall_total, stall_max, waited_total;
   int n_waits;
+  double agree_in[4], agree_out[4]; /* the step agreement in flight: loss, stop, due, failed */
+  MPI_Request agree_req;
 } ht__ckpt_ctl;
 
 /* Collective on comm->main. Rank 0 checks that <run_dir>/checkpoints is
@@ -113,13 +115,22 @@ int ht__ckpt_setup(ht__ckpt_ctl *c, const ht_config *cfg, const ht_comm *comm, c
                    int64_t stop_at_step, int64_t total_steps);
 
 /* Collective on comm->main, once per step in place of the loss allreduce:
- * sums the loss and agrees on the stop / due / failed flags. */
-int ht__ckpt_step_agree(ht__ckpt_ctl *c, double *loss, ht__step_flags *f);
+ * sums the loss and agrees on the stop / due / failed flags. Split in two so
+ * the main thread can update the weights while the agreement travels (on a
+ * slow link it queues behind gradient buckets): _begin posts a non-blocking
+ * allreduce of this rank's loss and flags, _end waits for it. */
+int ht__ckpt_step_agree_begin(ht__ckpt_ctl *c, double loss);
+int ht__ckpt_step_agree_end(ht__ckpt_ctl *c, double *loss, ht__step_flags *f);
 
 /* Collective on comm->main, after the optimizer update of a step: writes a
  * checkpoint when one is due; on a stop (signal or --stop-at-step) writes it
  * synchronously and returns HT_ESTOPPED. Returns errors every rank agrees on. */
 int ht__ckpt_after_step(ht__ckpt_ctl *c, const ht__cursor *cur, const ht__step_flags *f, double wall_s);
+
+/* Whether ht__ckpt_after_step will write a checkpoint for this step (same
+ * decision, no side effects; every rank gets the same answer from the
+ * agreed flags). */
+int ht__ckpt_will_save(const ht__ckpt_ctl *c, const ht__cursor *cur, const ht__step_flags *f);
 
 /* Collective on comm->main: a checkpoint of cur now (sync: wait until it is
  * committed; best: it is the best so far). */

@@ -9,9 +9,11 @@
  *   4. create the run directory, write config.yaml, open log and metrics;
  *   5. broadcast rank 0's initial weights; train; evaluate after each epoch;
  *   6. write the final checkpoint.
- * One step: gather a batch, forward + backward (OpenMP + OpenBLAS), average
- * the gradient over ranks, optimizer update, and agree on the mean loss (which
- * also catches divergence on every rank at the same step).
+ * One step: gather a batch, forward + backward (OpenMP + OpenBLAS) while the
+ * communication thread averages finished gradient buckets over ranks (see
+ * hytrain/grad_sync.h for comm.mode), agree on the mean loss (which also
+ * catches divergence on every rank at the same step), then the optimizer
+ * updates each bucket as soon as it is averaged.
  */
 #include "hytrain/train.h"
 
@@ -26,6 +28,8 @@
 #include "hytrain/ckpt.h"
 #include "hytrain/dataset.h"
 #include "hytrain/error.h"
+#include "hytrain/events.h"
+#include "hytrain/grad_sync.h"
 #include "hytrain/loader.h"
 #include "hytrain/log.h"
 #include "hytrain/model.h"
@@ -46,6 +50,9 @@ typedef struct ht__run {
   ht_loader loader;
   ht_loader_opts lopts; /* data.mode and friends, chosen by ht__data_open_train */
   char data_desc[320];  /* the start-up table's data line */
+  ht_events events;     /* named events of every thread (table, timeline) */
+  ht_grad_sync sync;    /* buckets, communication thread, per-bucket optimizer */
+  const char *timeline; /* --timeline FILE, or NULL */
   FILE *metrics;        /* rank 0: metrics.jsonl */
   char *config_yaml;    /* effective config text */
   int64_t steps_per_epoch, total_steps;
@@ -201,6 +208,20 @@ static int ht__improved(const ht__run *r, const ht__eval *ev) {
   return r->test.task == HT_TASK_CLASSIFY ? v > r->cur.best_value : v < r->cur.best_value;
 }
 
+/* After the last step: stops the communication thread, prints the event table
+ * and the communication summary, writes the timeline (collective). */
+static int ht__comm_finish(ht__run *r) {
+  int rc = ht_grad_sync_finish(&r->sync);
+  if (rc < 0) ht_comm_abort(r->comm, rc, ht_error_message());
+  HT_CHECK(ht_grad_sync_report(&r->sync, &r->events, &r->log, r->metrics));
+  if (r->timeline) {
+    rc = ht_events_write_trace(&r->events, r->comm->main, r->timeline);
+    if (rc == 0) ht_log_info(&r->log, "timeline written to %s (open it in https://ui.perfetto.dev)", r->timeline);
+    HT_CHECK(ht_comm_agree(r->comm, rc));
+  }
+  return 0;
+}
+
 /* Phase 5-6: the loop, from r->cur (step 0, or where a checkpoint left off).
  * Returns an error every rank agrees on, or HT_ESTOPPED after a stop. */
 static int ht__train_loop(ht__run *r, ht_train_result *res) {
@@ -227,16 +248,25 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
     ht_loader_start_epoch(&r->loader, epoch, cur->position);
     while (cur->position < r->steps_per_epoch && cur->step < r->total_steps) {
       ht_batch b;
+      ht_track_begin(r->sync.track, HT_EV_DATA_WAIT, -1);
       int rc = ht_loader_next(&r->loader, &b);
+      ht_track_end(r->sync.track);
       if (rc < 0) ht_comm_abort(comm, rc, ht_error_message());
       double lr = ht_sched_lr(&r->sched, cur->step);
-      double loss = ht_model_step(&r->model, b.x, b.y, b.yt, b.n, NULL, NULL);
-      rc = ht_comm_allreduce_mean(comm, r->model.grads, r->model.n_params);
+      /* Forward + backward; in overlap mode the buckets already travel. */
+      double loss = ht_grad_sync_compute(&r->sync, b.x, b.y, b.yt, b.n);
+      if (isnan(loss) && ht_error_message()[0]) ht_comm_abort(comm, HT_EINTERNAL, ht_error_message());
+      /* Agree on the mean loss (all ranks stop together on divergence) and on
+       * the checkpoint flags (stop signal, time due, writer failure).
+       * Non-blocking, completed after the update: on a slow link this small
+       * message queues behind gradient buckets, and waiting for it here would
+       * stall the main thread. */
+      if (ht__ckpt_step_agree_begin(&r->ck, loss) < 0) ht_comm_abort(comm, HT_EMPI, ht_error_message());
+      /* Average the gradient over ranks and update, bucket by bucket (comm.mode). */
+      rc = ht_grad_sync_apply(&r->sync, lr);
       if (rc < 0) ht_comm_abort(comm, rc, ht_error_message());
-      /* Agree on the mean loss (all ranks stop together on divergence) and
-       * on the checkpoint flags (stop signal, time due, writer failure). */
       ht__step_flags flags;
-      if (ht__ckpt_step_agree(&r->ck, &loss, &flags) < 0) ht_comm_abort(comm, HT_EMPI, ht_error_message());
+      if (ht__ckpt_step_agree_end(&r->ck, &loss, &flags) < 0) ht_comm_abort(comm, HT_EMPI, ht_error_message());
       loss /= (double)P;
       if (!isfinite(loss)) {
         ht__progress_clear(&prog);
@@ -245,8 +275,6 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
                         "(now %g) or add schedule.warmup_steps",
                         (long long)cur->step, (long long)epoch + 1, isnan(loss) ? "NaN" : "infinite", cfg->optimizer.lr);
       }
-      ht_optim_begin_step(&r->opt);
-      ht_optim_update(&r->opt, r->model.params, r->model.grads, 0, r->model.n_params, lr);
       cur->step++;
       cur->position++;
       cur->samples_seen += B * P;
@@ -265,12 +293,23 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
         cur->window_steps = 0;
         t_window = now;
       }
+      /* Delayed mode holds one gradient in flight: apply it before a
+       * checkpoint, as at an epoch end, so the checkpoint is the whole state. */
+      if (ht__ckpt_will_save(&r->ck, cur, &flags)) {
+        rc = ht_grad_sync_flush(&r->sync);
+        if (rc < 0) ht_comm_abort(comm, rc, ht_error_message());
+      }
+      ht_track_begin(r->sync.track, HT_EV_CHECKPOINT, -1);
       rc = ht__ckpt_after_step(&r->ck, cur, &flags, ht_now() - t_start);
+      ht_track_end(r->sync.track);
       if (rc < 0) {
         ht__progress_clear(&prog);
         return rc;
       }
     }
+    /* comm.mode delayed: apply the last pending gradient before evaluating. */
+    int frc = ht_grad_sync_flush(&r->sync);
+    if (frc < 0) ht_comm_abort(comm, frc, ht_error_message());
     t_train = ht_now() - t_epoch;
     ht_loader_get_stats(&r->loader, &ls1);
     /* Rank 0's data wait: the metrics record what compute on rank 0 saw. */
@@ -312,7 +351,10 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
     if (best && cfg->checkpoint.keep_best && !last) HT_CHECK(ht__ckpt_save(&r->ck, cur, 0, 1, ht_now() - t_start));
     if (last) {
       /* The final checkpoint, synchronous; it is the best one when this evaluation was. */
-      HT_CHECK(ht__ckpt_save(&r->ck, cur, 1, best && cfg->checkpoint.keep_best, ht_now() - t_start));
+      ht_track_begin(r->sync.track, HT_EV_CHECKPOINT, -1);
+      int src = ht__ckpt_save(&r->ck, cur, 1, best && cfg->checkpoint.keep_best, ht_now() - t_start);
+      ht_track_end(r->sync.track);
+      HT_CHECK(src);
       if (comm->rank == 0) ht_log_info(&r->log, "saved %s/ckpt-%lld.h5", r->ck.dir, (long long)cur->step);
     }
   }
@@ -322,6 +364,7 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
   if (epochs_run == 0)
     ht_log_info(&r->log, "nothing to do: the checkpoint at step %lld already completes this run", (long long)cur->step);
   ht__ckpt_report(&r->ck);
+  HT_CHECK(ht__comm_finish(r));
   HT_CHECK(ht__peak_rss_report(comm, &r->log));
   ht_log_info(&r->log, "done in %.1f s: %lld steps; run directory %s", ht_now() - t_start, (long long)cur->step,
               r->run_dir);
@@ -340,6 +383,8 @@ static char *ht__config_text(const ht_config *cfg) {
 
 static void ht__run_free(ht__run *r) {
   if (r->ck_ready) ht__ckpt_destroy(&r->ck);
+  ht_grad_sync_destroy(&r->sync);
+  ht_events_destroy(&r->events);
   ht_loader_destroy(&r->loader);
   ht_optim_destroy(&r->opt);
   ht_model_destroy(&r->model);
@@ -356,6 +401,23 @@ int ht_train(const ht_config *cfg, const ht_comm *comm, const char *run_dir, ht_
   return ht_train_ex(cfg, comm, &opts, res);
 }
 
+/* Events, the bucket plan and the communication thread (collective on
+ * comm->main: agreement, binding table, aligned event clocks). */
+static int ht__comm_setup(ht__run *r) {
+  /* Timeline records per thread: about 40 per step for a 3-layer MLP, so
+   * 2^16 covers the first ~1600 steps; the table's totals are always exact. */
+  int rc = ht_events_create(&r->events, r->timeline ? (1 << 16) : 0);
+  ht_grad_sync_opts o;
+  if (rc == 0) rc = ht_grad_sync_opts_from_config(r->cfg, &o);
+  cpu_set_t cpus;
+  ht_rank_cpuset(&cpus);
+  if (rc == 0) rc = ht_grad_sync_create(&r->sync, &o, r->comm, &r->model, &r->opt, &r->events, &cpus);
+  HT_CHECK(ht_comm_agree(r->comm, rc));
+  HT_CHECK(ht_grad_sync_binding_report(&r->sync, &r->log));
+  HT_CHECK(ht_events_start(&r->events, r->comm->main));
+  return 0;
+}
+
 int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *opts, ht_train_result *res) {
   ht__run r;
   memset(&r, 0, sizeof r);
@@ -363,6 +425,7 @@ int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *
   res->test_accuracy = res->test_rmse = -1;
   r.cfg = cfg;
   r.comm = comm;
+  r.timeline = opts->timeline;
   r.log.rank = comm->rank;
   r.cur.best_value = NAN;
   r.cur.best_step = -1;
@@ -425,6 +488,7 @@ int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *
     if (comm->rank == 0) ht_model_init(&r.model, (uint64_t)cfg->train.seed);
     HT_CHECK_GOTO(ht_comm_bcast_floats(comm, r.model.params, r.model.n_params), rc, done);
   }
+  HT_CHECK_GOTO(ht__comm_setup(&r), rc, done);
   rc = ht__train_loop(&r, res);
 done:
   ht__run_free(&r);

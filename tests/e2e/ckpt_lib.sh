@@ -40,6 +40,8 @@ def load(p):
     out = []
     for line in open(p):
         r = json.loads(line)
+        if r.get("kind") == "comm":   # timing summary of one process, one per run segment
+            continue
         for k in ("wall_s", "samples_per_s", "data_wait_s"):
             r.pop(k, None)
         out.append(r)

@@ -1,0 +1,110 @@
+/*
+ * The communication thread: sums gradient buckets over ranks while the main
+ * thread computes.
+ *
+ * One thread per rank (named "ht-comm", owned by src/comm/comm_thread.c) does
+ * every gradient collective, on comm->grad only. The hand-off with the main
+ * thread is a round per step:
+ *   main: ht_comm_thread_begin(buf)      a new round over the flat buffer buf
+ *   main: ht_comm_thread_enqueue(k)      bucket k is final (k = 0, 1, 2 ... in order)
+ *   comm: reduces the enqueued buckets in that order, the same on every rank
+ *   main: ht_comm_thread_wait(k)         blocks until bucket k alone is summed
+ * buf[b.lo, b.hi) of an enqueued bucket belongs to the communication thread
+ * until ht_comm_thread_wait(k) returns; the main thread must not touch it.
+ * The mutex + condition variables in ht_comm_thread are the only shared
+ * state; the thread sleeps on a condition variable while no bucket is queued.
+ *
+ * Waiting policy while reductions are in flight (comm.wait):
+ *   yield     MPI_Iallreduce + MPI_Testsome, sched_yield() between polls
+ *   sleep:us  the same, sleeping us microseconds between polls
+ *   block     blocking MPI_Allreduce per bucket (Open MPI busy-polls inside it)
+ *   adaptive:us  MPI_Iallreduce + MPI_Testsome; while the main thread is
+ *             blocked in ht_comm_thread_wait (its core is idle) poll without
+ *             pausing, otherwise sleep us microseconds between polls
+ * On a rank with no spare core the blocking variant steals the core from
+ * compute; see docs/comm.md for the measurements behind the default.
+ */
+#ifndef HYTRAIN_COMM_THREAD_H
+#define HYTRAIN_COMM_THREAD_H
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "hytrain/comm.h"
+#include "hytrain/events.h"
+
+typedef enum { HT_WAIT_YIELD, HT_WAIT_SLEEP, HT_WAIT_BLOCK, HT_WAIT_ADAPTIVE } ht_wait_kind;
+
+/* A contiguous slice [lo, hi) of the flat gradient buffer. */
+typedef struct ht_bucket {
+  size_t lo, hi;
+} ht_bucket;
+
+typedef struct ht_comm_thread {
+  /* Set at create, read-only afterwards. */
+  MPI_Comm comm;             /* comm->grad */
+  int n_buckets;
+  const ht_bucket *buckets;  /* [n_buckets], borrowed */
+  ht_wait_kind wait;
+  int sleep_us;
+  ht_track *track;           /* the thread's event track, or NULL */
+  pthread_t thread;
+  int started;
+
+  /* Shared with the main thread; guarded by mu. */
+  pthread_mutex_t mu;
+  pthread_cond_t work;       /* signalled on enqueue and stop */
+  pthread_cond_t done_cv;    /* broadcast when a bucket completes or fails */
+  float *buf;                /* the current round's buffer */
+  int round;                 /* current round, starts at 1 */
+  atomic_int n_enqueued;     /* buckets enqueued this round (polled without mu) */
+  int *done;                 /* [n_buckets]: round in which bucket k was last summed */
+  int stop;
+  int err;                   /* first HT_E* error of the thread, then every wait fails */
+  char errmsg[512];
+  int idle;                  /* the thread sleeps on `work` */
+  atomic_int main_waiting;   /* the main thread is blocked in ht_comm_thread_wait */
+
+  /* Owned by the communication thread until join; read by main after join. */
+  MPI_Request *req;          /* [n_buckets] */
+  double *t_issue;           /* [n_buckets] */
+  int *ready_idx;            /* [n_buckets] scratch for MPI_Testsome */
+  double busy_s;             /* time with at least one reduction in flight */
+  double cpu_s;              /* CPU time of the thread, at exit */
+  long long polls, reductions;
+} ht_comm_thread;
+
+/* Parses comm.wait text ("yield", "block", "sleep:200", "adaptive",
+ * "adaptive:200"; adaptive alone means adaptive:HT_WAIT_ADAPTIVE_US).
+ * Returns 0 or HT_ECONFIG. */
+#define HT_WAIT_ADAPTIVE_US 100
+int ht_comm_wait_parse(const char *text, ht_wait_kind *kind, int *sleep_us);
+
+/* Starts the thread (not collective). buckets must outlive it. cpus: where it
+ * may run (the rank's cpuset; NULL = inherit the creator's mask, which under
+ * OMP_PROC_BIND is one core); core >= 0 overrides cpus with that one core.
+ * Returns 0, HT_ENOMEM or HT_EINTERNAL (thread creation / affinity failed). */
+int ht_comm_thread_create(ht_comm_thread *ct, const ht_comm *comm, const ht_bucket *buckets, int n_buckets,
+                          ht_wait_kind wait, int sleep_us, const cpu_set_t *cpus, int core, ht_track *track);
+
+/* Main thread: starts a round over buf after every bucket of the previous
+ * round has been waited for (it waits for stragglers itself). */
+int ht_comm_thread_begin(ht_comm_thread *ct, float *buf);
+
+/* Main thread: bucket k of the current round is final. Buckets must be
+ * enqueued in order 0, 1, ..., n_buckets-1. */
+void ht_comm_thread_enqueue(ht_comm_thread *ct, int k);
+
+/* Main thread: blocks (sleeping) until bucket k of the current round holds the
+ * SUM over ranks. Returns 0, or the thread's error (HT_EMPI) with its message
+ * recorded on the calling thread. */
+int ht_comm_thread_wait(ht_comm_thread *ct, int k);
+
+/* Stops the thread after the reductions already enqueued have completed (all
+ * ranks enqueued the same buckets, so this cannot hang), joins it and frees
+ * everything. Safe on a zeroed struct. */
+void ht_comm_thread_destroy(ht_comm_thread *ct);
+
+#endif

@@ -1,0 +1,270 @@
+/*
+ * The communication thread (its one owner file). See hytrain/comm_thread.h
+ * for the hand-off protocol.
+ *
+ * Why non-blocking collectives polled with sched_yield(): with 2 ranks x 1
+ * thread on 2 cores the thread shares its rank's only core with compute. A
+ * blocking MPI_Allreduce busy-polls inside Open MPI for the whole transfer and
+ * takes half of that core; MPI_Iallreduce + MPI_Testsome with a yield between
+ * unsuccessful polls gives the core back to compute at every poll while still
+ * progressing the transfer often enough (sleeping >= 2 ms between polls was
+ * measured to throttle it). Between steps, when nothing is queued, the thread
+ * sleeps on a condition variable and costs nothing.
+ */
+#include "hytrain/comm_thread.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hytrain/error.h"
+#include "hytrain/timer.h"
+
+int ht_comm_wait_parse(const char *text, ht_wait_kind *kind, int *sleep_us) {
+  *sleep_us = 0;
+  if (strcmp(text, "yield") == 0) return *kind = HT_WAIT_YIELD, 0;
+  if (strcmp(text, "block") == 0) return *kind = HT_WAIT_BLOCK, 0;
+  if (strcmp(text, "adaptive") == 0) return *kind = HT_WAIT_ADAPTIVE, *sleep_us = HT_WAIT_ADAPTIVE_US, 0;
+  const char *num = strncmp(text, "sleep:", 6) == 0 ? text + 6 : strncmp(text, "adaptive:", 9) == 0 ? text + 9 : NULL;
+  if (num) {
+    char *end = NULL;
+    long us = strtol(num, &end, 10);
+    if (end != num && *end == '\0' && us >= 1 && us <= 1000000) {
+      *kind = text[0] == 's' ? HT_WAIT_SLEEP : HT_WAIT_ADAPTIVE;
+      *sleep_us = (int)us;
+      return 0;
+    }
+  }
+  return ht_error(HT_ECONFIG,
+                  "comm.wait: expected adaptive, adaptive:<us>, yield, block or sleep:<us> (us in 1..1000000), got '%s'",
+                  text);
+}
+
+/* Records the thread's first failure for the main thread and wakes it. */
+static void ht__fail(ht_comm_thread *ct, int code, const char *what, int k, int mpi_rc) {
+  char text[MPI_MAX_ERROR_STRING] = "";
+  int len = 0;
+  MPI_Error_string(mpi_rc, text, &len);
+  pthread_mutex_lock(&ct->mu);
+  if (!ct->err) {
+    ct->err = code;
+    snprintf(ct->errmsg, sizeof ct->errmsg, "communication thread: %s of gradient bucket %d failed: %s", what, k, text);
+  }
+  pthread_cond_broadcast(&ct->done_cv);
+  pthread_mutex_unlock(&ct->mu);
+}
+
+static void ht__mark_done(ht_comm_thread *ct, int k, int round) {
+  pthread_mutex_lock(&ct->mu);
+  ct->done[k] = round;
+  pthread_cond_broadcast(&ct->done_cv);
+  pthread_mutex_unlock(&ct->mu);
+}
+
+static void ht__pause(ht_comm_thread *ct) {
+  /* adaptive: the main thread is blocked waiting for us, so its core is ours:
+   * poll again at once (yielding would hand the core to other processes). */
+  if (ct->wait == HT_WAIT_ADAPTIVE && atomic_load_explicit(&ct->main_waiting, memory_order_relaxed)) return;
+  if (ct->wait == HT_WAIT_SLEEP || ct->wait == HT_WAIT_ADAPTIVE) {
+    struct timespec ts = {ct->sleep_us / 1000000, (long)(ct->sleep_us % 1000000) * 1000L};
+    nanosleep(&ts, NULL);
+  } else {
+    sched_yield();
+  }
+}
+
+static void *ht__comm_main(void *arg) {
+  ht_comm_thread *ct = arg;
+  pthread_setname_np(pthread_self(), "ht-comm");
+  int issued = 0, active = 0, round = 0;
+  float *buf = NULL;
+  double busy_since = 0, t_last_done = 0;
+  pthread_mutex_lock(&ct->mu);
+  for (;;) {
+    /* Sleep while there is nothing to start and nothing in flight. */
+    while (!ct->stop && !ct->err && active == 0 &&
+           (ct->round == round ? issued == atomic_load(&ct->n_enqueued) : atomic_load(&ct->n_enqueued) == 0)) {
+      ct->idle = 1;
+      pthread_cond_wait(&ct->work, &ct->mu);
+      ct->idle = 0;
+    }
+    if (ct->round != round && active == 0) {
+      /* The main thread began a new round (it only does so once every bucket
+       * of the previous one is done, so nothing of ours is in flight). */
+      round = ct->round;
+      buf = ct->buf;
+      issued = 0;
+    }
+    /* Read under mu together with the round, so a count of the next round is
+     * never applied to this one. */
+    int upto = ct->round == round ? atomic_load(&ct->n_enqueued) : issued;
+    int quit = (ct->stop && active == 0 && issued == upto) || ct->err;
+    pthread_mutex_unlock(&ct->mu);
+    if (quit) break;
+
+    /* Start everything enqueued since the last look, in bucket order. */
+    for (; issued < upto; issued++) {
+      const ht_bucket *b = &ct->buckets[issued];
+      int count = (int)(b->hi - b->lo);
+      double t0 = ht_now();
+      if (ct->wait == HT_WAIT_BLOCK) {
+        int rc = MPI_Allreduce(MPI_IN_PLACE, buf + b->lo, count, MPI_FLOAT, MPI_SUM, ct->comm);
+        if (rc != MPI_SUCCESS) {
+          ht__fail(ct, HT_EMPI, "MPI_Allreduce", issued, rc);
+          break;
+        }
+        double t1 = ht_now();
+        ct->busy_s += t1 - t0;
+        ct->reductions++;
+        ht_track_span(ct->track, HT_EV_ALLREDUCE, issued, t0, t1);
+        ht__mark_done(ct, issued, round);
+        continue;
+      }
+      int rc = MPI_Iallreduce(MPI_IN_PLACE, buf + b->lo, count, MPI_FLOAT, MPI_SUM, ct->comm, &ct->req[issued]);
+      if (rc != MPI_SUCCESS) {
+        ht__fail(ct, HT_EMPI, "MPI_Iallreduce", issued, rc);
+        break;
+      }
+      if (active++ == 0) busy_since = t0;
+      ct->t_issue[issued] = t0;
+    }
+
+    if (active > 0) {
+      int outcount = 0;
+      ct->polls++;
+      int rc = MPI_Testsome(ct->n_buckets, ct->req, &outcount, ct->ready_idx, MPI_STATUSES_IGNORE);
+      if (rc != MPI_SUCCESS) {
+        ht__fail(ct, HT_EMPI, "MPI_Testsome", -1, rc);
+        /* Requests still in flight cannot be abandoned safely; the main
+         * thread aborts the job on this error. */
+        break;
+      }
+      if (outcount == MPI_UNDEFINED) outcount = 0;
+      double now = ht_now();
+      for (int i = 0; i < outcount; i++) {
+        int k = ct->ready_idx[i];
+        /* Several reductions are in flight at once and share the link; each
+         * bucket's span starts when it was issued or when the previous
+         * bucket completed, whichever is later, so the spans of the thread
+         * never overlap and add up to the time in flight. */
+        double t0 = ct->t_issue[k] > t_last_done ? ct->t_issue[k] : t_last_done;
+        ht_track_span(ct->track, HT_EV_ALLREDUCE, k, t0, now);
+        t_last_done = now;
+        ct->reductions++;
+        ht__mark_done(ct, k, round);
+      }
+      active -= outcount;
+      if (active == 0) ct->busy_s += now - busy_since;
+      if (outcount == 0) ht__pause(ct);
+    }
+    pthread_mutex_lock(&ct->mu);
+  }
+  ct->cpu_s = ht_thread_cpu_seconds();
+  return NULL;
+}
+
+int ht_comm_thread_create(ht_comm_thread *ct, const ht_comm *comm, const ht_bucket *buckets, int n_buckets,
+                          ht_wait_kind wait, int sleep_us, const cpu_set_t *cpus, int core, ht_track *track) {
+  memset(ct, 0, sizeof *ct);
+  ct->comm = comm->grad;
+  ct->buckets = buckets;
+  ct->n_buckets = n_buckets;
+  ct->wait = wait;
+  ct->sleep_us = sleep_us;
+  ct->track = track;
+  if (n_buckets < 1) return ht_error(HT_EINVAL, "the communication thread needs at least one bucket, got %d", n_buckets);
+  for (int k = 0; k < n_buckets; k++)
+    if (buckets[k].hi - buckets[k].lo > (size_t)INT_MAX)
+      return ht_error(HT_EINVAL, "gradient bucket %d has %zu floats; MPI counts stop at %d (lower comm.bucket_mb)", k,
+                      buckets[k].hi - buckets[k].lo, INT_MAX);
+  ct->done = calloc((size_t)n_buckets, sizeof *ct->done);
+  ct->req = malloc((size_t)n_buckets * sizeof *ct->req);
+  ct->t_issue = calloc((size_t)n_buckets, sizeof *ct->t_issue);
+  ct->ready_idx = calloc((size_t)n_buckets, sizeof *ct->ready_idx);
+  if (!ct->done || !ct->req || !ct->t_issue || !ct->ready_idx) {
+    ht_comm_thread_destroy(ct);
+    return ht_error(HT_ENOMEM, "out of memory for %d gradient buckets", n_buckets);
+  }
+  for (int k = 0; k < n_buckets; k++) ct->req[k] = MPI_REQUEST_NULL;
+  atomic_init(&ct->n_enqueued, 0);
+  atomic_init(&ct->main_waiting, 0);
+  pthread_mutex_init(&ct->mu, NULL);
+  pthread_cond_init(&ct->work, NULL);
+  pthread_cond_init(&ct->done_cv, NULL);
+
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  cpu_set_t one;
+  if (core >= 0) {
+    if (core >= CPU_SETSIZE) {
+      pthread_attr_destroy(&attr);
+      return ht_error(HT_ECONFIG, "comm.thread_core: %d is beyond the %d cpus this build can address", core, CPU_SETSIZE);
+    }
+    CPU_ZERO(&one);
+    CPU_SET(core, &one);
+    cpus = &one;
+  }
+  /* Its own mask: under OMP_PROC_BIND the creator is pinned to one core and
+   * the thread would otherwise inherit that single core. */
+  if (cpus) pthread_attr_setaffinity_np(&attr, sizeof *cpus, cpus);
+  int rc = pthread_create(&ct->thread, &attr, ht__comm_main, ct);
+  pthread_attr_destroy(&attr);
+  if (rc != 0 && core >= 0)
+    return ht_error(HT_ECONFIG, "comm.thread_core: cannot run the communication thread on core %d (%s)", core,
+                    strerror(rc));
+  if (rc != 0) return ht_error(HT_EINTERNAL, "cannot start the communication thread: %s", strerror(rc));
+  ct->started = 1;
+  return 0;
+}
+
+int ht_comm_thread_begin(ht_comm_thread *ct, float *buf) {
+  for (int k = 0; k < atomic_load(&ct->n_enqueued); k++) HT_CHECK(ht_comm_thread_wait(ct, k));
+  pthread_mutex_lock(&ct->mu);
+  ct->round++;
+  ct->buf = buf;
+  atomic_store(&ct->n_enqueued, 0);
+  pthread_mutex_unlock(&ct->mu);
+  return 0;
+}
+
+void ht_comm_thread_enqueue(ht_comm_thread *ct, int k) {
+  pthread_mutex_lock(&ct->mu);
+  /* In order: the thread starts buckets [issued, n_enqueued). */
+  if (k == atomic_load(&ct->n_enqueued)) atomic_store_explicit(&ct->n_enqueued, k + 1, memory_order_release);
+  if (ct->idle) pthread_cond_signal(&ct->work);
+  pthread_mutex_unlock(&ct->mu);
+}
+
+int ht_comm_thread_wait(ht_comm_thread *ct, int k) {
+  pthread_mutex_lock(&ct->mu);
+  if (ct->done[k] != ct->round && !ct->err) {
+    atomic_store_explicit(&ct->main_waiting, 1, memory_order_relaxed);
+    while (ct->done[k] != ct->round && !ct->err) pthread_cond_wait(&ct->done_cv, &ct->mu);
+    atomic_store_explicit(&ct->main_waiting, 0, memory_order_relaxed);
+  }
+  int rc = ct->err;
+  pthread_mutex_unlock(&ct->mu);
+  if (rc < 0) return ht_error(rc, "%s", ct->errmsg);
+  return 0;
+}
+
+void ht_comm_thread_destroy(ht_comm_thread *ct) {
+  if (ct->started) {
+    pthread_mutex_lock(&ct->mu);
+    ct->stop = 1;
+    pthread_cond_signal(&ct->work);
+    pthread_mutex_unlock(&ct->mu);
+    pthread_join(ct->thread, NULL);
+    ct->started = 0;
+    pthread_cond_destroy(&ct->work);
+    pthread_cond_destroy(&ct->done_cv);
+    pthread_mutex_destroy(&ct->mu);
+  }
+  free(ct->done);
+  free(ct->req);
+  free(ct->t_issue);
+  free(ct->ready_idx);
+  ct->done = NULL, ct->req = NULL, ct->t_issue = NULL, ct->ready_idx = NULL;
+}

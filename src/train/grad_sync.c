@@ -1,0 +1,254 @@
+/* Gradient averaging per step: bucket plan, modes, per-bucket optimizer. */
+#include "hytrain/grad_sync.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hytrain/error.h"
+#include "hytrain/timer.h"
+
+#define HT__MIB (1024.0 * 1024.0)
+
+int ht_grad_sync_opts_from_config(const ht_config *cfg, ht_grad_sync_opts *o) {
+  memset(o, 0, sizeof *o);
+  const char *mode = cfg->comm.mode;
+  if (strcmp(mode, "sync") == 0)
+    o->mode = HT_SYNC_SYNC;
+  else if (strcmp(mode, "overlap") == 0)
+    o->mode = HT_SYNC_OVERLAP;
+  else if (strcmp(mode, "delayed") == 0)
+    o->mode = HT_SYNC_DELAYED;
+  else
+    return ht_error(HT_ECONFIG, "comm.mode: expected one of sync|overlap|delayed, got '%s'", mode);
+  o->bucket_mb = cfg->comm.bucket_mb;
+  o->slice_mb = cfg->comm.slice_mb;
+  o->thread_core = cfg->comm.thread_core;
+  return ht_comm_wait_parse(cfg->comm.wait, &o->wait, &o->sleep_us);
+}
+
+static double ht__process_cpu(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Packs consecutive slices into buckets of at most `target` floats (a slice
+ * larger than that is a bucket of its own). Slices run from the end of the
+ * buffer to its start, so a bucket [lo, hi) is contiguous. */
+static int ht__plan(ht_grad_sync *gs, size_t slice, size_t target) {
+  ht_model *m = gs->m;
+  m->slice_elems = slice;
+  int n = ht_model_slices(m, NULL, NULL, 0);
+  gs->slice_lo = malloc((size_t)n * sizeof(size_t));
+  gs->slice_hi = malloc((size_t)n * sizeof(size_t));
+  gs->bucket_end = malloc((size_t)n * sizeof(int));
+  gs->buckets = malloc((size_t)n * sizeof(ht_bucket));
+  if (!gs->slice_lo || !gs->slice_hi || !gs->bucket_end || !gs->buckets)
+    return ht_error(HT_ENOMEM, "out of memory for the bucket plan");
+  gs->n_slices = ht_model_slices(m, gs->slice_lo, gs->slice_hi, n);
+  gs->n_buckets = 0;
+  size_t acc = 0, hi = 0;
+  for (int i = 0; i < n; i++) {
+    size_t len = gs->slice_hi[i] - gs->slice_lo[i];
+    if (acc == 0) hi = gs->slice_hi[i];
+    acc += len;
+    size_t next = i + 1 < n ? gs->slice_hi[i + 1] - gs->slice_lo[i + 1] : 0;
+    if (i + 1 == n || acc + next > target) {
+      gs->buckets[gs->n_buckets] = (ht_bucket){gs->slice_lo[i], hi};
+      gs->bucket_end[i] = gs->n_buckets++;
+      acc = 0;
+    } else {
+      gs->bucket_end[i] = -1;
+    }
+  }
+  return 0;
+}
+
+int ht_grad_sync_create(ht_grad_sync *gs, const ht_grad_sync_opts *o, const ht_comm *comm, ht_model *m,
+                        ht_optim *opt, ht_events *ev, const cpu_set_t *cpus) {
+  memset(gs, 0, sizeof *gs);
+  gs->o = *o;
+  gs->comm = comm;
+  gs->m = m;
+  gs->opt = opt;
+  gs->own_grads = m->grads;
+  gs->stats.cpus = cpus && CPU_COUNT(cpus) > 0 ? CPU_COUNT(cpus) : 1;
+  double elems = o->bucket_mb * HT__MIB / sizeof(float), selems = o->slice_mb * HT__MIB / sizeof(float);
+  size_t target = elems < 1 ? 1 : elems > (double)m->n_params ? m->n_params : (size_t)elems;
+  size_t slice = selems < 1 ? 1 : selems > (double)m->n_params ? m->n_params : (size_t)selems;
+  HT_CHECK(ht__plan(gs, slice, target));
+  if (o->mode == HT_SYNC_DELAYED) {
+    gs->spare = calloc(m->n_params, sizeof(float));
+    if (!gs->spare) return ht_error(HT_ENOMEM, "out of memory for the second gradient buffer of comm.mode delayed");
+  }
+  gs->track = ev ? ht_events_track(ev, 0, "main") : NULL;
+  ht_track *comm_track = ev ? ht_events_track(ev, 1, "comm") : NULL;
+  HT_CHECK(ht_comm_thread_create(&gs->ct, comm, gs->buckets, gs->n_buckets, o->wait, o->sleep_us, cpus,
+                                 o->thread_core, comm_track));
+  return 0;
+}
+
+/* Backward's callback: closes the span of the work since the last mark and,
+ * in overlap mode, hands over the bucket this slice completes. */
+static void ht__on_ready(void *user, int layer, size_t lo, size_t hi) {
+  ht_grad_sync *gs = user;
+  double now = ht_now();
+  if (layer < 0) {
+    ht_track_span(gs->track, HT_EV_FORWARD, -1, gs->t_mark, now);
+    gs->t_mark = now;
+    return;
+  }
+  ht_track_span(gs->track, HT_EV_BACKWARD, layer, gs->t_mark, now);
+  int i = gs->slice++;
+  if (i >= gs->n_slices || gs->slice_lo[i] != lo || gs->slice_hi[i] != hi) {
+    /* Cannot happen unless the model and the plan disagree; reported by compute. */
+    gs->bad_slice = 1;
+    return;
+  }
+  if (gs->o.mode == HT_SYNC_OVERLAP && gs->bucket_end[i] >= 0) {
+    ht_comm_thread_enqueue(&gs->ct, gs->bucket_end[i]);
+    double t1 = ht_now();
+    ht_track_span(gs->track, HT_EV_BUCKET_ENQUEUE, gs->bucket_end[i], now, t1);
+    now = t1;
+  }
+  gs->t_mark = now;
+}
+
+double ht_grad_sync_compute(ht_grad_sync *gs, const float *x, const int32_t *y, const float *t, int B) {
+  if (gs->stats.steps == 0 && gs->t_first == 0) {
+    gs->t_first = ht_now();
+    gs->cpu_first = ht__process_cpu();
+  }
+  /* Sync and overlap reduce this step's buffer; every bucket of the last
+   * round was waited for in apply, so this returns at once. */
+  if (gs->o.mode != HT_SYNC_DELAYED && ht_comm_thread_begin(&gs->ct, gs->m->grads) < 0) return NAN;
+  gs->slice = 0;
+  gs->t_mark = ht_now();
+  double loss = ht_model_step(gs->m, x, y, t, B, ht__on_ready, gs);
+  if (gs->bad_slice || (isfinite(loss) && gs->slice != gs->n_slices)) {
+    ht_error(HT_EINTERNAL, "backward reported %d gradient slices, the bucket plan expects %d in another order",
+             gs->slice, gs->n_slices);
+    return NAN;
+  }
+  return loss;
+}
+
+/* Waits for bucket k of buf, scales it to the mean and updates its parameters. */
+static int ht__apply_bucket(ht_grad_sync *gs, float *buf, int k, double lr) {
+  const ht_bucket *b = &gs->buckets[k];
+  ht_track_begin(gs->track, HT_EV_BUCKET_WAIT, k);
+  double t0 = ht_now();
+  int rc = ht_comm_thread_wait(&gs->ct, k);
+  gs->stats.wait_s += ht_now() - t0;
+  ht_track_end(gs->track);
+  HT_CHECK(rc);
+  ht_track_begin(gs->track, HT_EV_OPTIMIZER, k);
+  if (gs->comm->size > 1) {
+    const float scale = 1.0f / (float)gs->comm->size;
+    /* i is parallel: each element is scaled independently. */
+#pragma omp parallel for schedule(static) if (b->hi - b->lo >= 65536)
+    for (size_t i = b->lo; i < b->hi; i++) buf[i] *= scale;
+  }
+  ht_optim_update(gs->opt, gs->m->params, buf, b->lo, b->hi, lr);
+  ht_track_end(gs->track);
+  return 0;
+}
+
+/* Sends every bucket of the current round that backward did not already send. */
+static void ht__enqueue_all(ht_grad_sync *gs) {
+  ht_track_begin(gs->track, HT_EV_BUCKET_ENQUEUE, -1);
+  for (int k = 0; k < gs->n_buckets; k++) ht_comm_thread_enqueue(&gs->ct, k);
+  ht_track_end(gs->track);
+}
+
+int ht_grad_sync_apply(ht_grad_sync *gs, double lr) {
+  gs->stats.steps++;
+  if (gs->o.mode != HT_SYNC_DELAYED) {
+    if (gs->o.mode == HT_SYNC_SYNC) ht__enqueue_all(gs);
+    ht_optim_begin_step(gs->opt);
+    for (int k = 0; k < gs->n_buckets; k++) HT_CHECK(ht__apply_bucket(gs, gs->m->grads, k, lr));
+    return 0;
+  }
+  /* Delayed: the previous gradient was reduced during this step's compute. */
+  HT_CHECK(ht_grad_sync_flush(gs));
+  float *fresh = gs->m->grads;
+  HT_CHECK(ht_comm_thread_begin(&gs->ct, fresh));
+  ht__enqueue_all(gs);
+  gs->pending = 1;
+  gs->pending_buf = fresh;
+  gs->pending_lr = lr;
+  /* The next backward writes the other buffer while this one travels. */
+  gs->m->grads = fresh == gs->own_grads ? gs->spare : gs->own_grads;
+  return 0;
+}
+
+int ht_grad_sync_flush(ht_grad_sync *gs) {
+  if (!gs->pending) return 0;
+  gs->pending = 0;
+  ht_optim_begin_step(gs->opt);
+  for (int k = 0; k < gs->n_buckets; k++) HT_CHECK(ht__apply_bucket(gs, gs->pending_buf, k, gs->pending_lr));
+  return 0;
+}
+
+int ht_grad_sync_finish(ht_grad_sync *gs) {
+  int rc = ht_grad_sync_flush(gs);
+  double cpu_now = ht__process_cpu();
+  ht_comm_thread_destroy(&gs->ct);
+  gs->stats.inflight_s = gs->ct.busy_s;
+  gs->stats.comm_cpu_s = gs->ct.cpu_s;
+  gs->stats.process_cpu_s = gs->t_first > 0 ? cpu_now - gs->cpu_first : 0;
+  gs->stats.wall_s = gs->t_first > 0 ? ht_now() - gs->t_first : 0;
+  return rc;
+}
+
+int ht_grad_sync_report(const ht_grad_sync *gs, const ht_events *ev, const ht_log *log, FILE *metrics) {
+  if (ev) HT_CHECK(ht_events_print_table(ev, gs->comm->main, stdout));
+  const ht_grad_sync_stats *s = &gs->stats;
+  /* capacity: the CPU time the rank's cores offered over the run. */
+  double mine[6] = {s->inflight_s, s->wait_s, s->comm_cpu_s, s->process_cpu_s, (double)s->steps, s->wall_s * s->cpus},
+         sum[6];
+  HT_CHECK_MPI(MPI_Reduce(mine, sum, 6, MPI_DOUBLE, MPI_SUM, 0, gs->comm->main));
+  if (gs->comm->rank != 0) return 0;
+  double P = gs->comm->size, steps = sum[4] / P > 0 ? sum[4] / P : 1;
+  double inflight = sum[0] / P / steps, wait = sum[1] / P / steps, cpu = sum[2] / P / steps,
+         pcpu = sum[3] / P / steps;
+  double hidden = inflight > wait ? inflight - wait : 0;
+  double hidden_frac = inflight > 0 ? hidden / inflight : 0;
+  double capacity = sum[5] / P / steps;
+  /* Share of the step's CPU time: of the rank's cores over the step's wall
+   * time (idle time counts: it is CPU the communication thread could take). */
+  double share = capacity > 0 ? cpu / capacity : 0, pshare = pcpu > 0 ? cpu / pcpu : 0;
+  static const char *const modes[] = {"sync", "overlap", "delayed"};
+  /* The last bucket can only travel after backward has ended: the part of
+   * the communication overlap mode can never hide. */
+  const ht_bucket *last = &gs->buckets[gs->n_buckets - 1];
+  double last_frac = (double)(last->hi - last->lo) / (double)gs->m->n_params;
+  ht_log_info(log,
+              "communication (%s, %d buckets, mean over ranks, per step): in flight %.2f ms, waited %.2f ms, "
+              "hidden %.2f ms (%.0f%%); comm thread CPU %.2f ms (%.1f%% of the step's CPU time, %.1f%% of the CPU used)",
+              modes[gs->o.mode], gs->n_buckets, 1e3 * inflight, 1e3 * wait, 1e3 * hidden, 100 * hidden_frac,
+              1e3 * cpu, 100 * share, 100 * pshare);
+  if (metrics) {
+    fprintf(metrics,
+            "{\"kind\": \"comm\", \"mode\": \"%s\", \"buckets\": %d, \"steps\": %.0f, \"inflight_ms\": %.6g, "
+            "\"wait_ms\": %.6g, \"hidden_ms\": %.6g, \"hidden_fraction\": %.6g, \"comm_cpu_ms\": %.6g, "
+            "\"process_cpu_ms\": %.6g, \"comm_cpu_share\": %.6g, \"comm_cpu_share_of_used\": %.6g, \"last_bucket_fraction\": %.6g}\n",
+            modes[gs->o.mode], gs->n_buckets, steps, 1e3 * inflight, 1e3 * wait, 1e3 * hidden, hidden_frac,
+            1e3 * cpu, 1e3 * pcpu, share, pshare, last_frac);
+    fflush(metrics);
+  }
+  return 0;
+}
+
+void ht_grad_sync_destroy(ht_grad_sync *gs) {
+  ht_comm_thread_destroy(&gs->ct);
+  if (gs->m && gs->own_grads) gs->m->grads = gs->own_grads;
+  free(gs->spare);
+  free(gs->slice_lo);
+  free(gs->slice_hi);
+  free(gs->bucket_end);
+  free(gs->buckets);
+  memset(gs, 0, sizeof *gs);
+}

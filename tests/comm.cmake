@@ -1,0 +1,9 @@
+# The communication thread, comm.mode, the event recorder and the timeline.
+ht_mpi_test(overlap SOURCES mpi/test_overlap.c RANKS 1 2 4 TIMEOUT 120)
+# ThreadSanitizer: builds its own tree (<build>/tsan) the first time, about
+# 1-2 minutes on 2 cores, then only rebuilds what changed.
+add_test(NAME tsan.overlap.np2 COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tsan/run.sh ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR})
+set_tests_properties(tsan.overlap.np2 PROPERTIES TIMEOUT 600 ENVIRONMENT "${HT_TEST_ENV}")
+ht_e2e_test(comm comm.sh TIMEOUT 300)
+ht_e2e_test(comm_delayed comm_delayed.sh TIMEOUT 300)
+ht_unit_test(slices SOURCES unit/test_slices.c CASES slices_tile_and_are_final events_nest_and_count)

@@ -1,0 +1,92 @@
+# The communication thread seen from the command line (2 ranks, Fashion-MNIST):
+#  - comm.mode sync and overlap (with different wait policies) write
+#    bit-identical final weights; delayed does not (it is one step stale);
+#  - --timeline writes valid Chrome trace JSON: one track per thread per rank,
+#    properly nested begin/end pairs, the expected events and counts;
+#  - the end-of-run event table and communication summary are printed;
+#  - bad comm.* values are one-line config errors (exit 2).
+. "$(dirname "$0")/lib.sh"
+fashion_data
+cat >"$WORK/cfg.yaml" <<YAML
+model: {type: mlp, hidden: [64, 32]}
+train: {epochs: 1, max_steps: 20, batch_size: 50, seed: 5, log_every: 10}
+optimizer: {name: sgd, lr: 0.05, momentum: 0.9}
+data: {train: fm/train.h5}
+comm: {bucket_mb: 0.01, slice_mb: 0.05}
+YAML
+mpi 2 train "$WORK/cfg.yaml" --run-dir "$WORK/sync" --set comm.mode=sync >"$WORK/sync.log"
+mpi 2 train "$WORK/cfg.yaml" --run-dir "$WORK/overlap" --set comm.mode=overlap \
+  --timeline "$WORK/tl.json" >"$WORK/overlap.log"
+mpi 2 train "$WORK/cfg.yaml" --run-dir "$WORK/block" --set comm.mode=overlap --set comm.wait=block >/dev/null
+mpi 2 train "$WORK/cfg.yaml" --run-dir "$WORK/sleep" --set comm.mode=overlap --set comm.wait=sleep:50 >/dev/null
+mpi 2 train "$WORK/cfg.yaml" --run-dir "$WORK/delayed" --set comm.mode=delayed >/dev/null
+
+# Weights of two checkpoints: "same", or the largest difference.
+compare() {
+  $PY - "$1/checkpoints/ckpt-20.h5" "$2/checkpoints/ckpt-20.h5" <<'PY'
+import sys, h5py, numpy as np
+a, b = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
+diff, n = 0.0, 0
+for name in a["model"]:
+    for part in ("weight", "bias"):
+        x, y = a["model"][name][part][()], b["model"][name][part][()]
+        n += x.size
+        if x.tobytes() != y.tobytes():
+            diff = max(diff, float(np.max(np.abs(x - y))))
+print("same" if diff == 0.0 and n > 0 else f"max diff {diff:g} over {n} weights")
+PY
+}
+for v in overlap block sleep; do
+  r=$(compare "$WORK/sync" "$WORK/$v")
+  [ "$r" = same ] && pass "sync and overlap ($v) final weights bit-identical" || fail "sync vs $v: $r"
+done
+r=$(compare "$WORK/sync" "$WORK/delayed")
+[ "$r" != same ] && pass "delayed differs from sync ($r): the update is one step late" || fail "delayed equals sync"
+
+grep -q "^events (2 ranks" "$WORK/overlap.log" && grep -q "^  allreduce " "$WORK/overlap.log" &&
+  grep -q "^  bucket_wait " "$WORK/overlap.log" && pass "event table printed" || fail "no event table in: $(cat "$WORK/overlap.log")"
+grep -q "^communication (overlap, [0-9]* buckets" "$WORK/overlap.log" && pass "communication summary printed" ||
+  fail "no communication summary"
+grep -q '"kind": "comm"' "$WORK/overlap/metrics.jsonl" && pass "metrics.jsonl has the comm record" || fail "no comm record"
+
+# The timeline.
+if out=$($PY - "$WORK/tl.json" "$WORK/overlap/metrics.jsonl" <<'PY'
+import json, sys
+tl = json.load(open(sys.argv[1]))             # valid JSON or an exception
+comm = [json.loads(l) for l in open(sys.argv[2]) if '"comm"' in l][-1]
+ev = tl["traceEvents"]
+names = {(e["pid"], e["tid"]): e["args"]["name"] for e in ev if e["ph"] == "M" and e["name"] == "thread_name"}
+assert names == {(0, 0): "main", (0, 1): "comm", (1, 0): "main", (1, 1): "comm"}, f"tracks {names}"
+procs = {e["pid"] for e in ev if e["ph"] == "M" and e["name"] == "process_name"}
+assert procs == {0, 1}, f"processes {procs}"
+count = {}
+for key in names:
+    stack, last = [], -1.0
+    for e in (e for e in ev if (e.get("pid"), e.get("tid")) == key and e["ph"] in "BE"):
+        assert e["ts"] >= last, f"{key}: time goes back at {e}"
+        last = e["ts"]
+        if e["ph"] == "B":
+            stack.append(e)
+            count[(key, e["name"])] = count.get((key, e["name"]), 0) + 1
+        else:
+            assert stack, f"{key}: end without begin at ts {e['ts']}"
+            stack.pop()
+    assert not stack, f"{key}: {len(stack)} spans never closed"
+steps, nb = int(comm["steps"]), int(comm["buckets"])
+for r in (0, 1):
+    for name in ("data_wait", "forward", "backward", "bucket_enqueue", "bucket_wait", "optimizer"):
+        assert count.get(((r, 0), name), 0) > 0, f"rank {r} main: no {name}"
+    assert count.get(((r, 0), "forward")) == steps, f"rank {r}: {count.get(((r, 0), 'forward'))} forward, {steps} steps"
+    assert count.get(((r, 1), "allreduce")) == steps * nb, f"rank {r}: allreduce count {count.get(((r, 1), 'allreduce'))} != {steps}x{nb}"
+    assert count.get(((r, 0), "bucket_wait")) == steps * nb
+print(f"{len(ev)} events, {nb} buckets x {steps} steps per rank, nesting ok")
+PY
+); then pass "timeline: $out"; else fail "timeline check: $out"; fi
+
+expect_error "bad comm.wait" 2 "comm.wait: expected adaptive, adaptive:<us>, yield, block or sleep:<us>" \
+  mpi 1 train "$WORK/cfg.yaml" --run-dir "$WORK/bad1" --set comm.wait=spin
+expect_error "bad comm.mode" 2 "comm.mode" mpi 1 train "$WORK/cfg.yaml" --run-dir "$WORK/bad2" --set comm.mode=async
+expect_error "bad comm.thread_core" 2 "comm.thread_core" \
+  mpi 1 train "$WORK/cfg.yaml" --run-dir "$WORK/bad3" --set comm.thread_core=5000
+[ ! -e "$WORK/bad1" ] && pass "no run directory left by a bad config" || fail "bad config left $WORK/bad1"
+finish
