@@ -33,6 +33,13 @@ int ht_optim_create(ht_optim *o, const char *name, double momentum, int nesterov
                     double beta1, double beta2, double eps, size_t n);
 void ht_optim_begin_step(ht_optim *o);
 void ht_optim_update(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr);
+
+/* ht_optim_update with g = grads[i] * gscale, rounded to float as it is read:
+ * bit-identical to scaling the gradient in place first and then updating,
+ * without that extra pass over memory (the trainer passes 1/P to turn the
+ * summed gradient of P ranks into their mean). */
+void ht_optim_update_scaled(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr,
+                            float gscale);
 void ht_optim_destroy(ht_optim *o);
 
 typedef enum { HT_SCHED_CONSTANT, HT_SCHED_STEP, HT_SCHED_COSINE } ht_sched_kind;

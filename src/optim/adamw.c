@@ -15,7 +15,7 @@
 /* Below this many elements an OpenMP team costs more than the loop itself. */
 #define HT__OPTIM_OMP_MIN 16384L
 
-void ht__adamw_update(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr) {
+void ht__adamw_update(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr, float gscale) {
   /* Bias corrections in double, once per call. A caller that forgot
    * ht_optim_begin_step (t = 0) is treated as being at step 1, not divided by 0. */
   double t = o->t > 0 ? (double)o->t : 1.0;
@@ -30,7 +30,7 @@ void ht__adamw_update(ht_optim *o, float *params, const float *grads, size_t lo,
   /* Parallel over i: each thread reads and writes only p[i], m[i] and v[i]. */
 #pragma omp parallel for schedule(static) if (n >= HT__OPTIM_OMP_MIN)
   for (long i = 0; i < n; i++) {
-    float gi = g[i];
+    float gi = g[i] * gscale;
     float mi = b1 * m[i] + one_b1 * gi;
     float vi = b2 * v[i] + one_b2 * gi * gi;
     m[i] = mi;

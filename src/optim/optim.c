@@ -63,13 +63,19 @@ nomem:
 
 void ht_optim_begin_step(ht_optim *o) { o->t++; }
 
-void ht_optim_update(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr) {
+void ht_optim_update_scaled(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr,
+                            float gscale) {
   if (hi > o->n) hi = o->n;
   if (lo >= hi) return;
   if (o->kind == HT_OPTIM_ADAMW)
-    ht__adamw_update(o, params, grads, lo, hi, lr);
+    ht__adamw_update(o, params, grads, lo, hi, lr, gscale);
   else
-    ht__sgd_update(o, params, grads, lo, hi, lr);
+    ht__sgd_update(o, params, grads, lo, hi, lr, gscale);
+}
+
+void ht_optim_update(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr) {
+  /* x * 1.0f == x exactly, so this is the unscaled update bit for bit. */
+  ht_optim_update_scaled(o, params, grads, lo, hi, lr, 1.0f);
 }
 
 void ht_optim_destroy(ht_optim *o) {

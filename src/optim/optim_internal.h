@@ -10,7 +10,7 @@
 
 #include "hytrain/optim.h"
 
-void ht__sgd_update(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr);
-void ht__adamw_update(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr);
+void ht__sgd_update(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr, float gscale);
+void ht__adamw_update(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr, float gscale);
 
 #endif

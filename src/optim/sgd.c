@@ -14,7 +14,7 @@
 /* Below this many elements an OpenMP team costs more than the loop itself. */
 #define HT__OPTIM_OMP_MIN 16384L
 
-void ht__sgd_update(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr) {
+void ht__sgd_update(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr, float gscale) {
   float lr_f = (float)lr, wd = (float)o->weight_decay, mu = (float)o->momentum;
   long n = (long)(hi - lo);
   float *p = params + lo;
@@ -22,7 +22,7 @@ void ht__sgd_update(ht_optim *o, float *params, const float *grads, size_t lo, s
   if (o->momentum == 0.0) {
     /* Parallel over i: each thread reads and writes only p[i]. */
 #pragma omp parallel for schedule(static) if (n >= HT__OPTIM_OMP_MIN)
-    for (long i = 0; i < n; i++) p[i] -= lr_f * (g[i] + wd * p[i]);
+    for (long i = 0; i < n; i++) p[i] -= lr_f * (g[i] * gscale + wd * p[i]);
     return;
   }
   float *v = o->m + lo;
@@ -30,7 +30,7 @@ void ht__sgd_update(ht_optim *o, float *params, const float *grads, size_t lo, s
   /* Parallel over i: each thread reads and writes only p[i] and v[i]. */
 #pragma omp parallel for schedule(static) if (n >= HT__OPTIM_OMP_MIN)
   for (long i = 0; i < n; i++) {
-    float gi = g[i] + wd * p[i];
+    float gi = g[i] * gscale + wd * p[i];
     float vi = mu * v[i] + gi;
     v[i] = vi;
     p[i] -= lr_f * (nesterov ? gi + mu * vi : vi);

@@ -145,13 +145,9 @@ static int ht__apply_bucket(ht_grad_sync *gs, float *buf, int k, double lr) {
   ht_track_end(gs->track);
   HT_CHECK(rc);
   ht_track_begin(gs->track, HT_EV_OPTIMIZER, k);
-  if (gs->comm->size > 1) {
-    const float scale = 1.0f / (float)gs->comm->size;
-    /* i is parallel: each element is scaled independently. */
-#pragma omp parallel for schedule(static) if (b->hi - b->lo >= 65536)
-    for (size_t i = b->lo; i < b->hi; i++) buf[i] *= scale;
-  }
-  ht_optim_update(gs->opt, gs->m->params, buf, b->lo, b->hi, lr);
+  /* The bucket holds the sum over ranks; the optimizer reads it times 1/P
+   * (the mean), which rounds exactly as scaling it in place would. */
+  ht_optim_update_scaled(gs->opt, gs->m->params, buf, b->lo, b->hi, lr, 1.0f / (float)gs->comm->size);
   ht_track_end(gs->track);
   return 0;
 }
