@@ -11,6 +11,7 @@
 
 #include "hytrain/error.h"
 #include "hytrain/grad_sync.h"
+#include "train/internal.h"
 
 void ht_rank_cpuset(cpu_set_t *set) {
   CPU_ZERO(set);
@@ -26,8 +27,7 @@ void ht_rank_cpuset(cpu_set_t *set) {
   }
 }
 
-/* "0-3,8" */
-static void ht__set_text(const cpu_set_t *set, char *out, size_t len) {
+void ht__cpuset_text(const cpu_set_t *set, char *out, size_t len) {
   size_t used = 0;
   out[0] = '\0';
   for (int c = 0; c < CPU_SETSIZE; c++) {
@@ -66,7 +66,7 @@ int ht_grad_sync_binding_report(const ht_grad_sync *gs, const ht_log *log) {
   CPU_ZERO(&all);
   for (int t = 0; t < nt && used < sizeof me.omp; t++) {
     char txt[64];
-    ht__set_text(&team[t], txt, sizeof txt);
+    ht__cpuset_text(&team[t], txt, sizeof txt);
     int w = snprintf(me.omp + used, sizeof me.omp - used, "%st%d:%s", t ? " " : "", t, txt);
     if (w < 0) break;
     used += (size_t)w;
@@ -75,7 +75,7 @@ int ht_grad_sync_binding_report(const ht_grad_sync *gs, const ht_log *log) {
   cpu_set_t cset;
   CPU_ZERO(&cset);
   if (gs->ct.started && pthread_getaffinity_np(gs->ct.thread, sizeof cset, &cset) == 0) {
-    ht__set_text(&cset, me.comm, sizeof me.comm);
+    ht__cpuset_text(&cset, me.comm, sizeof me.comm);
     cpu_set_t both;
     CPU_AND(&both, &cset, &all);
     me.shared = CPU_COUNT(&both) > 0;

@@ -2,6 +2,7 @@
 #ifndef HT_TRAIN_INTERNAL_H
 #define HT_TRAIN_INTERNAL_H
 
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +16,9 @@
 #include "hytrain/log.h"
 #include "hytrain/model.h"
 #include "hytrain/optim.h"
+
+/* binding.c: formats a cpu set as ranges, "0-3,8". */
+void ht__cpuset_text(const cpu_set_t *set, char *out, size_t len);
 
 /* startup.c: collective on comm->main. Gathers host, cpuset, thread count and
  * BLAS core of every rank; rank 0 prints the table and binding warnings. */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "hytrain/error.h"
+#include "hytrain/grad_sync.h"
 #include "train/internal.h"
 
 typedef struct ht__rank_info {
@@ -23,23 +24,6 @@ typedef struct ht__rank_info {
   int blas_parallel;   /* openblas_get_parallel(): 0 single, 1 pthreads, 2 OpenMP */
 } ht__rank_info;
 
-/* Formats a cpu set as ranges: "0-3,8". */
-static void ht__cpuset_text(const cpu_set_t *set, char *out, size_t len, int *count) {
-  size_t used = 0;
-  *count = CPU_COUNT(set);
-  out[0] = '\0';
-  for (int c = 0; c < CPU_SETSIZE; c++) {
-    if (!CPU_ISSET(c, set)) continue;
-    int end = c;
-    while (end + 1 < CPU_SETSIZE && CPU_ISSET(end + 1, set)) end++;
-    int n = end > c ? snprintf(out + used, len - used, "%s%d-%d", used ? "," : "", c, end)
-                    : snprintf(out + used, len - used, "%s%d", used ? "," : "", c);
-    if (n < 0 || (size_t)n >= len - used) break;
-    used += (size_t)n;
-    c = end;
-  }
-}
-
 int ht__startup_report(const ht_comm *comm, const ht_log *log) {
   ht__rank_info me;
   memset(&me, 0, sizeof me);
@@ -48,17 +32,9 @@ int ht__startup_report(const ht_comm *comm, const ht_log *log) {
    * included) to its own place, so one thread's mask is not the rank's
    * cpuset: report the union over the whole team. */
   cpu_set_t set;
-  CPU_ZERO(&set);
-#pragma omp parallel
-  {
-    cpu_set_t mine;
-    CPU_ZERO(&mine);
-    sched_getaffinity(0, sizeof mine, &mine);
-    /* The union is a shared write: one thread at a time. */
-#pragma omp critical
-    CPU_OR(&set, &set, &mine);
-  }
-  ht__cpuset_text(&set, me.cpus, sizeof me.cpus, &me.ncpus);
+  ht_rank_cpuset(&set);
+  me.ncpus = CPU_COUNT(&set);
+  ht__cpuset_text(&set, me.cpus, sizeof me.cpus);
   snprintf(me.blas, sizeof me.blas, "%s", openblas_get_corename());
   me.threads = omp_get_max_threads();
   me.blas_parallel = openblas_get_parallel();
