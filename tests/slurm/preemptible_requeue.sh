@@ -8,8 +8,8 @@
 # The trainer here is a stand-in script that implements exactly the interface
 # the script relies on (SIGUSR1 -> exit 75; restarted -> exit 0), so this test
 # checks the job script and the cluster, not the checkpoint code. The full
-# end-to-end test (real checkpoint, bit-identical weights, no lost or repeated
-# step) needs hytrain's checkpoint/resume support.
+# end-to-end test with hytrain itself (real checkpoint, bit-identical weights,
+# no lost or repeated step) is preempt_resume.sh.
 . "$(dirname "$0")/lib.sh"
 slurm_start
 cat >"$WORK/trainer" <<'SH'
