@@ -38,6 +38,11 @@ int ht__data_open_train(const ht_config *cfg, const ht_comm *comm, int batch, ht
 
 /* data_setup.c: collective on comm->main; rank 0 logs every rank's peak RSS. */
 int ht__peak_rss_report(const ht_comm *comm, const ht_log *log);
+/* run_dir.c: under SLURM (SLURM_JOB_ID set), writes the run directory this
+ * job uses, <run.root>/<experiment>/<job id or array job_task>, and returns 1;
+ * returns 0 elsewhere. A requeued job keeps its id, so this is where it resumes. */
+int ht__slurm_run_dir(const ht_config *cfg, char *out, size_t len);
+
 /* run_dir.c: the experiment name, run.name or the config file's stem. */
 void ht__experiment_name(const ht_config *cfg, char *out, size_t len);
 

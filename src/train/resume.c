@@ -107,7 +107,11 @@ static int ht__find(const ht_config *cfg, const ht_log *log, const char *arg, co
     char run[HT_PATH_MAX] = "";
     if (run_dir_req && run_dir_req[0])
       snprintf(run, sizeof run, "%s", run_dir_req);
-    else
+    else if (ht__slurm_run_dir(cfg, run, sizeof run)) {
+      /* Under SLURM, auto means this job's own run (a requeued job keeps its
+       * id), never the newest run of another job from the same config, which
+       * may be running at the same time. */
+    } else
       ht__newest_run(cfg, run, sizeof run);
     if (!run[0] || !ht__is_dir(run)) {
       ht_log_info(log, "--resume auto: no earlier run with a checkpoint; starting from scratch");

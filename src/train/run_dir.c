@@ -58,6 +58,16 @@ static void ht__run_id(char *out, size_t len) {
   strftime(out, len, "%Y%m%d-%H%M%S", &tmv);
 }
 
+int ht__slurm_run_dir(const ht_config *cfg, char *out, size_t len) {
+  const char *job = getenv("SLURM_JOB_ID");
+  if (!job || !job[0]) return 0;
+  char exp[HT_PATH_MAX], id[128];
+  ht__experiment_name(cfg, exp, sizeof exp);
+  ht__run_id(id, sizeof id);
+  if (snprintf(out, len, "%s/%s/%s", cfg->run.root[0] ? cfg->run.root : "runs", exp, id) >= (int)len) out[0] = '\0';
+  return 1;
+}
+
 static int ht__run_dir_pick(const ht_config *cfg, const char *requested, char *out, size_t len) {
   if (requested && requested[0]) {
     snprintf(out, len, "%s", requested);
