@@ -295,13 +295,14 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
       }
       /* Delayed mode holds one gradient in flight: apply it before a
        * checkpoint, as at an epoch end, so the checkpoint is the whole state. */
-      if (ht__ckpt_will_save(&r->ck, cur, &flags)) {
+      int saving = ht__ckpt_will_save(&r->ck, cur, &flags);
+      if (saving) {
         rc = ht_grad_sync_flush(&r->sync);
         if (rc < 0) ht_comm_abort(comm, rc, ht_error_message());
+        ht_track_begin(r->sync.track, HT_EV_CHECKPOINT, -1);
       }
-      ht_track_begin(r->sync.track, HT_EV_CHECKPOINT, -1);
       rc = ht__ckpt_after_step(&r->ck, cur, &flags, ht_now() - t_start);
-      ht_track_end(r->sync.track);
+      if (saving) ht_track_end(r->sync.track);
       if (rc < 0) {
         ht__progress_clear(&prog);
         return rc;
