@@ -221,7 +221,10 @@ int ht_grad_sync_report(const ht_grad_sync *gs, const ht_events *ev, const ht_lo
    * the communication overlap mode can never hide. */
   const ht_bucket *last = &gs->buckets[gs->n_buckets - 1];
   double last_frac = (double)(last->hi - last->lo) / (double)gs->m->n_params;
-  ht_log_info(log,
+  if (gs->comm->size == 1)
+    ht_log_info(log, "communication: none (1 rank; the buckets are applied as backward produces them)");
+  else
+    ht_log_info(log,
               "communication (%s, %d buckets, mean over ranks, per step): in flight %.2f ms, waited %.2f ms, "
               "hidden %.2f ms (%.0f%%); comm thread CPU %.2f ms (%.1f%% of the step's CPU time, %.1f%% of the CPU used)",
               modes[gs->o.mode], gs->n_buckets, 1e3 * inflight, 1e3 * wait, 1e3 * hidden, 100 * hidden_frac,
