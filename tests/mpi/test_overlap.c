@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ht_cases.h"
 #include "hytrain/comm.h"
 #include "hytrain/error.h"
 #include "hytrain/grad_sync.h"
@@ -29,16 +30,13 @@
 #include "hytrain/optim.h"
 #include "hytrain/rng.h"
 
-#define D 12
-#define K 4
+#define D HT_CASE_D
+#define K HT_CASE_K
 #define B_LOCAL 8
 #define STEPS 5
 #define MAXP 4096
 
-typedef struct tcase {
-  const char *type, *activation, *optim;
-  int regression, out, n_hidden, hidden[2];
-} tcase;
+typedef ht_case tcase;
 
 static const tcase cases[] = {
     {"softmax", "relu", "sgd", 0, K, 0, {0}},       {"logistic", "relu", "adamw", 0, 2, 0, {0}},
@@ -54,32 +52,11 @@ static const double bucket_sizes[] = {1e9, 16, 100};
 #define N_SIZES ((int)(sizeof bucket_sizes / sizeof bucket_sizes[0]))
 
 static void make_batch(int step, int G, const tcase *c, float *x, int32_t *y, float *t) {
-  ht_rng r;
-  ht_rng_seed(&r, ht_rng_mix(4321, (uint64_t)step, 0));
-  for (int i = 0; i < G * D; i++) x[i] = (float)ht_rng_normal(&r);
-  for (int i = 0; i < G; i++) {
-    if (c->regression)
-      for (int j = 0; j < c->out; j++) t[i * c->out + j] = (float)ht_rng_normal(&r);
-    else
-      y[i] = (int32_t)ht_rng_below(&r, (uint64_t)(strcmp(c->type, "logistic") == 0 ? 2 : c->out));
-  }
+  ht_case_batch(c, 4321, step, G, x, y, t);
 }
 
 static int build(ht_model *m, ht_optim *o, const tcase *c, int max_batch) {
-  ht_model_spec s;
-  memset(&s, 0, sizeof s);
-  snprintf(s.type, sizeof s.type, "%s", c->type);
-  snprintf(s.activation, sizeof s.activation, "%s", c->activation);
-  snprintf(s.init, sizeof s.init, "auto");
-  s.in = D;
-  s.out = c->out;
-  s.regression = c->regression;
-  s.n_hidden = c->n_hidden;
-  memcpy(s.hidden, c->hidden, sizeof c->hidden);
-  s.l2 = 1e-3;
-  HT_CHECK(ht_model_create(m, &s, max_batch));
-  ht_model_init(m, 99);
-  return ht_optim_create(o, c->optim, 0.9, 0, 1e-4, 0.9, 0.999, 1e-8, m->n_params);
+  return ht_case_build(c, max_batch, 0, m, o);
 }
 
 /* Trains through ht_grad_sync; final params into out. */
