@@ -71,28 +71,6 @@ static int train_distributed(const ht_comm *comm, const tcase *c, float *out) {
   return 0;
 }
 
-/* 1-process reference on the whole global batch. */
-static int train_reference(const tcase *c, int G, float *out, size_t *n_params) {
-  ht_model m;
-  ht_optim o;
-  HT_CHECK(build(&m, &o, c, G));
-  float *x = malloc(sizeof(float) * (size_t)G * D), *t = malloc(sizeof(float) * (size_t)G * (size_t)c->out);
-  int32_t *y = malloc(sizeof(int32_t) * (size_t)G);
-  for (int s = 0; s < STEPS; s++) {
-    make_batch(s, G, c, x, y, t);
-    ht_model_step(&m, x, c->regression ? NULL : y, c->regression ? t : NULL, G, NULL, NULL);
-    ht_optim_begin_step(&o);
-    ht_optim_update(&o, m.params, m.grads, 0, m.n_params, 0.05);
-  }
-  memcpy(out, m.params, sizeof(float) * m.n_params);
-  *n_params = m.n_params;
-  free(x);
-  free(y);
-  free(t);
-  ht_optim_destroy(&o);
-  ht_model_destroy(&m);
-  return 0;
-}
 
 int main(int argc, char **argv) {
   ht_comm comm;
@@ -112,7 +90,7 @@ int main(int argc, char **argv) {
       failed = 1;
     }
     if (rc == 0 && comm.rank == 0) {
-      train_reference(c, B_LOCAL * comm.size, ref, &n);
+      ht_case_train_reference(c, 1234, 1, B_LOCAL * comm.size, STEPS, 0.05, ref, &n);
       double maxdiff = 0, maxref = 0;
       for (size_t i = 0; i < n; i++) {
         maxdiff = fmax(maxdiff, fabs((double)a[i] - ref[i]));

@@ -93,27 +93,6 @@ static int train(const ht_comm *comm, const tcase *c, ht_sync_mode mode, double 
   return rc;
 }
 
-/* 1-process plain loop on the whole global batch. */
-static int train_reference(const tcase *c, int G, float *out) {
-  ht_model m;
-  ht_optim o;
-  HT_CHECK(build(&m, &o, c, G));
-  float *x = malloc(sizeof(float) * (size_t)G * D), *t = malloc(sizeof(float) * (size_t)G * (size_t)c->out);
-  int32_t *y = malloc(sizeof(int32_t) * (size_t)G);
-  for (int s = 0; s < STEPS; s++) {
-    make_batch(s, G, c, x, y, t);
-    ht_model_step(&m, x, c->regression ? NULL : y, c->regression ? t : NULL, G, NULL, NULL);
-    ht_optim_begin_step(&o);
-    ht_optim_update(&o, m.params, m.grads, 0, m.n_params, 0.05);
-  }
-  memcpy(out, m.params, sizeof(float) * m.n_params);
-  free(x);
-  free(y);
-  free(t);
-  ht_optim_destroy(&o);
-  ht_model_destroy(&m);
-  return 0;
-}
 
 /* Bit-identical on this rank, and on every rank (collective). */
 static int all_identical(const ht_comm *comm, const float *a, const float *b, size_t n) {
@@ -133,7 +112,7 @@ static int check_modes(const ht_comm *comm) {
       return 1;
     }
     if (comm->rank == 0) {
-      train_reference(c, B_LOCAL * comm->size, one);
+      ht_case_train_reference(c, 4321, 0, B_LOCAL * comm->size, STEPS, 0.05, one, NULL);
       double maxdiff = 0, maxref = 0;
       for (size_t i = 0; i < n; i++) {
         maxdiff = fmax(maxdiff, fabs((double)ref[i] - one[i]));

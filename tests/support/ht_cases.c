@@ -1,6 +1,7 @@
 #include "ht_cases.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hytrain/error.h"
@@ -33,4 +34,27 @@ int ht_case_build(const ht_case *c, int max_batch, int nesterov, ht_model *m, ht
   HT_CHECK(ht_model_create(m, &s, max_batch));
   ht_model_init(m, 99);
   return ht_optim_create(o, c->optim, 0.9, nesterov, 1e-4, 0.9, 0.999, 1e-8, m->n_params);
+}
+
+int ht_case_train_reference(const ht_case *c, uint64_t seed, int nesterov, int G, int steps, double lr, float *out,
+                            size_t *n_params) {
+  ht_model m;
+  ht_optim o;
+  HT_CHECK(ht_case_build(c, G, nesterov, &m, &o));
+  float *x = malloc(sizeof(float) * (size_t)G * HT_CASE_D), *t = malloc(sizeof(float) * (size_t)G * (size_t)c->out);
+  int32_t *y = malloc(sizeof(int32_t) * (size_t)G);
+  for (int s = 0; s < steps; s++) {
+    ht_case_batch(c, seed, s, G, x, y, t);
+    ht_model_step(&m, x, c->regression ? NULL : y, c->regression ? t : NULL, G, NULL, NULL);
+    ht_optim_begin_step(&o);
+    ht_optim_update(&o, m.params, m.grads, 0, m.n_params, lr);
+  }
+  memcpy(out, m.params, sizeof(float) * m.n_params);
+  if (n_params) *n_params = m.n_params;
+  free(x);
+  free(y);
+  free(t);
+  ht_optim_destroy(&o);
+  ht_model_destroy(&m);
+  return 0;
 }

@@ -27,4 +27,11 @@ void ht_case_batch(const ht_case *c, uint64_t seed, int step, int G, float *x, i
  * optimizer (momentum 0.9, weight decay 1e-4; AdamW betas 0.9/0.999). */
 int ht_case_build(const ht_case *c, int max_batch, int nesterov, ht_model *m, ht_optim *o);
 
+/* The 1-process reference: `steps` optimizer steps (lr) on the whole global
+ * batch of G rows of each step (ht_case_batch with seed), from the model and
+ * optimizer of ht_case_build. Final parameters into out; their count into
+ * *n_params (may be NULL). */
+int ht_case_train_reference(const ht_case *c, uint64_t seed, int nesterov, int G, int steps, double lr, float *out,
+                            size_t *n_params);
+
 #endif
