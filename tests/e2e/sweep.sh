@@ -9,19 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 fashion_data
 cd "$WORK"
-cat >base.yaml <<YAML
-model: {type: softmax}
-train: {epochs: 1, max_steps: 40, batch_size: 50, seed: 3, log_every: 1000}
-optimizer: {name: sgd, lr: 0.05, momentum: 0.9}
-data: {train: fm/train.h5, test: fm/test.h5}
-YAML
-cat >grid.yaml <<YAML
-config: base.yaml
-method: grid
-params:
-  optimizer.lr: [0.01, 0.1]
-  optimizer.momentum: [0.0, 0.9]
-YAML
+cp "$HT_SOURCE_DIR/tests/data/sweep/base.yaml" "$HT_SOURCE_DIR/tests/data/sweep/grid.yaml" .
 sweep() { local np=$1; shift; mpi "$np" sweep grid.yaml "$@" >"$WORK/sweep-$np-$RANDOM.log" 2>&1; }
 sweep 4 --group-size 2 --out p4g2
 sweep 2 --group-size 2 --out p2g2

@@ -5,19 +5,7 @@
 fashion_data
 slurm_start
 cd "$WORK"
-cat >base.yaml <<YAML
-model: {type: softmax}
-train: {epochs: 1, max_steps: 40, batch_size: 50, seed: 3, log_every: 1000}
-optimizer: {name: sgd, lr: 0.05, momentum: 0.9}
-data: {train: fm/train.h5, test: fm/test.h5}
-YAML
-cat >grid.yaml <<YAML
-config: base.yaml
-method: grid
-params:
-  optimizer.lr: [0.01, 0.1]
-  optimizer.momentum: [0.0, 0.9]
-YAML
+cp "$HT_SOURCE_DIR/tests/data/sweep/base.yaml" "$HT_SOURCE_DIR/tests/data/sweep/grid.yaml" .
 n=$("$HYTRAIN" sweep grid.yaml --list | wc -l)
 arr=$(submit --array=0-$((n - 1)) --cpus-per-task=1 -o "$WORK/sweep-%A_%a.out" "$JOBS/sweep-array.sbatch" "$WORK/grid.yaml" --out "$WORK/arr")
 col=$(submit --dependency=afterany:"$arr" -o "$WORK/collect-%j.out" --wrap "$HYTRAIN sweep $WORK/grid.yaml --collect --out $WORK/arr")
