@@ -15,10 +15,12 @@
  * state; the thread sleeps on a condition variable while no bucket is queued.
  *
  * Waiting policy while reductions are in flight (comm.wait):
- *   yield     MPI_Iallreduce + MPI_Testsome, sched_yield() between polls
+ * (every policy sums with the messages of hytrain/bucket_reduce.h, so all give
+ * bit-identical sums):
+ *   yield     non-blocking messages tested in turn, sched_yield() between polls
  *   sleep:us  the same, sleeping us microseconds between polls
- *   block     blocking MPI_Allreduce per bucket (Open MPI busy-polls inside it)
- *   adaptive:us  MPI_Iallreduce + MPI_Testsome; while the main thread is
+ *   block     each bucket in turn with MPI_Waitall (Open MPI busy-polls inside it)
+ *   adaptive:us  non-blocking messages; while the main thread is
  *             blocked in ht_comm_thread_wait (its core is idle) poll without
  *             pausing, otherwise sleep us microseconds between polls
  * On a rank with no spare core the blocking variant steals the core from
@@ -32,15 +34,11 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "hytrain/bucket_reduce.h"
 #include "hytrain/comm.h"
 #include "hytrain/events.h"
 
 typedef enum { HT_WAIT_YIELD, HT_WAIT_SLEEP, HT_WAIT_BLOCK, HT_WAIT_ADAPTIVE } ht_wait_kind;
-
-/* A contiguous slice [lo, hi) of the flat gradient buffer. */
-typedef struct ht_bucket {
-  size_t lo, hi;
-} ht_bucket;
 
 typedef struct ht_comm_thread {
   /* Set at create, read-only afterwards. */
@@ -68,9 +66,9 @@ typedef struct ht_comm_thread {
   atomic_int main_waiting;   /* the main thread is blocked in ht_comm_thread_wait */
 
   /* Owned by the communication thread until join; read by main after join. */
-  MPI_Request *req;          /* [n_buckets] */
+  ht_bucket_reduce br;       /* the summing of every bucket */
   double *t_issue;           /* [n_buckets] */
-  int *ready_idx;            /* [n_buckets] scratch for MPI_Testsome */
+  int *ready;                /* [n_buckets] buckets completed by one poll */
   double busy_s;             /* time with at least one reduction in flight */
   double cpu_s;              /* CPU time of the thread, at exit */
   long long polls, reductions;

@@ -23,11 +23,6 @@ static const char *ht__thread_level_name(int level) {
 
 int ht_comm_init(ht_comm *c, int *argc, char ***argv) {
   c->main = c->grad = MPI_COMM_NULL;
-  /* The communication thread uses MPI_Iallreduce (libnbc). For 2 ranks libnbc
-   * picks a binomial tree that was measured ~2x slower than its ring on large
-   * buckets; ask for the ring unless the user chose an algorithm. MCA
-   * parameters are read from the environment by MPI_Init. */
-  setenv("OMPI_MCA_coll_libnbc_iallreduce_algorithm", "1", 0);
   HT_CHECK_MPI(MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &c->provided));
   /* Errors come back as codes so they can be reported with the input named. */
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);

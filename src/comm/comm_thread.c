@@ -2,11 +2,11 @@
  * The communication thread (its one owner file). See hytrain/comm_thread.h
  * for the hand-off protocol.
  *
- * Why non-blocking collectives polled with sched_yield(): with 2 ranks x 1
- * thread on 2 cores the thread shares its rank's only core with compute. A
- * blocking MPI_Allreduce busy-polls inside Open MPI for the whole transfer and
- * takes half of that core; MPI_Iallreduce + MPI_Testsome with a yield between
- * unsuccessful polls gives the core back to compute at every poll while still
+ * Why non-blocking messages polled with pauses: with 2 ranks x 1 thread on 2
+ * cores the thread shares its rank's only core with compute. Blocking in MPI
+ * busy-polls inside Open MPI for the whole transfer and takes half of that
+ * core; non-blocking messages (hytrain/bucket_reduce.h) tested between short
+ * pauses give the core back to compute at every poll while still
  * progressing the transfer often enough (sleeping >= 2 ms between polls was
  * measured to throttle it). Between steps, when nothing is queued, the thread
  * sleeps on a condition variable and costs nothing.
@@ -78,7 +78,7 @@ static void ht__pause(ht_comm_thread *ct) {
 static void *ht__comm_main(void *arg) {
   ht_comm_thread *ct = arg;
   pthread_setname_np(pthread_self(), "ht-comm");
-  int issued = 0, active = 0, round = 0;
+  int issued = 0, active = 0, round = 0, failed = 0;
   float *buf = NULL;
   double busy_since = 0, t_last_done = 0;
   pthread_mutex_lock(&ct->mu);
@@ -106,45 +106,41 @@ static void *ht__comm_main(void *arg) {
 
     /* Start everything enqueued since the last look, in bucket order. */
     for (; issued < upto; issued++) {
-      const ht_bucket *b = &ct->buckets[issued];
-      int count = (int)(b->hi - b->lo);
       double t0 = ht_now();
-      if (ct->wait == HT_WAIT_BLOCK) {
-        int rc = MPI_Allreduce(MPI_IN_PLACE, buf + b->lo, count, MPI_FLOAT, MPI_SUM, ct->comm);
-        if (rc != MPI_SUCCESS) {
-          ht__fail(ct, HT_EMPI, "MPI_Allreduce", issued, rc);
-          break;
-        }
+      int rc = ht_bucket_reduce_start(&ct->br, buf, issued);
+      if (rc == MPI_SUCCESS && ct->wait == HT_WAIT_BLOCK) rc = ht_bucket_reduce_wait(&ct->br, buf, issued);
+      if (rc != MPI_SUCCESS) {
+        ht__fail(ct, HT_EMPI, "summing", issued, rc);
+        failed = 1;
+        break;
+      }
+      if (ct->br.phase[issued] == HT_BR_DONE) {
+        /* Blocking policy, or a single rank: summed already. */
         double t1 = ht_now();
         ct->busy_s += t1 - t0;
         ct->reductions++;
-        ht_track_span(ct->track, HT_EV_ALLREDUCE, issued, t0, t1);
+        if (ct->br.size > 1) ht_track_span(ct->track, HT_EV_ALLREDUCE, issued, t0, t1);
         ht__mark_done(ct, issued, round);
         continue;
-      }
-      int rc = MPI_Iallreduce(MPI_IN_PLACE, buf + b->lo, count, MPI_FLOAT, MPI_SUM, ct->comm, &ct->req[issued]);
-      if (rc != MPI_SUCCESS) {
-        ht__fail(ct, HT_EMPI, "MPI_Iallreduce", issued, rc);
-        break;
       }
       if (active++ == 0) busy_since = t0;
       ct->t_issue[issued] = t0;
     }
+    if (failed) break;
 
     if (active > 0) {
-      int outcount = 0;
+      int n_done = 0;
       ct->polls++;
-      int rc = MPI_Testsome(ct->n_buckets, ct->req, &outcount, ct->ready_idx, MPI_STATUSES_IGNORE);
+      int rc = ht_bucket_reduce_progress(&ct->br, buf, ct->ready, &n_done);
       if (rc != MPI_SUCCESS) {
-        ht__fail(ct, HT_EMPI, "MPI_Testsome", -1, rc);
         /* Requests still in flight cannot be abandoned safely; the main
          * thread aborts the job on this error. */
+        ht__fail(ct, HT_EMPI, "summing", -1, rc);
         break;
       }
-      if (outcount == MPI_UNDEFINED) outcount = 0;
       double now = ht_now();
-      for (int i = 0; i < outcount; i++) {
-        int k = ct->ready_idx[i];
+      for (int i = 0; i < n_done; i++) {
+        int k = ct->ready[i];
         /* Several reductions are in flight at once and share the link; each
          * bucket's span starts when it was issued or when the previous
          * bucket completed, whichever is later, so the spans of the thread
@@ -155,9 +151,9 @@ static void *ht__comm_main(void *arg) {
         ct->reductions++;
         ht__mark_done(ct, k, round);
       }
-      active -= outcount;
+      active -= n_done;
       if (active == 0) ct->busy_s += now - busy_since;
-      if (outcount == 0) ht__pause(ct);
+      if (n_done == 0) ht__pause(ct);
     }
     pthread_mutex_lock(&ct->mu);
   }
@@ -180,14 +176,16 @@ int ht_comm_thread_create(ht_comm_thread *ct, const ht_comm *comm, const ht_buck
       return ht_error(HT_EINVAL, "gradient bucket %d has %zu floats; MPI counts stop at %d (lower comm.bucket_mb)", k,
                       buckets[k].hi - buckets[k].lo, INT_MAX);
   ct->done = calloc((size_t)n_buckets, sizeof *ct->done);
-  ct->req = malloc((size_t)n_buckets * sizeof *ct->req);
   ct->t_issue = calloc((size_t)n_buckets, sizeof *ct->t_issue);
-  ct->ready_idx = calloc((size_t)n_buckets, sizeof *ct->ready_idx);
-  if (!ct->done || !ct->req || !ct->t_issue || !ct->ready_idx) {
+  ct->ready = calloc((size_t)n_buckets, sizeof *ct->ready);
+  if (!ct->done || !ct->t_issue || !ct->ready) {
     ht_comm_thread_destroy(ct);
     return ht_error(HT_ENOMEM, "out of memory for %d gradient buckets", n_buckets);
   }
-  for (int k = 0; k < n_buckets; k++) ct->req[k] = MPI_REQUEST_NULL;
+  if (ht_bucket_reduce_init(&ct->br, ct->comm, buckets, n_buckets) < 0) {
+    ht_comm_thread_destroy(ct);
+    return HT_ENOMEM;
+  }
   atomic_init(&ct->n_enqueued, 0);
   atomic_init(&ct->main_waiting, 0);
   pthread_mutex_init(&ct->mu, NULL);
@@ -263,8 +261,8 @@ void ht_comm_thread_destroy(ht_comm_thread *ct) {
     pthread_mutex_destroy(&ct->mu);
   }
   free(ct->done);
-  free(ct->req);
   free(ct->t_issue);
-  free(ct->ready_idx);
-  ct->done = NULL, ct->req = NULL, ct->t_issue = NULL, ct->ready_idx = NULL;
+  free(ct->ready);
+  ht_bucket_reduce_free(&ct->br);
+  ct->done = NULL, ct->t_issue = NULL, ct->ready = NULL;
 }

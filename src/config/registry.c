@@ -125,7 +125,7 @@ static const ht_option options[] = {
     OPT_STRING("comm.wait", comm.wait, "sleep:100",
                "How the communication thread waits for MPI: sleep:<us> (poll, sleep between polls), yield (poll, "
                "sched_yield between polls), adaptive[:<us>] (poll without pause while the main thread waits, "
-               "else sleep) or block (blocking MPI_Allreduce)."),
+               "else sleep) or block (MPI_Waitall, one bucket at a time)."),
     OPT_INT("comm.thread_core", comm.thread_core, "-1", -1, 4095,
             "Core to pin the communication thread to; -1 keeps it on the rank's cpuset."),
 };

@@ -7,8 +7,8 @@
  *   variants    sync and overlap with one bucket, with one bucket per slice of
  *               the split layers (tiny buckets) and with medium buckets
  * Overlap must be bit-identical to sync with the same buckets at every rank
- * count; every bucket size must be bit-identical to the reference up to 2
- * ranks (beyond, within 1e-5: see the comment in check_modes). The reference
+ * count, and every bucket size and every waiting policy (comm.wait) must be
+ * bit-identical to the reference at every rank count too. The reference
  * must match a 1-process run on the whole global batch within relative 1e-5
  * (the averaging is right). Weights are compared on every rank.
  * Then comm.mode delayed is checked against a two-step example computed by
@@ -60,8 +60,8 @@ static int build(ht_model *m, ht_optim *o, const tcase *c, int max_batch) {
 }
 
 /* Trains through ht_grad_sync; final params into out. */
-static int train(const ht_comm *comm, const tcase *c, ht_sync_mode mode, double bucket_floats, float *out,
-                 size_t *n_params) {
+static int train_waiting(const ht_comm *comm, const tcase *c, ht_sync_mode mode, double bucket_floats,
+                         ht_wait_kind wait, float *out, size_t *n_params) {
   int G = B_LOCAL * comm->size;
   ht_model m;
   ht_optim o;
@@ -69,7 +69,7 @@ static int train(const ht_comm *comm, const tcase *c, ht_sync_mode mode, double 
   ht_grad_sync gs;
   /* Slices of 24 floats: the hidden layers are split into row blocks of 1-2 rows. */
   ht_grad_sync_opts opts = {.mode = mode, .bucket_mb = bucket_floats * 4 / (1024.0 * 1024.0),
-                            .slice_mb = 24 * 4 / (1024.0 * 1024.0), .wait = HT_WAIT_ADAPTIVE, .sleep_us = 50, .thread_core = -1};
+                            .slice_mb = 24 * 4 / (1024.0 * 1024.0), .wait = wait, .sleep_us = 50, .thread_core = -1};
   int rc = ht_grad_sync_create(&gs, &opts, comm, &m, &o, NULL, NULL);
   float *x = malloc(sizeof(float) * (size_t)G * D), *t = malloc(sizeof(float) * (size_t)G * (size_t)c->out);
   int32_t *y = malloc(sizeof(int32_t) * (size_t)G);
@@ -93,6 +93,10 @@ static int train(const ht_comm *comm, const tcase *c, ht_sync_mode mode, double 
   return rc;
 }
 
+static int train(const ht_comm *comm, const tcase *c, ht_sync_mode mode, double bucket_floats, float *out,
+                 size_t *n_params) {
+  return train_waiting(comm, c, mode, bucket_floats, HT_WAIT_ADAPTIVE, out, n_params);
+}
 
 /* Bit-identical on this rank, and on every rank (collective). */
 static int all_identical(const ht_comm *comm, const float *a, const float *b, size_t n) {
@@ -131,23 +135,14 @@ static int check_modes(const ht_comm *comm) {
           fprintf(stderr, "[rank %d] %s: %s\n", comm->rank, c->type, ht_error_message());
           return 1;
         }
-        /* The same buckets: bit-identical at any rank count. Other buckets:
-         * bit-identical up to 2 ranks (a sum of two is exact whatever the
-         * order); with more, the ring allreduce's segments follow the bucket
-         * length, so the order of the P-term sums (and the last bit) may change. */
-        int must_be_same = bi == 0 || comm->size <= 2;
+        /* Every element is summed in rank order whatever the bucket
+         * boundaries (hytrain/bucket_reduce.h): bit-identical at any rank count. */
         int same = all_identical(comm, ref, var, n);
-        double maxdiff = 0, maxref = 0;
-        for (size_t i = 0; i < n; i++) {
-          maxdiff = fmax(maxdiff, fabs((double)ref[i] - var[i]));
-          maxref = fmax(maxref, fabs((double)ref[i]));
-        }
-        int ok = same || (!must_be_same && maxdiff <= 1e-5 * maxref);
         if (comm->rank == 0)
-          printf("%-8s %-7s %-5s P=%d: %-7s buckets of %-5g floats vs sync one bucket: %s%s\n", c->type,
+          printf("%-8s %-7s %-5s P=%d: %-7s buckets of %-5g floats vs sync one bucket: %s\n", c->type,
                  c->activation, c->optim, comm->size, mode == HT_SYNC_SYNC ? "sync" : "overlap", bucket_sizes[bi],
-                 same ? "bit-identical" : "differs", ok ? (same ? "" : " within 1e-5 (allowed at P>2)") : " FAIL");
-        if (!ok) failed = 1;
+                 same ? "bit-identical" : "differs FAIL");
+        if (!same) failed = 1;
       }
       /* Same buckets, sync vs overlap, compared directly. */
       if (bi > 0) {
@@ -159,6 +154,18 @@ static int check_modes(const ht_comm *comm) {
                  c->optim, comm->size, bucket_sizes[bi], same ? "bit-identical" : "DIFFERS FAIL");
         if (!same) failed = 1;
       }
+    }
+    /* Every waiting policy sums the same way. */
+    static const ht_wait_kind waits[] = {HT_WAIT_BLOCK, HT_WAIT_YIELD, HT_WAIT_SLEEP};
+    static const char *const wait_names[] = {"block", "yield", "sleep"};
+    for (int wi = 0; wi < 3; wi++) {
+      size_t nv = 0;
+      if (train_waiting(comm, c, HT_SYNC_OVERLAP, 100, waits[wi], var, &nv) < 0) return 1;
+      int same = all_identical(comm, ref, var, n);
+      if (comm->rank == 0)
+        printf("%-8s %-7s %-5s P=%d: overlap, comm.wait %s, buckets of 100 floats vs sync one bucket: %s\n",
+               c->type, c->activation, c->optim, comm->size, wait_names[wi], same ? "bit-identical" : "DIFFERS FAIL");
+      if (!same) failed = 1;
     }
   }
   return failed;

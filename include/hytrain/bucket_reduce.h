@@ -1,0 +1,74 @@
+/*
+ * Summing gradient buckets over ranks with point-to-point messages, in a fixed
+ * order (used by the communication thread only).
+ *
+ * Each bucket [lo, hi) is cut into P chunks (chunk c = [lo + n*c/P,
+ * lo + n*(c+1)/P), n = hi - lo); rank c owns chunk c.
+ *   gather: every rank sends chunk c to rank c and receives its own chunk from
+ *           every other rank (P-1 messages each way);
+ *   sum:    the owner adds the P copies of its chunk in rank order,
+ *           ((x0 + x1) + x2) + ... , into buf;
+ *   spread: the owner sends the summed chunk to every other rank and receives
+ *           every other chunk into buf.
+ * Each rank sends and receives 2(P-1)/P of the bucket, as a ring allreduce
+ * does. Because every element is summed in rank order whatever the bucket
+ * boundaries, the result is bit-identical for every bucket size, every
+ * comm.mode and every waiting policy, and identical on every rank.
+ *
+ * Why not MPI_Iallreduce: on shared memory Open MPI 4.1's libnbc ring took
+ * 6.4-6.9 ms for the 7.1 MiB gradient of the MLP 784-1024-1024-10 in 1 MiB
+ * buckets (2 ranks, the thread polling), against 2.5-3.9 ms for the blocking
+ * MPI_Allreduce; this scheme does the same transfer with one copy per message
+ * (vader's CMA) and one summing pass (docs/comm.md has the numbers).
+ *
+ * All memory (the received copies and the requests) is allocated at init: the
+ * received copies of every bucket take (P-1)/P of the gradient.
+ */
+#ifndef HYTRAIN_BUCKET_REDUCE_H
+#define HYTRAIN_BUCKET_REDUCE_H
+
+#include <mpi.h>
+#include <stddef.h>
+
+/* A contiguous slice [lo, hi) of the flat gradient buffer. */
+typedef struct ht_bucket {
+  size_t lo, hi;
+} ht_bucket;
+
+typedef struct ht_bucket_reduce {
+  MPI_Comm comm;
+  int rank, size;
+  int n_buckets;
+  const ht_bucket *buckets; /* borrowed */
+  float *recv;              /* received copies of the own chunk, every bucket */
+  size_t *recv_off;         /* [n_buckets]: bucket k's copies start at recv + recv_off[k] */
+  MPI_Request *req;         /* [n_buckets][2 (P-1)] */
+  int *ready;               /* [n_buckets * 2 (P-1)] scratch for MPI_Testsome */
+  int *phase;               /* [n_buckets]: HT_BR_* */
+  int *pending;             /* [n_buckets]: requests of the current phase not yet complete */
+  const float **src;        /* [P] scratch: the P copies of a chunk */
+} ht_bucket_reduce;
+
+enum { HT_BR_IDLE, HT_BR_GATHER, HT_BR_SPREAD, HT_BR_DONE };
+
+/* Plans the buckets for comm (not collective). Returns 0 or HT_ENOMEM. */
+int ht_bucket_reduce_init(ht_bucket_reduce *br, MPI_Comm comm, const ht_bucket *buckets, int n_buckets);
+
+/* Starts summing bucket k of buf (posts the gather). Returns 0 or an MPI
+ * error code (not an HT_E* code; the caller names the failure). */
+int ht_bucket_reduce_start(ht_bucket_reduce *br, float *buf, int k);
+
+/* Progresses every started bucket without blocking (one MPI_Testsome): sums
+ * the buckets whose gather completed and posts their spread; writes the
+ * buckets whose sum is now complete in buf to done[0 .. *n_done) (done must
+ * hold n_buckets). Returns 0 or an MPI error code. */
+int ht_bucket_reduce_progress(ht_bucket_reduce *br, float *buf, int *done, int *n_done);
+
+/* Blocks until bucket k is summed (MPI_Waitall, which busy-polls in Open MPI).
+ * Returns 0 or an MPI error code. */
+int ht_bucket_reduce_wait(ht_bucket_reduce *br, float *buf, int k);
+
+/* Frees everything; safe on a zeroed struct. Requests must be complete. */
+void ht_bucket_reduce_free(ht_bucket_reduce *br);
+
+#endif

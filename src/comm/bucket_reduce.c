@@ -1,0 +1,187 @@
+/* Summing gradient buckets over ranks in rank order; see hytrain/bucket_reduce.h. */
+#include "hytrain/bucket_reduce.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hytrain/error.h"
+
+/* Chunk c of a bucket of n floats over p ranks: [n*c/p, n*(c+1)/p). */
+static size_t ht__chunk_lo(size_t n, int c, int p) {
+  return (size_t)((unsigned __int128)n * (unsigned)c / (unsigned)p);
+}
+
+/* Tags: the same bucket index is never in flight twice at once, and every
+ * rank issues buckets in the same order, so tags only need to tell the two
+ * phases of the buckets in flight apart. */
+static int ht__tag(int k, int phase) { return 2 * (k % 16000) + phase; }
+
+int ht_bucket_reduce_init(ht_bucket_reduce *br, MPI_Comm comm, const ht_bucket *buckets, int n_buckets) {
+  memset(br, 0, sizeof *br);
+  br->comm = comm;
+  br->buckets = buckets;
+  br->n_buckets = n_buckets;
+  MPI_Comm_rank(comm, &br->rank);
+  MPI_Comm_size(comm, &br->size);
+  int p = br->size;
+  br->recv_off = calloc((size_t)n_buckets, sizeof *br->recv_off);
+  br->phase = calloc((size_t)n_buckets, sizeof *br->phase);
+  br->pending = calloc((size_t)n_buckets, sizeof *br->pending);
+  br->req = malloc(((size_t)n_buckets * (size_t)(2 * (p - 1)) + 1) * sizeof *br->req);
+  br->ready = malloc(((size_t)n_buckets * (size_t)(2 * (p - 1)) + 1) * sizeof *br->ready);
+  br->src = malloc((size_t)p * sizeof *br->src);
+  if ((size_t)n_buckets * (size_t)(2 * (p - 1)) > (size_t)INT_MAX) {
+    ht_bucket_reduce_free(br);
+    return ht_error(HT_EINVAL, "%d gradient buckets over %d ranks need more MPI requests than an int counts (raise comm.bucket_mb)",
+                    n_buckets, p);
+  }
+  if (!br->recv_off || !br->phase || !br->pending || !br->req || !br->ready || !br->src) {
+    ht_bucket_reduce_free(br);
+    return ht_error(HT_ENOMEM, "out of memory for %d gradient buckets", n_buckets);
+  }
+  size_t total = 0;
+  for (int k = 0; k < n_buckets; k++) {
+    size_t n = buckets[k].hi - buckets[k].lo;
+    br->recv_off[k] = total;
+    total += (size_t)(p - 1) * (ht__chunk_lo(n, br->rank + 1, p) - ht__chunk_lo(n, br->rank, p));
+  }
+  for (size_t i = 0; i < (size_t)n_buckets * (size_t)(2 * (p - 1)); i++) br->req[i] = MPI_REQUEST_NULL;
+  if (total > 0) {
+    br->recv = malloc(total * sizeof *br->recv);
+    if (!br->recv) {
+      ht_bucket_reduce_free(br);
+      return ht_error(HT_ENOMEM, "out of memory for %.1f MB of received gradient chunks", total * 4.0 / 1e6);
+    }
+  }
+  return 0;
+}
+
+static MPI_Request *ht__reqs(ht_bucket_reduce *br, int k) { return br->req + (size_t)k * (size_t)(2 * (br->size - 1)); }
+
+/* The received copy from rank r (r != own rank) of bucket k's own chunk. */
+static float *ht__copy_from(ht_bucket_reduce *br, int k, int r, size_t chunk) {
+  int slot = r < br->rank ? r : r - 1;
+  return br->recv + br->recv_off[k] + (size_t)slot * chunk;
+}
+
+int ht_bucket_reduce_start(ht_bucket_reduce *br, float *buf, int k) {
+  int p = br->size, me = br->rank;
+  float *b = buf + br->buckets[k].lo;
+  size_t n = br->buckets[k].hi - br->buckets[k].lo;
+  if (p == 1) {
+    br->phase[k] = HT_BR_DONE;
+    return 0;
+  }
+  size_t mine = ht__chunk_lo(n, me + 1, p) - ht__chunk_lo(n, me, p);
+  MPI_Request *rq = ht__reqs(br, k);
+  int i = 0, rc;
+  for (int r = 0; r < p; r++) {
+    if (r == me) continue;
+    rc = MPI_Irecv(ht__copy_from(br, k, r, mine), (int)mine, MPI_FLOAT, r, ht__tag(k, 0), br->comm, &rq[i++]);
+    if (rc != MPI_SUCCESS) return rc;
+  }
+  /* Sends go to the owners in order me+1, me+2, ... so no rank is the first
+   * target of everybody at once. */
+  for (int s = 1; s < p; s++) {
+    int r = (me + s) % p;
+    size_t lo = ht__chunk_lo(n, r, p), hi = ht__chunk_lo(n, r + 1, p);
+    rc = MPI_Isend(b + lo, (int)(hi - lo), MPI_FLOAT, r, ht__tag(k, 0), br->comm, &rq[i++]);
+    if (rc != MPI_SUCCESS) return rc;
+  }
+  br->phase[k] = HT_BR_GATHER;
+  br->pending[k] = i;
+  return 0;
+}
+
+/* The gather of bucket k is complete: sum the own chunk in rank order and
+ * post the spread. */
+static int ht__sum_and_spread(ht_bucket_reduce *br, float *buf, int k) {
+  int p = br->size, me = br->rank;
+  float *b = buf + br->buckets[k].lo;
+  size_t n = br->buckets[k].hi - br->buckets[k].lo;
+  size_t lo = ht__chunk_lo(n, me, p), mine = ht__chunk_lo(n, me + 1, p) - lo;
+  float *own = b + lo;
+  /* Rank order: own[i] = ((x0[i] + x1[i]) + x2[i]) + ... , where x_me is own
+   * itself, so each block is summed aside before own is overwritten. */
+  const float **src = br->src;
+  for (int r = 0; r < p; r++) src[r] = r == me ? own : ht__copy_from(br, k, r, mine);
+  for (size_t i0 = 0; i0 < mine; i0 += 256) {
+    size_t m = mine - i0 < 256 ? mine - i0 : 256;
+    float acc[256];
+    for (size_t j = 0; j < m; j++) acc[j] = src[0][i0 + j] + src[1][i0 + j];
+    for (int r = 2; r < p; r++)
+      for (size_t j = 0; j < m; j++) acc[j] += src[r][i0 + j];
+    memcpy(own + i0, acc, m * sizeof *acc);
+  }
+  MPI_Request *rq = ht__reqs(br, k);
+  int i = 0, rc;
+  for (int r = 0; r < p; r++) {
+    if (r == me) continue;
+    size_t rlo = ht__chunk_lo(n, r, p), rhi = ht__chunk_lo(n, r + 1, p);
+    rc = MPI_Irecv(b + rlo, (int)(rhi - rlo), MPI_FLOAT, r, ht__tag(k, 1), br->comm, &rq[i++]);
+    if (rc != MPI_SUCCESS) return rc;
+  }
+  for (int s = 1; s < p; s++) {
+    int r = (me + s) % p;
+    rc = MPI_Isend(own, (int)mine, MPI_FLOAT, r, ht__tag(k, 1), br->comm, &rq[i++]);
+    if (rc != MPI_SUCCESS) return rc;
+  }
+  br->phase[k] = HT_BR_SPREAD;
+  br->pending[k] = i;
+  return 0;
+}
+
+int ht_bucket_reduce_progress(ht_bucket_reduce *br, float *buf, int *done, int *n_done) {
+  int per = 2 * (br->size - 1), rc;
+  *n_done = 0;
+  /* MPI_Testsome over every bucket's requests: one pass of Open MPI's
+   * progress engine however many buckets are in flight (completed requests
+   * are MPI_REQUEST_NULL and ignored). Passes repeat while they complete
+   * something, so a gather that completes has its spread posted and pushed on
+   * in the same poll; a poll where nothing moves costs one pass. */
+  for (;;) {
+    int outcount = 0;
+    rc = MPI_Testsome(br->n_buckets * per, br->req, &outcount, br->ready, MPI_STATUSES_IGNORE);
+    if (rc != MPI_SUCCESS) return rc;
+    if (outcount == MPI_UNDEFINED || outcount == 0) return 0;
+    for (int i = 0; i < outcount; i++) {
+      int k = br->ready[i] / per;
+      if (--br->pending[k] > 0) continue;
+      if (br->phase[k] == HT_BR_GATHER) {
+        rc = ht__sum_and_spread(br, buf, k);
+        if (rc != MPI_SUCCESS) return rc;
+      } else {
+        br->phase[k] = HT_BR_DONE;
+        done[(*n_done)++] = k;
+      }
+    }
+  }
+}
+
+int ht_bucket_reduce_wait(ht_bucket_reduce *br, float *buf, int k) {
+  int n_req = 2 * (br->size - 1), rc;
+  if (br->phase[k] == HT_BR_GATHER) {
+    rc = MPI_Waitall(n_req, ht__reqs(br, k), MPI_STATUSES_IGNORE);
+    if (rc != MPI_SUCCESS) return rc;
+    rc = ht__sum_and_spread(br, buf, k);
+    if (rc != MPI_SUCCESS) return rc;
+  }
+  if (br->phase[k] == HT_BR_SPREAD) {
+    rc = MPI_Waitall(n_req, ht__reqs(br, k), MPI_STATUSES_IGNORE);
+    if (rc != MPI_SUCCESS) return rc;
+  }
+  br->phase[k] = HT_BR_DONE;
+  return 0;
+}
+
+void ht_bucket_reduce_free(ht_bucket_reduce *br) {
+  free(br->recv);
+  free(br->recv_off);
+  free(br->req);
+  free(br->phase);
+  free(br->pending);
+  free(br->ready);
+  free(br->src);
+  memset(br, 0, sizeof *br);
+}
