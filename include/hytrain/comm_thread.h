@@ -23,6 +23,9 @@
  *   adaptive:us  non-blocking messages; while the main thread is
  *             blocked in ht_comm_thread_wait (its core is idle) poll without
  *             pausing, otherwise sleep us microseconds between polls
+ *   backoff:us   sleep us between polls while the main thread waits for a
+ *             bucket; while it computes, double the pause after every poll
+ *             that completes nothing, up to HT_WAIT_BACKOFF_MAX_US
  * On a rank with no spare core the blocking variant steals the core from
  * compute; see docs/comm.md for the measurements behind the default.
  */
@@ -38,7 +41,7 @@
 #include "hytrain/comm.h"
 #include "hytrain/events.h"
 
-typedef enum { HT_WAIT_YIELD, HT_WAIT_SLEEP, HT_WAIT_BLOCK, HT_WAIT_ADAPTIVE } ht_wait_kind;
+typedef enum { HT_WAIT_YIELD, HT_WAIT_SLEEP, HT_WAIT_BLOCK, HT_WAIT_ADAPTIVE, HT_WAIT_BACKOFF } ht_wait_kind;
 
 typedef struct ht_comm_thread {
   /* Set at create, read-only afterwards. */
@@ -75,9 +78,13 @@ typedef struct ht_comm_thread {
 } ht_comm_thread;
 
 /* Parses comm.wait text ("yield", "block", "sleep:200", "adaptive",
- * "adaptive:200"; adaptive alone means adaptive:HT_WAIT_ADAPTIVE_US).
+ * "adaptive:200", "backoff", "backoff:200"; adaptive and backoff alone mean
+ * HT_WAIT_ADAPTIVE_US).
  * Returns 0 or HT_ECONFIG. */
 #define HT_WAIT_ADAPTIVE_US 100
+/* The longest pause of the backoff policy: pauses of 2 ms or more were
+ * measured to throttle a 1 Gbit/s link (docs/comm.md). */
+#define HT_WAIT_BACKOFF_MAX_US 1000
 int ht_comm_wait_parse(const char *text, ht_wait_kind *kind, int *sleep_us);
 
 /* Starts the thread (not collective). buckets must outlive it. cpus: where it

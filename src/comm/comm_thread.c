@@ -27,18 +27,26 @@ int ht_comm_wait_parse(const char *text, ht_wait_kind *kind, int *sleep_us) {
   if (strcmp(text, "yield") == 0) return *kind = HT_WAIT_YIELD, 0;
   if (strcmp(text, "block") == 0) return *kind = HT_WAIT_BLOCK, 0;
   if (strcmp(text, "adaptive") == 0) return *kind = HT_WAIT_ADAPTIVE, *sleep_us = HT_WAIT_ADAPTIVE_US, 0;
-  const char *num = strncmp(text, "sleep:", 6) == 0 ? text + 6 : strncmp(text, "adaptive:", 9) == 0 ? text + 9 : NULL;
-  if (num) {
+  if (strcmp(text, "backoff") == 0) return *kind = HT_WAIT_BACKOFF, *sleep_us = HT_WAIT_ADAPTIVE_US, 0;
+  static const struct {
+    const char *prefix;
+    ht_wait_kind kind;
+  } with_us[] = {{"sleep:", HT_WAIT_SLEEP}, {"adaptive:", HT_WAIT_ADAPTIVE}, {"backoff:", HT_WAIT_BACKOFF}};
+  for (size_t i = 0; i < sizeof with_us / sizeof with_us[0]; i++) {
+    size_t len = strlen(with_us[i].prefix);
+    if (strncmp(text, with_us[i].prefix, len) != 0) continue;
+    const char *num = text + len;
     char *end = NULL;
     long us = strtol(num, &end, 10);
     if (end != num && *end == '\0' && us >= 1 && us <= 1000000) {
-      *kind = text[0] == 's' ? HT_WAIT_SLEEP : HT_WAIT_ADAPTIVE;
+      *kind = with_us[i].kind;
       *sleep_us = (int)us;
       return 0;
     }
   }
   return ht_error(HT_ECONFIG,
-                  "comm.wait: expected adaptive, adaptive:<us>, yield, block or sleep:<us> (us in 1..1000000), got '%s'",
+                  "comm.wait: expected backoff[:<us>], adaptive[:<us>], yield, block or sleep:<us> (us in 1..1000000), "
+                  "got '%s'",
                   text);
 }
 
@@ -63,22 +71,36 @@ static void ht__mark_done(ht_comm_thread *ct, int k, int round) {
   pthread_mutex_unlock(&ct->mu);
 }
 
-static void ht__pause(ht_comm_thread *ct) {
+/* Pauses after a poll that completed nothing. *pause_us is the backoff
+ * policy's current pause (reset to sleep_us whenever a bucket completes). */
+static void ht__pause(ht_comm_thread *ct, int *pause_us) {
+  int main_waiting = atomic_load_explicit(&ct->main_waiting, memory_order_relaxed);
   /* adaptive: the main thread is blocked waiting for us, so its core is ours:
    * poll again at once (yielding would hand the core to other processes). */
-  if (ct->wait == HT_WAIT_ADAPTIVE && atomic_load_explicit(&ct->main_waiting, memory_order_relaxed)) return;
-  if (ct->wait == HT_WAIT_SLEEP || ct->wait == HT_WAIT_ADAPTIVE) {
-    struct timespec ts = {ct->sleep_us / 1000000, (long)(ct->sleep_us % 1000000) * 1000L};
-    nanosleep(&ts, NULL);
-  } else {
+  if (ct->wait == HT_WAIT_ADAPTIVE && main_waiting) return;
+  if (ct->wait == HT_WAIT_YIELD) {
     sched_yield();
+    return;
   }
+  int us = ct->sleep_us;
+  if (ct->wait == HT_WAIT_BACKOFF) {
+    /* While the main thread computes, each poll that finds nothing doubles
+     * the pause up to HT_WAIT_BACKOFF_MAX_US: fewer wake-ups interrupt its
+     * GEMMs on a slow link. While it waits for a bucket, poll every
+     * sleep_us so the bucket is handed back promptly. */
+    if (main_waiting) *pause_us = ct->sleep_us;
+    us = *pause_us;
+    if (!main_waiting) *pause_us = *pause_us * 2 > HT_WAIT_BACKOFF_MAX_US ? HT_WAIT_BACKOFF_MAX_US : *pause_us * 2;
+    if (*pause_us < ct->sleep_us) *pause_us = ct->sleep_us;
+  }
+  struct timespec ts = {us / 1000000, (long)(us % 1000000) * 1000L};
+  nanosleep(&ts, NULL);
 }
 
 static void *ht__comm_main(void *arg) {
   ht_comm_thread *ct = arg;
   pthread_setname_np(pthread_self(), "ht-comm");
-  int issued = 0, active = 0, round = 0, failed = 0;
+  int issued = 0, active = 0, round = 0, failed = 0, pause_us = ct->sleep_us;
   float *buf = NULL;
   double busy_since = 0, t_last_done = 0;
   pthread_mutex_lock(&ct->mu);
@@ -153,7 +175,8 @@ static void *ht__comm_main(void *arg) {
       }
       active -= n_done;
       if (active == 0) ct->busy_s += now - busy_since;
-      if (n_done == 0) ht__pause(ct);
+      if (n_done > 0) pause_us = ct->sleep_us;
+      else ht__pause(ct, &pause_us);
     }
     pthread_mutex_lock(&ct->mu);
   }

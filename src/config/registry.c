@@ -122,10 +122,11 @@ static const ht_option options[] = {
     OPT_FLOAT("comm.slice_mb", comm.slice_mb, "1", 0, 1024, HT_OPT_MIN_OPEN,
               "Layers whose weight gradient exceeds this many MiB compute it in row blocks of about this size, "
               "each sent as soon as it is done."),
-    OPT_STRING("comm.wait", comm.wait, "sleep:100",
+    OPT_STRING("comm.wait", comm.wait, "backoff",
                "How the communication thread waits for MPI: sleep:<us> (poll, sleep between polls), yield (poll, "
                "sched_yield between polls), adaptive[:<us>] (poll without pause while the main thread waits, "
-               "else sleep) or block (MPI_Waitall, one bucket at a time)."),
+               "else sleep), backoff[:<us>] (sleep <us> while the main thread waits, else double the pause after "
+               "each idle poll up to 1 ms) or block (MPI_Waitall, one bucket at a time)."),
     OPT_INT("comm.thread_core", comm.thread_core, "-1", -1, 4095,
             "Core to pin the communication thread to; -1 keeps it on the rank's cpuset."),
 };

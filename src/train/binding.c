@@ -85,7 +85,7 @@ int ht_grad_sync_binding_report(const ht_grad_sync *gs, const ht_log *log) {
   ht__binding all_r[gs->comm->rank == 0 ? gs->comm->size : 1];
   HT_CHECK_MPI(MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all_r, (int)sizeof me, MPI_BYTE, 0, gs->comm->main));
   if (gs->comm->rank != 0) return 0;
-  static const char *const waits[] = {"yield", "sleep", "block", "adaptive"};
+  static const char *const waits[] = {"yield", "sleep", "block", "adaptive", "backoff"};
   ht_log_info(log, "  %-5s %-12s %s", "rank", "comm thread", "OpenMP threads (thread:cpus)");
   int warn = -1;
   for (int r = 0; r < gs->comm->size; r++) {
@@ -95,7 +95,7 @@ int ht_grad_sync_binding_report(const ht_grad_sync *gs, const ht_log *log) {
   if (warn >= 0 && gs->o.wait == HT_WAIT_BLOCK && gs->comm->size > 1)
     ht_log_warn(log,
                 "rank %d: the communication thread shares a compute core and comm.wait=%s busy-polls inside "
-                "MPI_Allreduce, taking that core from compute; use comm.wait=sleep:100 (the default), or give it a spare core "
+                "MPI_Waitall, taking that core from compute; use comm.wait=backoff (the default), or give it a spare core "
                 "(comm.thread_core)",
                 warn, waits[gs->o.wait]);
   return 0;

@@ -19,6 +19,7 @@ mpi 2 train "$WORK/cfg.yaml" --run-dir "$WORK/overlap" --set comm.mode=overlap \
   --timeline "$WORK/tl.json" >"$WORK/overlap.log"
 mpi 2 train "$WORK/cfg.yaml" --run-dir "$WORK/block" --set comm.mode=overlap --set comm.wait=block >/dev/null
 mpi 2 train "$WORK/cfg.yaml" --run-dir "$WORK/sleep" --set comm.mode=overlap --set comm.wait=sleep:50 >/dev/null
+mpi 2 train "$WORK/cfg.yaml" --run-dir "$WORK/backoff" --set comm.mode=overlap --set comm.wait=backoff:20 >/dev/null
 mpi 2 train "$WORK/cfg.yaml" --run-dir "$WORK/delayed" --set comm.mode=delayed >/dev/null
 
 # Weights of two checkpoints: "same", or the largest difference.
@@ -36,7 +37,7 @@ for name in a["model"]:
 print("same" if diff == 0.0 and n > 0 else f"max diff {diff:g} over {n} weights")
 PY
 }
-for v in overlap block sleep; do
+for v in overlap block sleep backoff; do
   r=$(compare "$WORK/sync" "$WORK/$v")
   [ "$r" = same ] && pass "sync and overlap ($v) final weights bit-identical" || fail "sync vs $v: $r"
 done
@@ -83,8 +84,10 @@ print(f"{len(ev)} events, {nb} buckets x {steps} steps per rank, nesting ok")
 PY
 ); then pass "timeline: $out"; else fail "timeline check: $out"; fi
 
-expect_error "bad comm.wait" 2 "comm.wait: expected adaptive, adaptive:<us>, yield, block or sleep:<us>" \
+expect_error "bad comm.wait" 2 "comm.wait: expected backoff\\[:<us>\\], adaptive\\[:<us>\\], yield, block or sleep:<us>" \
   mpi 1 train "$WORK/cfg.yaml" --run-dir "$WORK/bad1" --set comm.wait=spin
+expect_error "comm.wait backoff without a pause" 2 "got 'backoff:0'" \
+  mpi 1 train "$WORK/cfg.yaml" --run-dir "$WORK/bad1" --set comm.wait=backoff:0
 expect_error "bad comm.mode" 2 "comm.mode" mpi 1 train "$WORK/cfg.yaml" --run-dir "$WORK/bad2" --set comm.mode=async
 expect_error "bad comm.thread_core" 2 "comm.thread_core" \
   mpi 1 train "$WORK/cfg.yaml" --run-dir "$WORK/bad3" --set comm.thread_core=5000

@@ -156,9 +156,9 @@ static int check_modes(const ht_comm *comm) {
       }
     }
     /* Every waiting policy sums the same way. */
-    static const ht_wait_kind waits[] = {HT_WAIT_BLOCK, HT_WAIT_YIELD, HT_WAIT_SLEEP};
-    static const char *const wait_names[] = {"block", "yield", "sleep"};
-    for (int wi = 0; wi < 3; wi++) {
+    static const ht_wait_kind waits[] = {HT_WAIT_BLOCK, HT_WAIT_YIELD, HT_WAIT_SLEEP, HT_WAIT_BACKOFF};
+    static const char *const wait_names[] = {"block", "yield", "sleep", "backoff"};
+    for (int wi = 0; wi < 4; wi++) {
       size_t nv = 0;
       if (train_waiting(comm, c, HT_SYNC_OVERLAP, 100, waits[wi], var, &nv) < 0) return 1;
       int same = all_identical(comm, ref, var, n);
