@@ -64,9 +64,10 @@ int ht_bucket_reduce_start(ht_bucket_reduce *br, float *buf, int k);
  * hold n_buckets). Returns 0 or an MPI error code. */
 int ht_bucket_reduce_progress(ht_bucket_reduce *br, float *buf, int *done, int *n_done);
 
-/* Blocks until bucket k is summed (MPI_Waitall, which busy-polls in Open MPI).
- * Returns 0 or an MPI error code. */
-int ht_bucket_reduce_wait(ht_bucket_reduce *br, float *buf, int k);
+/* The ranks bucket k still waits for in its current phase (a message to or
+ * from them is incomplete), in increasing order, into ranks[0 .. return)
+ * (ranks must hold P). 0 when the bucket is idle or done. */
+int ht_bucket_reduce_missing(const ht_bucket_reduce *br, int k, int *ranks);
 
 /* Frees everything; safe on a zeroed struct. Requests must be complete. */
 void ht_bucket_reduce_free(ht_bucket_reduce *br);

@@ -66,12 +66,15 @@ typedef struct ht_comm_thread {
   int err;                   /* first HT_E* error of the thread, then every wait fails */
   char errmsg[512];
   int idle;                  /* the thread sleeps on `work` */
+  double stall_warn_s;       /* watchdog (ht_comm_thread_set_watchdog); 0 = off */
+  double stall_timeout_s;
   atomic_int main_waiting;   /* the main thread is blocked in ht_comm_thread_wait */
 
   /* Owned by the communication thread until join; read by main after join. */
   ht_bucket_reduce br;       /* the summing of every bucket */
   double *t_issue;           /* [n_buckets] */
   int *ready;                /* [n_buckets] buckets completed by one poll */
+  int *missing;              /* [P] ranks a stalled bucket waits for */
   double busy_s;             /* time with at least one reduction in flight */
   double cpu_s;              /* CPU time of the thread, at exit */
   long long polls, reductions;
@@ -93,6 +96,13 @@ int ht_comm_wait_parse(const char *text, ht_wait_kind *kind, int *sleep_us);
  * Returns 0, HT_ENOMEM or HT_EINTERNAL (thread creation / affinity failed). */
 int ht_comm_thread_create(ht_comm_thread *ct, const ht_comm *comm, const ht_bucket *buckets, int n_buckets,
                           ht_wait_kind wait, int sleep_us, const cpu_set_t *cpus, int core, ht_track *track);
+
+/* The stall watchdog (any thread, at any time). When the oldest bucket in
+ * flight has waited warn_s seconds, the thread prints one warning naming the
+ * bucket and the ranks it still waits for; at timeout_s it prints the error
+ * and ends the whole job with MPI_Abort (a stalled rank would otherwise hang
+ * every other rank forever). 0 turns either off. */
+void ht_comm_thread_set_watchdog(ht_comm_thread *ct, double warn_s, double timeout_s);
 
 /* Main thread: starts a round over buf after every bucket of the previous
  * round has been waited for (it waits for stragglers itself). */

@@ -78,8 +78,10 @@ typedef struct ht_config {
     char mode[HT_NAME_MAX];    /* sync | overlap | delayed */
     double bucket_mb;          /* target bucket size in MiB */
     double slice_mb;           /* row-block size of big weight gradients in MiB */
-    char wait[HT_NAME_MAX];    /* yield | sleep:<us> | block */
+    char wait[HT_NAME_MAX];    /* backoff[:<us>] | sleep:<us> | adaptive[:<us>] | yield | block */
     int thread_core;           /* core for the communication thread, -1 = none */
+    double stall_warn_s;       /* watchdog: warn after this many seconds, 0 = never */
+    double stall_timeout_s;    /* watchdog: end the job after this many seconds, 0 = never */
   } comm;
   char source[HT_PATH_MAX];    /* the YAML file it was loaded from, "" if none */
 } ht_config;

@@ -52,6 +52,8 @@ typedef struct ht_grad_sync_opts {
   ht_wait_kind wait;
   int sleep_us;
   int thread_core;      /* -1: the rank's cpuset */
+  double stall_warn_s;  /* the communication thread's watchdog; 0 = off */
+  double stall_timeout_s;
 } ht_grad_sync_opts;
 
 /* The comm.* keys of cfg. Returns 0 or HT_ECONFIG. */

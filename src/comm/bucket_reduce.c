@@ -159,20 +159,18 @@ int ht_bucket_reduce_progress(ht_bucket_reduce *br, float *buf, int *done, int *
   }
 }
 
-int ht_bucket_reduce_wait(ht_bucket_reduce *br, float *buf, int k) {
-  int n_req = 2 * (br->size - 1), rc;
-  if (br->phase[k] == HT_BR_GATHER) {
-    rc = MPI_Waitall(n_req, ht__reqs(br, k), MPI_STATUSES_IGNORE);
-    if (rc != MPI_SUCCESS) return rc;
-    rc = ht__sum_and_spread(br, buf, k);
-    if (rc != MPI_SUCCESS) return rc;
+int ht_bucket_reduce_missing(const ht_bucket_reduce *br, int k, int *ranks) {
+  if (br->phase[k] != HT_BR_GATHER && br->phase[k] != HT_BR_SPREAD) return 0;
+  int p = br->size, me = br->rank, n = 0;
+  const MPI_Request *rq = br->req + (size_t)k * (size_t)(2 * (p - 1));
+  for (int r = 0; r < p; r++) {
+    if (r == me) continue;
+    /* Request layout of a phase: receives from every other rank in rank
+     * order, then sends to me+1, me+2, ... */
+    int recv_i = r < me ? r : r - 1, send_i = (p - 1) + ((r - me + p) % p - 1);
+    if (rq[recv_i] != MPI_REQUEST_NULL || rq[send_i] != MPI_REQUEST_NULL) ranks[n++] = r;
   }
-  if (br->phase[k] == HT_BR_SPREAD) {
-    rc = MPI_Waitall(n_req, ht__reqs(br, k), MPI_STATUSES_IGNORE);
-    if (rc != MPI_SUCCESS) return rc;
-  }
-  br->phase[k] = HT_BR_DONE;
-  return 0;
+  return n;
 }
 
 void ht_bucket_reduce_free(ht_bucket_reduce *br) {

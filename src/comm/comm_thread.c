@@ -97,10 +97,49 @@ static void ht__pause(ht_comm_thread *ct, int *pause_us) {
   nanosleep(&ts, NULL);
 }
 
+/* Formats ranks[0 .. n) as "rank 3" / "ranks 1, 3" into out. */
+static void ht__rank_list(const int *ranks, int n, char *out, size_t cap) {
+  size_t len = (size_t)snprintf(out, cap, n == 1 ? "rank" : "ranks");
+  for (int i = 0; i < n && len < cap; i++) len += (size_t)snprintf(out + len, cap - len, "%s %d", i ? "," : "", ranks[i]);
+  if (n == 0) snprintf(out, cap, "no rank (its messages completed; the bucket is being summed)");
+}
+
+/* The stall watchdog: called after every poll with buckets in flight.
+ * *warned: the bucket of this round already warned about (-1: none). */
+static void ht__watchdog(ht_comm_thread *ct, int issued, double now, double warn_s, double timeout_s, int *warned) {
+  int k = 0;
+  while (k < issued && ct->br.phase[k] == HT_BR_DONE) k++;
+  if (k >= issued) return;
+  double waited = now - ct->t_issue[k];
+  int over_timeout = timeout_s > 0 && waited >= timeout_s, over_warn = warn_s > 0 && waited >= warn_s;
+  if (!over_timeout && (!over_warn || *warned == k)) return;
+  char who[256];
+  ht__rank_list(ct->missing, ht_bucket_reduce_missing(&ct->br, k, ct->missing), who, sizeof who);
+  const char *phase = ct->br.phase[k] == HT_BR_GATHER ? "its chunk's copies" : "the summed chunks";
+  if (over_timeout) {
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "communication stalled: gradient bucket %d of %d has waited %.0f s for %s (%s); stopping the job "
+             "(comm.stall_timeout_s = %g)",
+             k, ct->n_buckets, waited, who, phase, timeout_s);
+    fprintf(stderr, "hytrain: error: [rank %d] %s\n", ct->br.rank, msg);
+    fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, ht_exit_code(HT_EMPI));
+    return;
+  }
+  *warned = k;
+  fprintf(stderr,
+          "hytrain: warning: [rank %d] gradient bucket %d of %d has waited %.0f s for %s (%s); still waiting%s\n",
+          ct->br.rank, k, ct->n_buckets, waited, who, phase,
+          timeout_s > 0 ? " (the job stops at comm.stall_timeout_s)" : "");
+  fflush(stderr);
+}
+
 static void *ht__comm_main(void *arg) {
   ht_comm_thread *ct = arg;
   pthread_setname_np(pthread_self(), "ht-comm");
-  int issued = 0, active = 0, round = 0, failed = 0, pause_us = ct->sleep_us;
+  int issued = 0, active = 0, round = 0, failed = 0, pause_us = ct->sleep_us, warned = -1;
+  double warn_s = 0, timeout_s = 0;
   float *buf = NULL;
   double busy_since = 0, t_last_done = 0;
   pthread_mutex_lock(&ct->mu);
@@ -118,7 +157,10 @@ static void *ht__comm_main(void *arg) {
       round = ct->round;
       buf = ct->buf;
       issued = 0;
+      warned = -1;
     }
+    warn_s = ct->stall_warn_s;
+    timeout_s = ct->stall_timeout_s;
     /* Read under mu together with the round, so a count of the next round is
      * never applied to this one. */
     int upto = ct->round == round ? atomic_load(&ct->n_enqueued) : issued;
@@ -130,7 +172,13 @@ static void *ht__comm_main(void *arg) {
     for (; issued < upto; issued++) {
       double t0 = ht_now();
       int rc = ht_bucket_reduce_start(&ct->br, buf, issued);
-      if (rc == MPI_SUCCESS && ct->wait == HT_WAIT_BLOCK) rc = ht_bucket_reduce_wait(&ct->br, buf, issued);
+      /* block: finish this bucket before the next, polling without pause
+       * (as MPI_Waitall would) but with the watchdog looking on. */
+      ct->t_issue[issued] = t0;
+      for (int n_done = 0; rc == MPI_SUCCESS && ct->wait == HT_WAIT_BLOCK && ct->br.phase[issued] != HT_BR_DONE;) {
+        rc = ht_bucket_reduce_progress(&ct->br, buf, ct->ready, &n_done);
+        ht__watchdog(ct, issued + 1, ht_now(), warn_s, timeout_s, &warned);
+      }
       if (rc != MPI_SUCCESS) {
         ht__fail(ct, HT_EMPI, "summing", issued, rc);
         failed = 1;
@@ -146,7 +194,6 @@ static void *ht__comm_main(void *arg) {
         continue;
       }
       if (active++ == 0) busy_since = t0;
-      ct->t_issue[issued] = t0;
     }
     if (failed) break;
 
@@ -175,6 +222,7 @@ static void *ht__comm_main(void *arg) {
       }
       active -= n_done;
       if (active == 0) ct->busy_s += now - busy_since;
+      else ht__watchdog(ct, issued, now, warn_s, timeout_s, &warned);
       if (n_done > 0) pause_us = ct->sleep_us;
       else ht__pause(ct, &pause_us);
     }
@@ -201,7 +249,8 @@ int ht_comm_thread_create(ht_comm_thread *ct, const ht_comm *comm, const ht_buck
   ct->done = calloc((size_t)n_buckets, sizeof *ct->done);
   ct->t_issue = calloc((size_t)n_buckets, sizeof *ct->t_issue);
   ct->ready = calloc((size_t)n_buckets, sizeof *ct->ready);
-  if (!ct->done || !ct->t_issue || !ct->ready) {
+  ct->missing = calloc((size_t)comm->size, sizeof *ct->missing);
+  if (!ct->done || !ct->t_issue || !ct->ready || !ct->missing) {
     ht_comm_thread_destroy(ct);
     return ht_error(HT_ENOMEM, "out of memory for %d gradient buckets", n_buckets);
   }
@@ -238,6 +287,13 @@ int ht_comm_thread_create(ht_comm_thread *ct, const ht_comm *comm, const ht_buck
   if (rc != 0) return ht_error(HT_EINTERNAL, "cannot start the communication thread: %s", strerror(rc));
   ct->started = 1;
   return 0;
+}
+
+void ht_comm_thread_set_watchdog(ht_comm_thread *ct, double warn_s, double timeout_s) {
+  pthread_mutex_lock(&ct->mu);
+  ct->stall_warn_s = warn_s;
+  ct->stall_timeout_s = timeout_s;
+  pthread_mutex_unlock(&ct->mu);
 }
 
 int ht_comm_thread_begin(ht_comm_thread *ct, float *buf) {
@@ -286,6 +342,7 @@ void ht_comm_thread_destroy(ht_comm_thread *ct) {
   free(ct->done);
   free(ct->t_issue);
   free(ct->ready);
+  free(ct->missing);
   ht_bucket_reduce_free(&ct->br);
-  ct->done = NULL, ct->t_issue = NULL, ct->ready = NULL;
+  ct->done = NULL, ct->t_issue = NULL, ct->ready = NULL, ct->missing = NULL;
 }

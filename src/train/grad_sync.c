@@ -25,6 +25,8 @@ int ht_grad_sync_opts_from_config(const ht_config *cfg, ht_grad_sync_opts *o) {
   o->bucket_mb = cfg->comm.bucket_mb;
   o->slice_mb = cfg->comm.slice_mb;
   o->thread_core = cfg->comm.thread_core;
+  o->stall_warn_s = cfg->comm.stall_warn_s;
+  o->stall_timeout_s = cfg->comm.stall_timeout_s;
   return ht_comm_wait_parse(cfg->comm.wait, &o->wait, &o->sleep_us);
 }
 
@@ -87,6 +89,7 @@ int ht_grad_sync_create(ht_grad_sync *gs, const ht_grad_sync_opts *o, const ht_c
   ht_track *comm_track = ev ? ht_events_track(ev, 1, "comm") : NULL;
   HT_CHECK(ht_comm_thread_create(&gs->ct, comm, gs->buckets, gs->n_buckets, o->wait, o->sleep_us, cpus,
                                  o->thread_core, comm_track));
+  ht_comm_thread_set_watchdog(&gs->ct, o->stall_warn_s, o->stall_timeout_s);
   return 0;
 }
 
