@@ -25,17 +25,16 @@ int ht_bucket_reduce_init(ht_bucket_reduce *br, MPI_Comm comm, const ht_bucket *
   MPI_Comm_rank(comm, &br->rank);
   MPI_Comm_size(comm, &br->size);
   int p = br->size;
+  size_t n_req = (size_t)n_buckets * (size_t)(2 * (p - 1)); /* every bucket's requests, for one MPI_Testsome */
+  if (n_req > (size_t)INT_MAX)
+    return ht_error(HT_EINVAL, "%d gradient buckets over %d ranks need more MPI requests than an int counts "
+                    "(raise comm.bucket_mb)", n_buckets, p);
   br->recv_off = calloc((size_t)n_buckets, sizeof *br->recv_off);
   br->phase = calloc((size_t)n_buckets, sizeof *br->phase);
   br->pending = calloc((size_t)n_buckets, sizeof *br->pending);
-  br->req = malloc(((size_t)n_buckets * (size_t)(2 * (p - 1)) + 1) * sizeof *br->req);
-  br->ready = malloc(((size_t)n_buckets * (size_t)(2 * (p - 1)) + 1) * sizeof *br->ready);
+  br->req = malloc((n_req + 1) * sizeof *br->req);
+  br->ready = malloc((n_req + 1) * sizeof *br->ready);
   br->src = malloc((size_t)p * sizeof *br->src);
-  if ((size_t)n_buckets * (size_t)(2 * (p - 1)) > (size_t)INT_MAX) {
-    ht_bucket_reduce_free(br);
-    return ht_error(HT_EINVAL, "%d gradient buckets over %d ranks need more MPI requests than an int counts (raise comm.bucket_mb)",
-                    n_buckets, p);
-  }
   if (!br->recv_off || !br->phase || !br->pending || !br->req || !br->ready || !br->src) {
     ht_bucket_reduce_free(br);
     return ht_error(HT_ENOMEM, "out of memory for %d gradient buckets", n_buckets);
@@ -46,7 +45,7 @@ int ht_bucket_reduce_init(ht_bucket_reduce *br, MPI_Comm comm, const ht_bucket *
     br->recv_off[k] = total;
     total += (size_t)(p - 1) * (ht__chunk_lo(n, br->rank + 1, p) - ht__chunk_lo(n, br->rank, p));
   }
-  for (size_t i = 0; i < (size_t)n_buckets * (size_t)(2 * (p - 1)); i++) br->req[i] = MPI_REQUEST_NULL;
+  for (size_t i = 0; i < n_req; i++) br->req[i] = MPI_REQUEST_NULL;
   if (total > 0) {
     br->recv = malloc(total * sizeof *br->recv);
     if (!br->recv) {

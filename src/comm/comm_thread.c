@@ -104,15 +104,39 @@ static void ht__rank_list(const int *ranks, int n, char *out, size_t cap) {
   if (n == 0) snprintf(out, cap, "no rank (its messages completed; the bucket is being summed)");
 }
 
-/* The stall watchdog: called after every poll with buckets in flight.
- * *warned: the bucket of this round already warned about (-1: none). */
-static void ht__watchdog(ht_comm_thread *ct, int issued, double now, double warn_s, double timeout_s, int *warned) {
+/* The stall watchdog's state (communication thread only). */
+typedef struct ht__watch {
+  int k;            /* the bucket watched (the oldest in flight), -1: none */
+  int warned;       /* a warning was printed for it */
+  double since;     /* when its wait began, moved on by the thread's own freezes */
+  double last_poll; /* the previous check */
+} ht__watch;
+
+/* A gap this much longer than the longest pause between two checks means
+ * this process did not run (it was stopped or descheduled), not that the
+ * other ranks were late. */
+#define HT__WATCH_GAP_S 0.5
+
+/* The stall watchdog: called after every poll with buckets in flight. It
+ * times the oldest bucket in flight and does not count time this thread
+ * itself did not run, so a rank resumed after a freeze does not blame the
+ * others for its own absence. */
+static void ht__watchdog(ht_comm_thread *ct, int issued, double now, double warn_s, double timeout_s, ht__watch *w) {
+  double gap = w->last_poll > 0 ? now - w->last_poll : 0;
+  w->last_poll = now;
   int k = 0;
   while (k < issued && ct->br.phase[k] == HT_BR_DONE) k++;
   if (k >= issued) return;
-  double waited = now - ct->t_issue[k];
+  if (k != w->k) {
+    w->k = k;
+    w->warned = 0;
+    w->since = ct->t_issue[k];
+  } else if (gap > HT__WATCH_GAP_S + 1e-6 * (ct->sleep_us > HT_WAIT_BACKOFF_MAX_US ? ct->sleep_us : HT_WAIT_BACKOFF_MAX_US)) {
+    w->since += gap;
+  }
+  double waited = now - w->since;
   int over_timeout = timeout_s > 0 && waited >= timeout_s, over_warn = warn_s > 0 && waited >= warn_s;
-  if (!over_timeout && (!over_warn || *warned == k)) return;
+  if (!over_timeout && (!over_warn || w->warned)) return;
   char who[256];
   ht__rank_list(ct->missing, ht_bucket_reduce_missing(&ct->br, k, ct->missing), who, sizeof who);
   const char *phase = ct->br.phase[k] == HT_BR_GATHER ? "its chunk's copies" : "the summed chunks";
@@ -127,7 +151,7 @@ static void ht__watchdog(ht_comm_thread *ct, int issued, double now, double warn
     MPI_Abort(MPI_COMM_WORLD, ht_exit_code(HT_EMPI));
     return;
   }
-  *warned = k;
+  w->warned = 1;
   fprintf(stderr,
           "hytrain: warning: [rank %d] gradient bucket %d of %d has waited %.0f s for %s (%s); still waiting%s\n",
           ct->br.rank, k, ct->n_buckets, waited, who, phase,
@@ -138,7 +162,8 @@ static void ht__watchdog(ht_comm_thread *ct, int issued, double now, double warn
 static void *ht__comm_main(void *arg) {
   ht_comm_thread *ct = arg;
   pthread_setname_np(pthread_self(), "ht-comm");
-  int issued = 0, active = 0, round = 0, failed = 0, pause_us = ct->sleep_us, warned = -1;
+  int issued = 0, active = 0, round = 0, failed = 0, pause_us = ct->sleep_us;
+  ht__watch watch = {.k = -1};
   double warn_s = 0, timeout_s = 0;
   float *buf = NULL;
   double busy_since = 0, t_last_done = 0;
@@ -157,7 +182,7 @@ static void *ht__comm_main(void *arg) {
       round = ct->round;
       buf = ct->buf;
       issued = 0;
-      warned = -1;
+      watch.k = -1;
     }
     warn_s = ct->stall_warn_s;
     timeout_s = ct->stall_timeout_s;
@@ -177,7 +202,7 @@ static void *ht__comm_main(void *arg) {
       ct->t_issue[issued] = t0;
       for (int n_done = 0; rc == MPI_SUCCESS && ct->wait == HT_WAIT_BLOCK && ct->br.phase[issued] != HT_BR_DONE;) {
         rc = ht_bucket_reduce_progress(&ct->br, buf, ct->ready, &n_done);
-        ht__watchdog(ct, issued + 1, ht_now(), warn_s, timeout_s, &warned);
+        ht__watchdog(ct, issued + 1, ht_now(), warn_s, timeout_s, &watch);
       }
       if (rc != MPI_SUCCESS) {
         ht__fail(ct, HT_EMPI, "summing", issued, rc);
@@ -222,7 +247,7 @@ static void *ht__comm_main(void *arg) {
       }
       active -= n_done;
       if (active == 0) ct->busy_s += now - busy_since;
-      else ht__watchdog(ct, issued, now, warn_s, timeout_s, &warned);
+      else ht__watchdog(ct, issued, now, warn_s, timeout_s, &watch);
       if (n_done > 0) pause_us = ct->sleep_us;
       else ht__pause(ct, &pause_us);
     }
@@ -254,9 +279,10 @@ int ht_comm_thread_create(ht_comm_thread *ct, const ht_comm *comm, const ht_buck
     ht_comm_thread_destroy(ct);
     return ht_error(HT_ENOMEM, "out of memory for %d gradient buckets", n_buckets);
   }
-  if (ht_bucket_reduce_init(&ct->br, ct->comm, buckets, n_buckets) < 0) {
+  int rc = ht_bucket_reduce_init(&ct->br, ct->comm, buckets, n_buckets);
+  if (rc < 0) {
     ht_comm_thread_destroy(ct);
-    return HT_ENOMEM;
+    return rc;
   }
   atomic_init(&ct->n_enqueued, 0);
   atomic_init(&ct->main_waiting, 0);
@@ -279,7 +305,7 @@ int ht_comm_thread_create(ht_comm_thread *ct, const ht_comm *comm, const ht_buck
   /* Its own mask: under OMP_PROC_BIND the creator is pinned to one core and
    * the thread would otherwise inherit that single core. */
   if (cpus) pthread_attr_setaffinity_np(&attr, sizeof *cpus, cpus);
-  int rc = pthread_create(&ct->thread, &attr, ht__comm_main, ct);
+  rc = pthread_create(&ct->thread, &attr, ht__comm_main, ct);
   pthread_attr_destroy(&attr);
   if (rc != 0 && core >= 0)
     return ht_error(HT_ECONFIG, "comm.thread_core: cannot run the communication thread on core %d (%s)", core,

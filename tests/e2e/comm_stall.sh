@@ -3,7 +3,7 @@
 #  - warn after comm.stall_warn_s, naming the bucket and rank 1,
 #  - end the whole job after comm.stall_timeout_s with one error line naming
 #    the bucket and rank 1, and a non-zero exit code (no rank left hanging),
-#  - leave the checkpoint written before the stall intact.
+#  - leave the checkpoints written before the stall intact, nothing half-written.
 . "$(dirname "$0")/lib.sh"
 fashion_data
 cat >"$WORK/cfg.yaml" <<YAML
