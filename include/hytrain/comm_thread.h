@@ -19,7 +19,7 @@
  * bit-identical sums):
  *   yield     non-blocking messages tested in turn, sched_yield() between polls
  *   sleep:us  the same, sleeping us microseconds between polls
- *   block     each bucket in turn with MPI_Waitall (Open MPI busy-polls inside it)
+ *   block     each bucket in turn, polled without pausing until it is summed
  *   adaptive:us  non-blocking messages; while the main thread is
  *             blocked in ht_comm_thread_wait (its core is idle) poll without
  *             pausing, otherwise sleep us microseconds between polls

@@ -126,7 +126,7 @@ static const ht_option options[] = {
                "How the communication thread waits for MPI: sleep:<us> (poll, sleep between polls), yield (poll, "
                "sched_yield between polls), adaptive[:<us>] (poll without pause while the main thread waits, "
                "else sleep), backoff[:<us>] (sleep <us> while the main thread waits, else double the pause after "
-               "each idle poll up to 1 ms) or block (MPI_Waitall, one bucket at a time)."),
+               "each idle poll up to 1 ms) or block (one bucket at a time, polling without pause)."),
     OPT_INT("comm.thread_core", comm.thread_core, "-1", -1, 4095,
             "Core to pin the communication thread to; -1 keeps it on the rank's cpuset."),
     OPT_FLOAT("comm.stall_warn_s", comm.stall_warn_s, "60", 0, HUGE_VAL, 0,

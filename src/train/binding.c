@@ -94,8 +94,8 @@ int ht_grad_sync_binding_report(const ht_grad_sync *gs, const ht_log *log) {
   }
   if (warn >= 0 && gs->o.wait == HT_WAIT_BLOCK && gs->comm->size > 1)
     ht_log_warn(log,
-                "rank %d: the communication thread shares a compute core and comm.wait=%s busy-polls inside "
-                "MPI_Waitall, taking that core from compute; use comm.wait=backoff (the default), or give it a spare core "
+                "rank %d: the communication thread shares a compute core and comm.wait=%s busy-polls MPI "
+                "without pausing, taking that core from compute; use comm.wait=backoff (the default), or give it a spare core "
                 "(comm.thread_core)",
                 warn, waits[gs->o.wait]);
   return 0;
