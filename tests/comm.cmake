@@ -1,6 +1,7 @@
 # The communication thread, comm.mode, the event recorder and the timeline.
 ht_mpi_test(overlap SOURCES mpi/test_overlap.c RANKS 1 2 3 4 TIMEOUT 120)
 ht_mpi_test(bucket_reduce SOURCES mpi/test_bucket_reduce.c RANKS 1 2 3 4)
+ht_mpi_test(stall SOURCES mpi/test_stall.c RANKS 1)
 # ThreadSanitizer: builds its own tree (<build>/tsan) the first time, about
 # 1-2 minutes on 2 cores, then only rebuilds what changed.
 add_test(NAME tsan.overlap.np2 COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tsan/run.sh ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR})

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "hytrain/error.h"
+#include "hytrain/stall.h"
 
 static const char *ht__thread_level_name(int level) {
   switch (level) {
@@ -54,7 +55,10 @@ int ht_comm_agree(const ht_comm *c, int rc) {
     int code;
     int rank;
   } mine = {rc < 0 ? rc : 0, c->rank}, first;
-  HT_CHECK_MPI(MPI_Allreduce(&mine, &first, 1, MPI_2INT, MPI_MINLOC, c->main));
+  ht_stall_enter("the error agreement (MPI_Allreduce)");
+  int mpi_rc = MPI_Allreduce(&mine, &first, 1, MPI_2INT, MPI_MINLOC, c->main);
+  ht_stall_leave();
+  if (mpi_rc != MPI_SUCCESS) return ht__mpi_error(mpi_rc, "MPI_Allreduce(&mine, &first, ...)", __FILE__, __LINE__);
   if (first.code < 0 && first.rank != c->rank) {
     /* Another rank reports this failure; stay silent so the user sees one line. */
     ht_error_clear();

@@ -13,6 +13,7 @@
  */
 #include "hytrain/comm_thread.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include <time.h>
 
 #include "hytrain/error.h"
+#include "hytrain/stall.h"
 #include "hytrain/timer.h"
 
 int ht_comm_wait_parse(const char *text, ht_wait_kind *kind, int *sleep_us) {
@@ -104,77 +106,124 @@ static void ht__rank_list(const int *ranks, int n, char *out, size_t cap) {
   if (n == 0) snprintf(out, cap, "no rank (its messages completed; the bucket is being summed)");
 }
 
-/* The stall watchdog's state (communication thread only). */
+/* One wait the stall watchdog times (communication thread only). */
 typedef struct ht__watch {
-  int k;            /* the bucket watched (the oldest in flight), -1: none */
-  int warned;       /* a warning was printed for it */
-  double since;     /* when its wait began, moved on by the thread's own freezes */
-  double last_poll; /* the previous check */
+  long long key; /* which wait: a bucket of a round, or a main-thread mark; 0 = none */
+  int warned;    /* a warning was printed for it */
+  double since;  /* when it began, moved on by this process's own freezes */
 } ht__watch;
 
+typedef struct ht__stalls {
+  double last_check;  /* the previous check, to see this process's own freezes */
+  ht__watch bucket;   /* the oldest gradient bucket in flight */
+  ht__watch main;     /* the main thread's blocking collective (hytrain/stall.h) */
+} ht__stalls;
+
+/* While idle the thread still checks this often when the watchdog is on. */
+#define HT__WATCH_PERIOD_S 0.25
 /* A gap this much longer than the longest pause between two checks means
  * this process did not run (it was stopped or descheduled), not that the
  * other ranks were late. */
 #define HT__WATCH_GAP_S 0.5
 
-/* The stall watchdog: called after every poll with buckets in flight. It
- * times the oldest bucket in flight and does not count time this thread
- * itself did not run, so a rank resumed after a freeze does not blame the
- * others for its own absence. */
-static void ht__watchdog(ht_comm_thread *ct, int issued, double now, double warn_s, double timeout_s, ht__watch *w) {
-  double gap = w->last_poll > 0 ? now - w->last_poll : 0;
-  w->last_poll = now;
-  int k = 0;
-  while (k < issued && ct->br.phase[k] == HT_BR_DONE) k++;
-  if (k >= issued) return;
-  if (k != w->k) {
-    w->k = k;
-    w->warned = 0;
-    w->since = ct->t_issue[k];
-  } else if (gap > HT__WATCH_GAP_S + 1e-6 * (ct->sleep_us > HT_WAIT_BACKOFF_MAX_US ? ct->sleep_us : HT_WAIT_BACKOFF_MAX_US)) {
-    w->since += gap;
-  }
-  double waited = now - w->since;
-  int over_timeout = timeout_s > 0 && waited >= timeout_s, over_warn = warn_s > 0 && waited >= warn_s;
-  if (!over_timeout && (!over_warn || w->warned)) return;
-  char who[256];
-  ht__rank_list(ct->missing, ht_bucket_reduce_missing(&ct->br, k, ct->missing), who, sizeof who);
-  const char *phase = ct->br.phase[k] == HT_BR_GATHER ? "its chunk's copies" : "the summed chunks";
-  if (over_timeout) {
-    char msg[512];
-    snprintf(msg, sizeof msg,
-             "communication stalled: gradient bucket %d of %d has waited %.0f s for %s (%s); stopping the job "
-             "(comm.stall_timeout_s = %g)",
-             k, ct->n_buckets, waited, who, phase, timeout_s);
-    fprintf(stderr, "hytrain: error: [rank %d] %s\n", ct->br.rank, msg);
+/* Times the wait `key` (begun at start): 0 = nothing to say, 1 = warn now,
+ * 2 = past the timeout. A new key starts a new wait; a freeze of this
+ * process (gap_shift > 0) does not count. */
+static int ht__watch_tick(ht__watch *w, long long key, double start, double now, double gap_shift, double warn_s,
+                          double timeout_s, double *waited) {
+  if (key != w->key) *w = (ht__watch){.key = key, .since = start};
+  w->since += gap_shift;
+  *waited = now - w->since;
+  if (timeout_s > 0 && *waited >= timeout_s) return 2;
+  if (warn_s > 0 && *waited >= warn_s && !w->warned) return w->warned = 1;
+  return 0;
+}
+
+/* Prints the watchdog's warning (verdict 1) or its error and ends the job
+ * (verdict 2) about `what` ("gradient bucket 3 of 9 has waited 61 s for ..."). */
+static void ht__stall_report(const ht_comm_thread *ct, int verdict, const char *what, double timeout_s) {
+  if (verdict == 2) {
+    fprintf(stderr, "hytrain: error: [rank %d] communication stalled: %s; stopping the job (comm.stall_timeout_s = %g)\n",
+            ct->br.rank, what, timeout_s);
     fflush(stderr);
     MPI_Abort(MPI_COMM_WORLD, ht_exit_code(HT_EMPI));
     return;
   }
-  w->warned = 1;
-  fprintf(stderr,
-          "hytrain: warning: [rank %d] gradient bucket %d of %d has waited %.0f s for %s (%s); still waiting%s\n",
-          ct->br.rank, k, ct->n_buckets, waited, who, phase,
+  fprintf(stderr, "hytrain: warning: [rank %d] %s; still waiting%s\n", ct->br.rank, what,
           timeout_s > 0 ? " (the job stops at comm.stall_timeout_s)" : "");
   fflush(stderr);
+}
+
+/* The stall watchdog, run on every pass of the thread's loop (at least every
+ * HT__WATCH_PERIOD_S while idle): times the oldest bucket in flight and the
+ * main thread's blocking collective. Time this process itself did not run
+ * is not counted, so a rank resumed after a freeze does not blame the others
+ * for its own absence. */
+static void ht__check_stalls(ht_comm_thread *ct, ht__stalls *st, int round, int issued, double warn_s,
+                             double timeout_s) {
+  if (warn_s <= 0 && timeout_s <= 0) return;
+  double now = ht_now();
+  double gap = st->last_check > 0 ? now - st->last_check : 0;
+  double max_pause = 1e-6 * (ct->sleep_us > HT_WAIT_BACKOFF_MAX_US ? ct->sleep_us : HT_WAIT_BACKOFF_MAX_US);
+  double shift = gap > HT__WATCH_GAP_S + HT__WATCH_PERIOD_S + max_pause ? gap : 0;
+  st->last_check = now;
+  char what[512];
+  double waited;
+  int k = 0;
+  while (k < issued && ct->br.phase[k] == HT_BR_DONE) k++;
+  if (k < issued) {
+    long long key = (long long)round * ct->n_buckets + k + 1;
+    int v = ht__watch_tick(&st->bucket, key, ct->t_issue[k], now, shift, warn_s, timeout_s, &waited);
+    if (v) {
+      char who[256];
+      ht__rank_list(ct->missing, ht_bucket_reduce_missing(&ct->br, k, ct->missing), who, sizeof who);
+      snprintf(what, sizeof what, "gradient bucket %d of %d has waited %.0f s for %s (%s)", k, ct->n_buckets, waited,
+               who, ct->br.phase[k] == HT_BR_GATHER ? "its chunk's copies" : "the summed chunks");
+      ht__stall_report(ct, v, what, timeout_s);
+    }
+  }
+  const char *in;
+  double since;
+  unsigned seq;
+  if (ht_stall_current(&in, &since, &seq)) {
+    int v = ht__watch_tick(&st->main, (long long)seq + 1, since, now, shift, warn_s, timeout_s, &waited);
+    if (v) {
+      snprintf(what, sizeof what, "the main thread has waited %.0f s in %s, which every rank must join", waited, in);
+      ht__stall_report(ct, v, what, timeout_s);
+    }
+  }
 }
 
 static void *ht__comm_main(void *arg) {
   ht_comm_thread *ct = arg;
   pthread_setname_np(pthread_self(), "ht-comm");
   int issued = 0, active = 0, round = 0, failed = 0, pause_us = ct->sleep_us;
-  ht__watch watch = {.k = -1};
+  ht__stalls stalls = {0};
   double warn_s = 0, timeout_s = 0;
   float *buf = NULL;
   double busy_since = 0, t_last_done = 0;
   pthread_mutex_lock(&ct->mu);
   for (;;) {
-    /* Sleep while there is nothing to start and nothing in flight. */
+    warn_s = ct->stall_warn_s;
+    timeout_s = ct->stall_timeout_s;
+    /* Sleep while there is nothing to start and nothing in flight; with the
+     * watchdog on, wake every HT__WATCH_PERIOD_S to look at the main thread. */
     while (!ct->stop && !ct->err && active == 0 &&
            (ct->round == round ? issued == atomic_load(&ct->n_enqueued) : atomic_load(&ct->n_enqueued) == 0)) {
       ct->idle = 1;
-      pthread_cond_wait(&ct->work, &ct->mu);
+      int timed_out = 0;
+      if (warn_s > 0 || timeout_s > 0) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        long ns = until.tv_nsec + (long)(HT__WATCH_PERIOD_S * 1e9);
+        until.tv_sec += ns / 1000000000L;
+        until.tv_nsec = ns % 1000000000L;
+        timed_out = pthread_cond_timedwait(&ct->work, &ct->mu, &until) == ETIMEDOUT;
+      } else {
+        pthread_cond_wait(&ct->work, &ct->mu);
+      }
       ct->idle = 0;
+      if (timed_out) break;
     }
     if (ct->round != round && active == 0) {
       /* The main thread began a new round (it only does so once every bucket
@@ -182,16 +231,14 @@ static void *ht__comm_main(void *arg) {
       round = ct->round;
       buf = ct->buf;
       issued = 0;
-      watch.k = -1;
     }
-    warn_s = ct->stall_warn_s;
-    timeout_s = ct->stall_timeout_s;
     /* Read under mu together with the round, so a count of the next round is
      * never applied to this one. */
     int upto = ct->round == round ? atomic_load(&ct->n_enqueued) : issued;
     int quit = (ct->stop && active == 0 && issued == upto) || ct->err;
     pthread_mutex_unlock(&ct->mu);
     if (quit) break;
+    ht__check_stalls(ct, &stalls, round, issued, warn_s, timeout_s);
 
     /* Start everything enqueued since the last look, in bucket order. */
     for (; issued < upto; issued++) {
@@ -202,7 +249,7 @@ static void *ht__comm_main(void *arg) {
       ct->t_issue[issued] = t0;
       for (int n_done = 0; rc == MPI_SUCCESS && ct->wait == HT_WAIT_BLOCK && ct->br.phase[issued] != HT_BR_DONE;) {
         rc = ht_bucket_reduce_progress(&ct->br, buf, ct->ready, &n_done);
-        ht__watchdog(ct, issued + 1, ht_now(), warn_s, timeout_s, &watch);
+        ht__check_stalls(ct, &stalls, round, issued + 1, warn_s, timeout_s);
       }
       if (rc != MPI_SUCCESS) {
         ht__fail(ct, HT_EMPI, "summing", issued, rc);
@@ -247,7 +294,6 @@ static void *ht__comm_main(void *arg) {
       }
       active -= n_done;
       if (active == 0) ct->busy_s += now - busy_since;
-      else ht__watchdog(ct, issued, now, warn_s, timeout_s, &watch);
       if (n_done > 0) pause_us = ct->sleep_us;
       else ht__pause(ct, &pause_us);
     }

@@ -130,11 +130,11 @@ static const ht_option options[] = {
     OPT_INT("comm.thread_core", comm.thread_core, "-1", -1, 4095,
             "Core to pin the communication thread to; -1 keeps it on the rank's cpuset."),
     OPT_FLOAT("comm.stall_warn_s", comm.stall_warn_s, "60", 0, HUGE_VAL, 0,
-              "Stall watchdog: warn (naming the gradient bucket and the ranks it waits for) when a bucket has been "
-              "in flight this many seconds; 0 = never."),
+              "Stall watchdog: warn when a gradient bucket has been in flight (naming the ranks it waits for), or the "
+              "main thread has waited in a collective every rank must join, this many seconds; 0 = never."),
     OPT_FLOAT("comm.stall_timeout_s", comm.stall_timeout_s, "600", 0, HUGE_VAL, 0,
-              "Stall watchdog: end the whole job with an error when a gradient bucket has been in flight this many "
-              "seconds; 0 = never."),
+              "Stall watchdog: end the whole job with an error when a gradient bucket has been in flight, or the main "
+              "thread has waited in such a collective, this many seconds; 0 = never."),
 };
 
 #define N_OPTIONS ((int)(sizeof options / sizeof options[0]))

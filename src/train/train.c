@@ -34,6 +34,7 @@
 #include "hytrain/log.h"
 #include "hytrain/model.h"
 #include "hytrain/optim.h"
+#include "hytrain/stall.h"
 #include "hytrain/timer.h"
 #include "train/internal.h"
 
@@ -172,7 +173,10 @@ static int ht__evaluate(ht__run *r, ht__eval *out) {
                   ds->yt ? ds->yt + (size_t)i * (size_t)ds->t : NULL, n, &sums[0], &correct, &sums[2]);
   }
   sums[1] = (double)correct;
-  HT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, sums, 4, MPI_DOUBLE, MPI_SUM, r->comm->main));
+  ht_stall_enter("the evaluation's sums (MPI_Allreduce)");
+  int rc = MPI_Allreduce(MPI_IN_PLACE, sums, 4, MPI_DOUBLE, MPI_SUM, r->comm->main);
+  ht_stall_leave();
+  if (rc != MPI_SUCCESS) return ht__mpi_error(rc, "MPI_Allreduce(MPI_IN_PLACE, sums, ...)", __FILE__, __LINE__);
   double rows = sums[3] > 0 ? sums[3] : 1;
   out->loss = sums[0] / rows;
   out->accuracy = ds->task == HT_TASK_CLASSIFY ? sums[1] / rows : -1;
