@@ -8,5 +8,6 @@ add_test(NAME tsan.overlap.np2 COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tsan/run
 set_tests_properties(tsan.overlap.np2 PROPERTIES TIMEOUT 600 ENVIRONMENT "${HT_TEST_ENV}")
 ht_e2e_test(comm comm.sh TIMEOUT 300)
 ht_e2e_test(comm_delayed comm_delayed.sh TIMEOUT 300)
-ht_e2e_test(comm_stall comm_stall.sh TIMEOUT 180)
+ht_e2e_test(comm_stall comm_stall.sh TIMEOUT 180 ARGS auto)
+ht_e2e_test(comm_stall_mpi comm_stall.sh TIMEOUT 180 ARGS mpi)
 ht_unit_test(slices SOURCES unit/test_slices.c CASES slices_tile_and_are_final events_nest_and_count)

@@ -23,12 +23,20 @@
  *
  * All memory (the received copies and the requests) is allocated at init: the
  * received copies of every bucket take (P-1)/P of the gradient.
+ *
+ * With a shared segment (hytrain/shm_grads.h: every rank on one node) the
+ * same chunks are summed in the same rank order straight from the other
+ * ranks' buffers, and no message is sent: the results are bit-identical to
+ * the message path.
  */
 #ifndef HYTRAIN_BUCKET_REDUCE_H
 #define HYTRAIN_BUCKET_REDUCE_H
 
 #include <mpi.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "hytrain/shm_grads.h"
 
 /* A contiguous slice [lo, hi) of the flat gradient buffer. */
 typedef struct ht_bucket {
@@ -47,18 +55,27 @@ typedef struct ht_bucket_reduce {
   int *phase;               /* [n_buckets]: HT_BR_* */
   int *pending;             /* [n_buckets]: requests of the current phase not yet complete */
   const float **src;        /* [P] scratch: the P copies of a chunk */
+  const ht_shm_grads *shm;  /* borrowed; non-NULL: sum in shared memory, no messages */
+  uint64_t *round;          /* [n_buckets] shm: the bucket's round (1, 2, ...; the same on every rank) */
+  int *shm_buf;             /* [n_buckets] shm: which of the rank's buffers this round sums */
+  float **dst;              /* [P] shm scratch: chunk c in every rank's buffer */
 } ht_bucket_reduce;
 
 enum { HT_BR_IDLE, HT_BR_GATHER, HT_BR_SPREAD, HT_BR_DONE };
 
-/* Plans the buckets for comm (not collective). Returns 0 or HT_ENOMEM. */
-int ht_bucket_reduce_init(ht_bucket_reduce *br, MPI_Comm comm, const ht_bucket *buckets, int n_buckets);
+/* Plans the buckets for comm (not collective). shm: the ranks' shared
+ * gradient buffers (then buf below must be one of this rank's), or NULL for
+ * messages. Returns 0 or HT_ENOMEM. */
+int ht_bucket_reduce_init(ht_bucket_reduce *br, MPI_Comm comm, const ht_bucket *buckets, int n_buckets,
+                          const ht_shm_grads *shm);
 
 /* Starts summing bucket k of buf (posts the gather). Returns 0 or an MPI
- * error code (not an HT_E* code; the caller names the failure). */
+ * error code (not an HT_E* code; the caller names the failure;
+ * MPI_ERR_BUFFER when shm is set and buf is not one of its buffers). */
 int ht_bucket_reduce_start(ht_bucket_reduce *br, float *buf, int k);
 
-/* Progresses every started bucket without blocking (one MPI_Testsome): sums
+/* Progresses every started bucket without blocking (one MPI_Testsome, or
+ * one look at the shared flags): sums
  * the buckets whose gather completed and posts their spread; writes the
  * buckets whose sum is now complete in buf to done[0 .. *n_done) (done must
  * hold n_buckets). Returns 0 or an MPI error code. */

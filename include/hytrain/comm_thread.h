@@ -15,8 +15,8 @@
  * state; the thread sleeps on a condition variable while no bucket is queued.
  *
  * Waiting policy while reductions are in flight (comm.wait):
- * (every policy sums with the messages of hytrain/bucket_reduce.h, so all give
- * bit-identical sums):
+ * (every policy sums as hytrain/bucket_reduce.h does, with messages or in
+ * shared memory, so all give bit-identical sums):
  *   yield     non-blocking messages tested in turn, sched_yield() between polls
  *   sleep:us  the same, sleeping us microseconds between polls
  *   block     each bucket in turn, polled without pausing until it is summed
@@ -66,6 +66,7 @@ typedef struct ht_comm_thread {
   int err;                   /* first HT_E* error of the thread, then every wait fails */
   char errmsg[512];
   int idle;                  /* the thread sleeps on `work` */
+  int wake;                  /* a bucket was enqueued or the main thread began waiting: cut the pause short */
   double stall_warn_s;       /* watchdog (ht_comm_thread_set_watchdog); 0 = off */
   double stall_timeout_s;
   atomic_int main_waiting;   /* the main thread is blocked in ht_comm_thread_wait */
@@ -90,12 +91,16 @@ typedef struct ht_comm_thread {
 #define HT_WAIT_BACKOFF_MAX_US 1000
 int ht_comm_wait_parse(const char *text, ht_wait_kind *kind, int *sleep_us);
 
-/* Starts the thread (not collective). buckets must outlive it. cpus: where it
- * may run (the rank's cpuset; NULL = inherit the creator's mask, which under
- * OMP_PROC_BIND is one core); core >= 0 overrides cpus with that one core.
+/* Starts the thread (not collective). buckets must outlive it. shm: the
+ * ranks' shared gradient buffers (hytrain/shm_grads.h; every buffer handed to
+ * ht_comm_thread_begin must then be one of them), or NULL to sum with
+ * messages; it must outlive the thread. cpus: where it may run (the rank's
+ * cpuset; NULL = inherit the creator's mask, which under OMP_PROC_BIND is one
+ * core); core >= 0 overrides cpus with that one core.
  * Returns 0, HT_ENOMEM or HT_EINTERNAL (thread creation / affinity failed). */
 int ht_comm_thread_create(ht_comm_thread *ct, const ht_comm *comm, const ht_bucket *buckets, int n_buckets,
-                          ht_wait_kind wait, int sleep_us, const cpu_set_t *cpus, int core, ht_track *track);
+                          const ht_shm_grads *shm, ht_wait_kind wait, int sleep_us, const cpu_set_t *cpus, int core,
+                          ht_track *track);
 
 /* The stall watchdog (any thread, at any time). When the oldest bucket in
  * flight has waited warn_s seconds, the thread prints one warning naming the

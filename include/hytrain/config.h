@@ -82,6 +82,7 @@ typedef struct ht_config {
     int thread_core;           /* core for the communication thread, -1 = none */
     double stall_warn_s;       /* watchdog: warn after this many seconds, 0 = never */
     double stall_timeout_s;    /* watchdog: end the job after this many seconds, 0 = never */
+    char transport[HT_NAME_MAX]; /* auto | shm | mpi */
   } comm;
   char source[HT_PATH_MAX];    /* the YAML file it was loaded from, "" if none */
 } ht_config;

@@ -42,8 +42,15 @@
 #include "hytrain/log.h"
 #include "hytrain/model.h"
 #include "hytrain/optim.h"
+#include "hytrain/shm_grads.h"
 
 typedef enum { HT_SYNC_SYNC, HT_SYNC_OVERLAP, HT_SYNC_DELAYED } ht_sync_mode;
+
+/* comm.transport: how buckets are summed. auto: in shared memory when every
+ * rank runs on one node (hytrain/shm_grads.h), else with MPI messages
+ * (hytrain/bucket_reduce.h); shm: shared memory or an error; mpi: messages
+ * always (e.g. to measure a network). The sums are bit-identical. */
+typedef enum { HT_TRANSPORT_AUTO, HT_TRANSPORT_SHM, HT_TRANSPORT_MPI } ht_transport;
 
 typedef struct ht_grad_sync_opts {
   ht_sync_mode mode;
@@ -54,6 +61,7 @@ typedef struct ht_grad_sync_opts {
   int thread_core;      /* -1: the rank's cpuset */
   double stall_warn_s;  /* the communication thread's watchdog; 0 = off */
   double stall_timeout_s;
+  ht_transport transport;
 } ht_grad_sync_opts;
 
 /* The comm.* keys of cfg. Returns 0 or HT_ECONFIG. */
@@ -83,7 +91,11 @@ typedef struct ht_grad_sync {
   int slice;                    /* next slice expected from backward this step */
   int bad_slice;                /* backward reported a slice the plan did not expect */
   float *own_grads;             /* the model's gradient buffer (restored at destroy) */
-  float *spare;                 /* delayed: the second gradient buffer */
+  float *spare;                 /* delayed with messages: the second gradient buffer (allocated) */
+  float *bufs[2];               /* the gradient buffers in use: [0] the model's (or its shared
+                                 * copy), [1] delayed mode's second one */
+  ht_shm_grads shm;             /* shared-memory summing; shm.base == NULL: MPI messages */
+  char transport_note[256];     /* why shared memory is not used, "" if it is or was not asked */
   int pending;                  /* delayed: a gradient is being reduced */
   float *pending_buf;
   double pending_lr;
@@ -93,10 +105,13 @@ typedef struct ht_grad_sync {
   ht_grad_sync_stats stats;
 } ht_grad_sync;
 
-/* Plans the buckets (sets m->slice_elems), starts the communication thread on
- * cpus (the rank's cpuset, may be NULL) and, for delayed mode, allocates the
- * second gradient buffer. ev may be NULL (no events); otherwise tracks 0
- * ("main") and 1 ("comm") are claimed. Not collective. */
+/* Plans the buckets (sets m->slice_elems), sets up the transport, starts the
+ * communication thread on cpus (the rank's cpuset, may be NULL) and, for
+ * delayed mode, allocates the second gradient buffer. With shared memory the
+ * model's gradient buffer is moved into the segment (m->grads points there
+ * until destroy). ev may be NULL (no events); otherwise tracks 0 ("main") and
+ * 1 ("comm") are claimed. Collective on comm->grad (every rank must call
+ * it) unless transport is mpi or there is one rank. */
 int ht_grad_sync_create(ht_grad_sync *gs, const ht_grad_sync_opts *o, const ht_comm *comm, ht_model *m,
                         ht_optim *opt, ht_events *ev, const cpu_set_t *cpus);
 

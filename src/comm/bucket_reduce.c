@@ -17,9 +17,11 @@ static size_t ht__chunk_lo(size_t n, int c, int p) {
  * phases of the buckets in flight apart. */
 static int ht__tag(int k, int phase) { return 2 * (k % 16000) + phase; }
 
-int ht_bucket_reduce_init(ht_bucket_reduce *br, MPI_Comm comm, const ht_bucket *buckets, int n_buckets) {
+int ht_bucket_reduce_init(ht_bucket_reduce *br, MPI_Comm comm, const ht_bucket *buckets, int n_buckets,
+                          const ht_shm_grads *shm) {
   memset(br, 0, sizeof *br);
   br->comm = comm;
+  br->shm = shm;
   br->buckets = buckets;
   br->n_buckets = n_buckets;
   MPI_Comm_rank(comm, &br->rank);
@@ -35,7 +37,11 @@ int ht_bucket_reduce_init(ht_bucket_reduce *br, MPI_Comm comm, const ht_bucket *
   br->req = malloc((n_req + 1) * sizeof *br->req);
   br->ready = malloc((n_req + 1) * sizeof *br->ready);
   br->src = malloc((size_t)p * sizeof *br->src);
-  if (!br->recv_off || !br->phase || !br->pending || !br->req || !br->ready || !br->src) {
+  br->dst = malloc((size_t)p * sizeof *br->dst);
+  br->round = calloc((size_t)n_buckets, sizeof *br->round);
+  br->shm_buf = calloc((size_t)n_buckets, sizeof *br->shm_buf);
+  if (!br->recv_off || !br->phase || !br->pending || !br->req || !br->ready || !br->src || !br->dst || !br->round ||
+      !br->shm_buf) {
     ht_bucket_reduce_free(br);
     return ht_error(HT_ENOMEM, "out of memory for %d gradient buckets", n_buckets);
   }
@@ -46,7 +52,7 @@ int ht_bucket_reduce_init(ht_bucket_reduce *br, MPI_Comm comm, const ht_bucket *
     total += (size_t)(p - 1) * (ht__chunk_lo(n, br->rank + 1, p) - ht__chunk_lo(n, br->rank, p));
   }
   for (size_t i = 0; i < n_req; i++) br->req[i] = MPI_REQUEST_NULL;
-  if (total > 0) {
+  if (total > 0 && !shm) {
     br->recv = malloc(total * sizeof *br->recv);
     if (!br->recv) {
       ht_bucket_reduce_free(br);
@@ -64,6 +70,24 @@ static float *ht__copy_from(ht_bucket_reduce *br, int k, int r, size_t chunk) {
   return br->recv + br->recv_off[k] + (size_t)slot * chunk;
 }
 
+/* The value of ready[r][k] once rank r's bucket k of this round is final:
+ * the round, and which buffer it is in. */
+static uint64_t ht__shm_ready_value(const ht_bucket_reduce *br, int k) {
+  return br->round[k] << 1 | (uint64_t)br->shm_buf[k];
+}
+
+/* Shared memory: bucket k of this rank's buffer buf is final. */
+static int ht__shm_start(ht_bucket_reduce *br, const float *buf, int k) {
+  int b = ht_shm_grads_index(br->shm, buf);
+  if (b < 0) return MPI_ERR_BUFFER;
+  br->round[k]++;
+  br->shm_buf[k] = b;
+  /* Release: the gradient written before this store is what the owners read. */
+  atomic_store_explicit(ht_shm_grads_ready(br->shm, br->rank, k), ht__shm_ready_value(br, k), memory_order_release);
+  br->phase[k] = HT_BR_GATHER;
+  return 0;
+}
+
 int ht_bucket_reduce_start(ht_bucket_reduce *br, float *buf, int k) {
   int p = br->size, me = br->rank;
   float *b = buf + br->buckets[k].lo;
@@ -72,6 +96,7 @@ int ht_bucket_reduce_start(ht_bucket_reduce *br, float *buf, int k) {
     br->phase[k] = HT_BR_DONE;
     return 0;
   }
+  if (br->shm) return ht__shm_start(br, buf, k);
   size_t mine = ht__chunk_lo(n, me + 1, p) - ht__chunk_lo(n, me, p);
   MPI_Request *rq = ht__reqs(br, k);
   int i = 0, rc;
@@ -93,6 +118,20 @@ int ht_bucket_reduce_start(ht_bucket_reduce *br, float *buf, int k) {
   return 0;
 }
 
+/* Rank order: the sum ((src[0][i] + src[1][i]) + src[2][i]) + ... (p >= 2
+ * copies of n floats) is written to dst[0..n_dst)[i]. A dst may be a src:
+ * each block is summed aside before any dst is written. */
+static void ht__sum_rank_order(const float *const *src, int p, size_t n, float *const *dst, int n_dst) {
+  for (size_t i0 = 0; i0 < n; i0 += 256) {
+    size_t m = n - i0 < 256 ? n - i0 : 256;
+    float acc[256];
+    for (size_t j = 0; j < m; j++) acc[j] = src[0][i0 + j] + src[1][i0 + j];
+    for (int r = 2; r < p; r++)
+      for (size_t j = 0; j < m; j++) acc[j] += src[r][i0 + j];
+    for (int d = 0; d < n_dst; d++) memcpy(dst[d] + i0, acc, m * sizeof *acc);
+  }
+}
+
 /* The gather of bucket k is complete: sum the own chunk in rank order and
  * post the spread. */
 static int ht__sum_and_spread(ht_bucket_reduce *br, float *buf, int k) {
@@ -101,18 +140,9 @@ static int ht__sum_and_spread(ht_bucket_reduce *br, float *buf, int k) {
   size_t n = br->buckets[k].hi - br->buckets[k].lo;
   size_t lo = ht__chunk_lo(n, me, p), mine = ht__chunk_lo(n, me + 1, p) - lo;
   float *own = b + lo;
-  /* Rank order: own[i] = ((x0[i] + x1[i]) + x2[i]) + ... , where x_me is own
-   * itself, so each block is summed aside before own is overwritten. */
   const float **src = br->src;
   for (int r = 0; r < p; r++) src[r] = r == me ? own : ht__copy_from(br, k, r, mine);
-  for (size_t i0 = 0; i0 < mine; i0 += 256) {
-    size_t m = mine - i0 < 256 ? mine - i0 : 256;
-    float acc[256];
-    for (size_t j = 0; j < m; j++) acc[j] = src[0][i0 + j] + src[1][i0 + j];
-    for (int r = 2; r < p; r++)
-      for (size_t j = 0; j < m; j++) acc[j] += src[r][i0 + j];
-    memcpy(own + i0, acc, m * sizeof *acc);
-  }
+  ht__sum_rank_order(src, p, mine, &own, 1);
   MPI_Request *rq = ht__reqs(br, k);
   int i = 0, rc;
   for (int r = 0; r < p; r++) {
@@ -131,9 +161,53 @@ static int ht__sum_and_spread(ht_bucket_reduce *br, float *buf, int k) {
   return 0;
 }
 
+/* Shared memory, bucket k: every rank's part is final; sum the own chunk of
+ * every rank's buffer in rank order, write it back into all of them, and say
+ * so. */
+static void ht__shm_sum(ht_bucket_reduce *br, int k) {
+  int p = br->size, me = br->rank;
+  size_t n = br->buckets[k].hi - br->buckets[k].lo;
+  size_t lo = br->buckets[k].lo + ht__chunk_lo(n, me, p), mine = ht__chunk_lo(n, me + 1, p) - ht__chunk_lo(n, me, p);
+  for (int r = 0; r < p; r++) br->dst[r] = ht_shm_grads_buf(br->shm, r, br->shm_buf[k]) + lo;
+  ht__sum_rank_order((const float *const *)br->dst, p, mine, br->dst, p);
+  /* Release: the sums written above are what the other ranks read next. */
+  atomic_store_explicit(ht_shm_grads_summed(br->shm, me, k), br->round[k], memory_order_release);
+}
+
+/* Shared memory: one look at the flags of every bucket in flight. */
+static int ht__shm_progress(ht_bucket_reduce *br, int *done, int *n_done) {
+  int p = br->size;
+  for (int k = 0; k < br->n_buckets; k++) {
+    if (br->phase[k] == HT_BR_GATHER) {
+      uint64_t want = ht__shm_ready_value(br, k);
+      int all = 1;
+      for (int r = 0; r < p && all; r++) {
+        uint64_t v = atomic_load_explicit(ht_shm_grads_ready(br->shm, r, k), memory_order_acquire);
+        /* Same round, other buffer: the ranks disagree on comm.mode (cannot
+         * happen with one config); fail rather than wait forever. */
+        if (v >> 1 == br->round[k] && v != want) return MPI_ERR_BUFFER;
+        all = v == want;
+      }
+      if (!all) continue;
+      ht__shm_sum(br, k);
+      br->phase[k] = HT_BR_SPREAD;
+    }
+    if (br->phase[k] == HT_BR_SPREAD) {
+      int all = 1;
+      for (int r = 0; r < p && all; r++)
+        all = atomic_load_explicit(ht_shm_grads_summed(br->shm, r, k), memory_order_acquire) >= br->round[k];
+      if (!all) continue;
+      br->phase[k] = HT_BR_DONE;
+      done[(*n_done)++] = k;
+    }
+  }
+  return MPI_SUCCESS;
+}
+
 int ht_bucket_reduce_progress(ht_bucket_reduce *br, float *buf, int *done, int *n_done) {
   int per = 2 * (br->size - 1), rc;
   *n_done = 0;
+  if (br->shm) return ht__shm_progress(br, done, n_done);
   /* MPI_Testsome over every bucket's requests: one pass of Open MPI's
    * progress engine however many buckets are in flight (completed requests
    * are MPI_REQUEST_NULL and ignored). Passes repeat while they complete
@@ -161,6 +235,16 @@ int ht_bucket_reduce_progress(ht_bucket_reduce *br, float *buf, int *done, int *
 int ht_bucket_reduce_missing(const ht_bucket_reduce *br, int k, int *ranks) {
   if (br->phase[k] != HT_BR_GATHER && br->phase[k] != HT_BR_SPREAD) return 0;
   int p = br->size, me = br->rank, n = 0;
+  if (br->shm) {
+    /* Gather: the ranks whose part is not final yet; spread: the owners
+     * whose chunk is not summed yet. */
+    for (int r = 0; r < p; r++) {
+      uint64_t v = br->phase[k] == HT_BR_GATHER ? atomic_load(ht_shm_grads_ready(br->shm, r, k)) >> 1
+                                                : atomic_load(ht_shm_grads_summed(br->shm, r, k));
+      if (v < br->round[k]) ranks[n++] = r;
+    }
+    return n;
+  }
   const MPI_Request *rq = br->req + (size_t)k * (size_t)(2 * (p - 1));
   for (int r = 0; r < p; r++) {
     if (r == me) continue;
@@ -180,5 +264,8 @@ void ht_bucket_reduce_free(ht_bucket_reduce *br) {
   free(br->pending);
   free(br->ready);
   free(br->src);
+  free(br->dst);
+  free(br->round);
+  free(br->shm_buf);
   memset(br, 0, sizeof *br);
 }

@@ -73,6 +73,23 @@ static void ht__mark_done(ht_comm_thread *ct, int k, int round) {
   pthread_mutex_unlock(&ct->mu);
 }
 
+/* Sleeps us microseconds, or less if the main thread enqueues a bucket or
+ * starts waiting for one meanwhile (both set `wake` and signal `work`): a
+ * long pause chosen while the main thread computed never delays the bucket
+ * it is now waiting for. */
+static void ht__nap(ht_comm_thread *ct, int us) {
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  long ns = until.tv_nsec + (long)us * 1000L;
+  until.tv_sec += ns / 1000000000L;
+  until.tv_nsec = ns % 1000000000L;
+  pthread_mutex_lock(&ct->mu);
+  while (!ct->wake && !ct->stop && pthread_cond_timedwait(&ct->work, &ct->mu, &until) != ETIMEDOUT) {
+  }
+  ct->wake = 0;
+  pthread_mutex_unlock(&ct->mu);
+}
+
 /* Pauses after a poll that completed nothing. *pause_us is the backoff
  * policy's current pause (reset to sleep_us whenever a bucket completes). */
 static void ht__pause(ht_comm_thread *ct, int *pause_us) {
@@ -95,8 +112,7 @@ static void ht__pause(ht_comm_thread *ct, int *pause_us) {
     if (!main_waiting) *pause_us = *pause_us * 2 > HT_WAIT_BACKOFF_MAX_US ? HT_WAIT_BACKOFF_MAX_US : *pause_us * 2;
     if (*pause_us < ct->sleep_us) *pause_us = ct->sleep_us;
   }
-  struct timespec ts = {us / 1000000, (long)(us % 1000000) * 1000L};
-  nanosleep(&ts, NULL);
+  ht__nap(ct, us);
 }
 
 /* Formats ranks[0 .. n) as "rank 3" / "ranks 1, 3" into out. */
@@ -178,7 +194,9 @@ static void ht__check_stalls(ht_comm_thread *ct, ht__stalls *st, int round, int 
       char who[256];
       ht__rank_list(ct->missing, ht_bucket_reduce_missing(&ct->br, k, ct->missing), who, sizeof who);
       snprintf(what, sizeof what, "gradient bucket %d of %d has waited %.0f s for %s (%s)", k, ct->n_buckets, waited,
-               who, ct->br.phase[k] == HT_BR_GATHER ? "its chunk's copies" : "the summed chunks");
+               who,
+               ct->br.phase[k] == HT_BR_GATHER ? (ct->br.shm ? "gradient not final there yet" : "its chunk's copies")
+                                               : "the summed chunks");
       ht__stall_report(ct, v, what, timeout_s);
     }
   }
@@ -223,6 +241,7 @@ static void *ht__comm_main(void *arg) {
         pthread_cond_wait(&ct->work, &ct->mu);
       }
       ct->idle = 0;
+      ct->wake = 0;
       if (timed_out) break;
     }
     if (ct->round != round && active == 0) {
@@ -304,7 +323,8 @@ static void *ht__comm_main(void *arg) {
 }
 
 int ht_comm_thread_create(ht_comm_thread *ct, const ht_comm *comm, const ht_bucket *buckets, int n_buckets,
-                          ht_wait_kind wait, int sleep_us, const cpu_set_t *cpus, int core, ht_track *track) {
+                          const ht_shm_grads *shm, ht_wait_kind wait, int sleep_us, const cpu_set_t *cpus, int core,
+                          ht_track *track) {
   memset(ct, 0, sizeof *ct);
   ct->comm = comm->grad;
   ct->buckets = buckets;
@@ -325,7 +345,7 @@ int ht_comm_thread_create(ht_comm_thread *ct, const ht_comm *comm, const ht_buck
     ht_comm_thread_destroy(ct);
     return ht_error(HT_ENOMEM, "out of memory for %d gradient buckets", n_buckets);
   }
-  int rc = ht_bucket_reduce_init(&ct->br, ct->comm, buckets, n_buckets);
+  int rc = ht_bucket_reduce_init(&ct->br, ct->comm, buckets, n_buckets, shm);
   if (rc < 0) {
     ht_comm_thread_destroy(ct);
     return rc;
@@ -382,7 +402,8 @@ void ht_comm_thread_enqueue(ht_comm_thread *ct, int k) {
   pthread_mutex_lock(&ct->mu);
   /* In order: the thread starts buckets [issued, n_enqueued). */
   if (k == atomic_load(&ct->n_enqueued)) atomic_store_explicit(&ct->n_enqueued, k + 1, memory_order_release);
-  if (ct->idle) pthread_cond_signal(&ct->work);
+  ct->wake = 1;
+  pthread_cond_signal(&ct->work);
   pthread_mutex_unlock(&ct->mu);
 }
 
@@ -390,6 +411,9 @@ int ht_comm_thread_wait(ht_comm_thread *ct, int k) {
   pthread_mutex_lock(&ct->mu);
   if (ct->done[k] != ct->round && !ct->err) {
     atomic_store_explicit(&ct->main_waiting, 1, memory_order_relaxed);
+    /* The thread may be in a long pause chosen while we computed. */
+    ct->wake = 1;
+    pthread_cond_signal(&ct->work);
     while (ct->done[k] != ct->round && !ct->err) pthread_cond_wait(&ct->done_cv, &ct->mu);
     atomic_store_explicit(&ct->main_waiting, 0, memory_order_relaxed);
   }

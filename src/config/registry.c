@@ -127,6 +127,10 @@ static const ht_option options[] = {
                "sched_yield between polls), adaptive[:<us>] (poll without pause while the main thread waits, "
                "else sleep), backoff[:<us>] (sleep <us> while the main thread waits, else double the pause after "
                "each idle poll up to 1 ms) or block (one bucket at a time, polling without pause)."),
+    OPT_ENUM("comm.transport", comm.transport, "auto", "auto|shm|mpi",
+             "How gradient buckets are summed: in memory shared by the ranks when all run on one node, else with MPI "
+             "messages (auto); always shared memory, an error if the ranks span nodes (shm); always MPI messages, e.g. "
+             "to measure a network (mpi). All give bit-identical sums."),
     OPT_INT("comm.thread_core", comm.thread_core, "-1", -1, 4095,
             "Core to pin the communication thread to; -1 keeps it on the rank's cpuset."),
     OPT_FLOAT("comm.stall_warn_s", comm.stall_warn_s, "60", 0, HUGE_VAL, 0,

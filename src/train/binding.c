@@ -92,6 +92,15 @@ int ht_grad_sync_binding_report(const ht_grad_sync *gs, const ht_log *log) {
     ht_log_info(log, "  %-5d %-12s %s", r, all_r[r].comm, all_r[r].omp);
     if (all_r[r].shared && warn < 0) warn = r;
   }
+  if (gs->comm->size > 1) {
+    if (gs->shm.base)
+      ht_log_info(log, "  gradient summing: shared memory (all %d ranks on one node; comm.transport %s)", gs->comm->size,
+                  gs->o.transport == HT_TRANSPORT_SHM ? "shm" : "auto");
+    else if (gs->o.transport == HT_TRANSPORT_MPI)
+      ht_log_info(log, "  gradient summing: MPI messages (comm.transport mpi)");
+    else
+      ht_log_info(log, "  gradient summing: MPI messages (shared memory not used: %s)", gs->transport_note);
+  }
   if (warn >= 0 && gs->o.wait == HT_WAIT_BLOCK && gs->comm->size > 1)
     ht_log_warn(log,
                 "rank %d: the communication thread shares a compute core and comm.wait=%s busy-polls MPI "

@@ -27,6 +27,15 @@ int ht_grad_sync_opts_from_config(const ht_config *cfg, ht_grad_sync_opts *o) {
   o->thread_core = cfg->comm.thread_core;
   o->stall_warn_s = cfg->comm.stall_warn_s;
   o->stall_timeout_s = cfg->comm.stall_timeout_s;
+  const char *tr = cfg->comm.transport;
+  if (strcmp(tr, "auto") == 0)
+    o->transport = HT_TRANSPORT_AUTO;
+  else if (strcmp(tr, "shm") == 0)
+    o->transport = HT_TRANSPORT_SHM;
+  else if (strcmp(tr, "mpi") == 0)
+    o->transport = HT_TRANSPORT_MPI;
+  else
+    return ht_error(HT_ECONFIG, "comm.transport: expected one of auto|shm|mpi, got '%s'", tr);
   return ht_comm_wait_parse(cfg->comm.wait, &o->wait, &o->sleep_us);
 }
 
@@ -80,15 +89,34 @@ int ht_grad_sync_create(ht_grad_sync *gs, const ht_grad_sync_opts *o, const ht_c
   double elems = o->bucket_mb * HT__MIB / sizeof(float), selems = o->slice_mb * HT__MIB / sizeof(float);
   size_t target = elems < 1 ? 1 : elems > (double)m->n_params ? m->n_params : (size_t)elems;
   size_t slice = selems < 1 ? 1 : selems > (double)m->n_params ? m->n_params : (size_t)selems;
-  HT_CHECK(ht__plan(gs, slice, target));
-  if (o->mode == HT_SYNC_DELAYED) {
+  int rc = ht__plan(gs, slice, target);
+  int n_bufs = o->mode == HT_SYNC_DELAYED ? 2 : 1;
+  gs->bufs[0] = m->grads;
+  if (o->transport != HT_TRANSPORT_MPI && comm->size > 1) {
+    /* Collective: every rank gets here, also one whose plan failed. */
+    int s = ht_shm_grads_create(&gs->shm, comm->grad, m->n_params, n_bufs, rc == 0 ? gs->n_buckets : 0, rc,
+                                gs->transport_note, sizeof gs->transport_note);
+    if (s < 0) return s;
+    if (s == 1 && rc == 0 && o->transport == HT_TRANSPORT_SHM)
+      return ht_error(HT_ECONFIG, "comm.transport: shm is not available: %s (use auto or mpi)", gs->transport_note);
+    if (s == 0) {
+      /* The gradient lives in the shared segment from now on. */
+      for (int b = 0; b < n_bufs; b++) gs->bufs[b] = ht_shm_grads_buf(&gs->shm, comm->rank, b);
+      memcpy(gs->bufs[0], m->grads, m->n_params * sizeof(float));
+      if (n_bufs == 2) memset(gs->bufs[1], 0, m->n_params * sizeof(float));
+      m->grads = gs->bufs[0];
+    }
+  }
+  HT_CHECK(rc);
+  if (o->mode == HT_SYNC_DELAYED && !gs->shm.base) {
     gs->spare = calloc(m->n_params, sizeof(float));
     if (!gs->spare) return ht_error(HT_ENOMEM, "out of memory for the second gradient buffer of comm.mode delayed");
+    gs->bufs[1] = gs->spare;
   }
   gs->track = ev ? ht_events_track(ev, 0, "main") : NULL;
   ht_track *comm_track = ev ? ht_events_track(ev, 1, "comm") : NULL;
-  HT_CHECK(ht_comm_thread_create(&gs->ct, comm, gs->buckets, gs->n_buckets, o->wait, o->sleep_us, cpus,
-                                 o->thread_core, comm_track));
+  HT_CHECK(ht_comm_thread_create(&gs->ct, comm, gs->buckets, gs->n_buckets, gs->shm.base ? &gs->shm : NULL, o->wait,
+                                 o->sleep_us, cpus, o->thread_core, comm_track));
   ht_comm_thread_set_watchdog(&gs->ct, o->stall_warn_s, o->stall_timeout_s);
   return 0;
 }
@@ -179,7 +207,7 @@ int ht_grad_sync_apply(ht_grad_sync *gs, double lr) {
   gs->pending_buf = fresh;
   gs->pending_lr = lr;
   /* The next backward writes the other buffer while this one travels. */
-  gs->m->grads = fresh == gs->own_grads ? gs->spare : gs->own_grads;
+  gs->m->grads = fresh == gs->bufs[0] ? gs->bufs[1] : gs->bufs[0];
   return 0;
 }
 
@@ -247,6 +275,8 @@ int ht_grad_sync_report(const ht_grad_sync *gs, const ht_events *ev, const ht_lo
 void ht_grad_sync_destroy(ht_grad_sync *gs) {
   ht_comm_thread_destroy(&gs->ct);
   if (gs->m && gs->own_grads) gs->m->grads = gs->own_grads;
+  /* After the thread: it reads the segment until joined. */
+  ht_shm_grads_free(&gs->shm);
   free(gs->spare);
   free(gs->slice_lo);
   free(gs->slice_hi);

@@ -1,6 +1,8 @@
 # The communication thread seen from the command line (2 ranks, Fashion-MNIST):
-#  - comm.mode sync and overlap (with different wait policies) write
-#    bit-identical final weights; delayed does not (it is one step stale);
+#  - comm.mode sync and overlap (with different wait policies, summing in
+#    shared memory or with MPI messages) write bit-identical final weights;
+#    delayed does not (it is one step stale) but is the same with both
+#    transports; the start-up table names the transport;
 #  - --timeline writes valid Chrome trace JSON: one track per thread per rank,
 #    properly nested begin/end pairs, the expected events and counts;
 #  - the end-of-run event table and communication summary are printed;
@@ -21,6 +23,9 @@ mpi 2 train "$WORK/cfg.yaml" --run-dir "$WORK/block" --set comm.mode=overlap --s
 mpi 2 train "$WORK/cfg.yaml" --run-dir "$WORK/sleep" --set comm.mode=overlap --set comm.wait=sleep:50 >/dev/null
 mpi 2 train "$WORK/cfg.yaml" --run-dir "$WORK/backoff" --set comm.mode=overlap --set comm.wait=backoff:20 >/dev/null
 mpi 2 train "$WORK/cfg.yaml" --run-dir "$WORK/delayed" --set comm.mode=delayed >/dev/null
+mpi 2 train "$WORK/cfg.yaml" --run-dir "$WORK/mpi" --set comm.mode=overlap --set comm.transport=mpi >"$WORK/mpi.log"
+mpi 2 train "$WORK/cfg.yaml" --run-dir "$WORK/shm" --set comm.mode=overlap --set comm.transport=shm >"$WORK/shm.log"
+mpi 2 train "$WORK/cfg.yaml" --run-dir "$WORK/delayed_mpi" --set comm.mode=delayed --set comm.transport=mpi >/dev/null
 
 # Weights of two checkpoints: "same", or the largest difference.
 compare() {
@@ -37,12 +42,23 @@ for name in a["model"]:
 print("same" if diff == 0.0 and n > 0 else f"max diff {diff:g} over {n} weights")
 PY
 }
-for v in overlap block sleep backoff; do
+for v in overlap block sleep backoff mpi shm; do
   r=$(compare "$WORK/sync" "$WORK/$v")
   [ "$r" = same ] && pass "sync and overlap ($v) final weights bit-identical" || fail "sync vs $v: $r"
 done
 r=$(compare "$WORK/sync" "$WORK/delayed")
 [ "$r" != same ] && pass "delayed differs from sync ($r): the update is one step late" || fail "delayed equals sync"
+r=$(compare "$WORK/delayed" "$WORK/delayed_mpi")
+[ "$r" = same ] && pass "delayed: shared memory and MPI messages bit-identical" || fail "delayed shm vs mpi: $r"
+# The start-up table says how buckets are summed.
+grep -q "^  gradient summing: shared memory (all 2 ranks on one node; comm.transport auto)" "$WORK/overlap.log" &&
+  pass "auto sums in shared memory on one node" || fail "no shared-memory line in: $(head -20 "$WORK/overlap.log")"
+grep -q "^  gradient summing: shared memory (all 2 ranks on one node; comm.transport shm)" "$WORK/shm.log" &&
+  pass "comm.transport=shm reported" || fail "no shm line in: $(head -20 "$WORK/shm.log")"
+grep -q "^  gradient summing: MPI messages (comm.transport mpi)" "$WORK/mpi.log" &&
+  pass "comm.transport=mpi sums with messages" || fail "no MPI messages line in: $(head -20 "$WORK/mpi.log")"
+ls /dev/shm | grep -q '^hytrain-grads' && fail "shared segments left in /dev/shm: $(ls /dev/shm)" ||
+  pass "no shared-memory segment left in /dev/shm"
 
 grep -q "^events (2 ranks" "$WORK/overlap.log" && grep -q "^  allreduce " "$WORK/overlap.log" &&
   grep -q "^  bucket_wait " "$WORK/overlap.log" && pass "event table printed" || fail "no event table in: $(cat "$WORK/overlap.log")"
@@ -88,6 +104,8 @@ expect_error "bad comm.wait" 2 "comm.wait: expected backoff\\[:<us>\\], adaptive
   mpi 1 train "$WORK/cfg.yaml" --run-dir "$WORK/bad1" --set comm.wait=spin
 expect_error "comm.wait backoff without a pause" 2 "got 'backoff:0'" \
   mpi 1 train "$WORK/cfg.yaml" --run-dir "$WORK/bad1" --set comm.wait=backoff:0
+expect_error "bad comm.transport" 2 "comm.transport.*auto\\|shm\\|mpi" \
+  mpi 1 train "$WORK/cfg.yaml" --run-dir "$WORK/bad4" --set comm.transport=ib
 expect_error "bad comm.mode" 2 "comm.mode" mpi 1 train "$WORK/cfg.yaml" --run-dir "$WORK/bad2" --set comm.mode=async
 expect_error "bad comm.thread_core" 2 "comm.thread_core" \
   mpi 1 train "$WORK/cfg.yaml" --run-dir "$WORK/bad3" --set comm.thread_core=5000

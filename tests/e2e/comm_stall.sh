@@ -7,7 +7,9 @@
 #  - end the whole job after comm.stall_timeout_s with one error line saying
 #    the same, and a non-zero exit code (no rank left hanging),
 #  - leave the checkpoints written before the stall intact, nothing half-written.
+# Argument: the comm.transport to run with (auto, i.e. shared memory, or mpi).
 . "$(dirname "$0")/lib.sh"
+TRANSPORT=${1:-auto}
 fashion_data
 cat >"$WORK/cfg.yaml" <<YAML
 model: {type: mlp, hidden: [64]}
@@ -15,7 +17,7 @@ train: {epochs: 1000, batch_size: 32, seed: 3, log_every: 10}
 optimizer: {name: sgd, lr: 0.01}
 data: {train: fm/train.h5}
 checkpoint: {every_steps: 20}
-comm: {stall_warn_s: 1, stall_timeout_s: 4}
+comm: {stall_warn_s: 1, stall_timeout_s: 4, transport: $TRANSPORT}
 YAML
 
 run=$WORK/run

@@ -8,13 +8,16 @@
  *               the split layers (tiny buckets) and with medium buckets
  * Overlap must be bit-identical to sync with the same buckets at every rank
  * count, and every bucket size and every waiting policy (comm.wait) must be
- * bit-identical to the reference at every rank count too. The reference
+ * bit-identical to the reference at every rank count too. The reference sums
+ * with MPI messages (comm.transport mpi); the variants sum in shared memory
+ * (auto: these ranks share one machine, which is checked) and the waiting
+ * policies run with both transports. The reference
  * must match a 1-process run on the whole global batch within relative 1e-5
  * (the averaging is right). Weights are compared on every rank.
  * Then comm.mode delayed is checked against a two-step example computed by
  * hand (linear model, MSE, plain SGD): the first apply changes nothing, the
  * second applies the first step's gradient, the flush the second's (computed
- * at the initial weights: one step of staleness).
+ * at the initial weights: one step of staleness), with both transports.
  * Usage: mpitest_overlap   (any number of ranks; exit code 0 = pass)
  */
 #include <math.h>
@@ -59,9 +62,21 @@ static int build(ht_model *m, ht_optim *o, const tcase *c, int max_batch) {
   return ht_case_build(c, max_batch, 0, m, o);
 }
 
+/* The transport asked for is the one in use: auto picks shared memory for
+ * ranks of one machine (P > 1); mpi never uses it. */
+static int check_transport(const ht_comm *comm, const ht_grad_sync *gs, ht_transport transport) {
+  int want_shm = transport != HT_TRANSPORT_MPI && comm->size > 1;
+  if ((gs->shm.base != NULL) != want_shm)
+    return ht_error(HT_EINTERNAL, "transport %d with %d ranks: shared memory %s (%s)", (int)transport, comm->size,
+                    gs->shm.base ? "used" : "not used", gs->transport_note);
+  if (gs->shm.base && gs->m->grads != ht_shm_grads_buf(&gs->shm, comm->rank, 0))
+    return ht_error(HT_EINTERNAL, "the model's gradient is not in the shared segment");
+  return 0;
+}
+
 /* Trains through ht_grad_sync; final params into out. */
 static int train_waiting(const ht_comm *comm, const tcase *c, ht_sync_mode mode, double bucket_floats,
-                         ht_wait_kind wait, float *out, size_t *n_params) {
+                         ht_wait_kind wait, ht_transport transport, float *out, size_t *n_params) {
   int G = B_LOCAL * comm->size;
   ht_model m;
   ht_optim o;
@@ -69,8 +84,10 @@ static int train_waiting(const ht_comm *comm, const tcase *c, ht_sync_mode mode,
   ht_grad_sync gs;
   /* Slices of 24 floats: the hidden layers are split into row blocks of 1-2 rows. */
   ht_grad_sync_opts opts = {.mode = mode, .bucket_mb = bucket_floats * 4 / (1024.0 * 1024.0),
-                            .slice_mb = 24 * 4 / (1024.0 * 1024.0), .wait = wait, .sleep_us = 50, .thread_core = -1};
+                            .slice_mb = 24 * 4 / (1024.0 * 1024.0), .wait = wait, .sleep_us = 50, .thread_core = -1,
+                            .transport = transport};
   int rc = ht_grad_sync_create(&gs, &opts, comm, &m, &o, NULL, NULL);
+  if (rc == 0) rc = check_transport(comm, &gs, transport);
   float *x = malloc(sizeof(float) * (size_t)G * D), *t = malloc(sizeof(float) * (size_t)G * (size_t)c->out);
   int32_t *y = malloc(sizeof(int32_t) * (size_t)G);
   for (int s = 0; s < STEPS && rc == 0; s++) {
@@ -95,7 +112,7 @@ static int train_waiting(const ht_comm *comm, const tcase *c, ht_sync_mode mode,
 
 static int train(const ht_comm *comm, const tcase *c, ht_sync_mode mode, double bucket_floats, float *out,
                  size_t *n_params) {
-  return train_waiting(comm, c, mode, bucket_floats, HT_WAIT_ADAPTIVE, out, n_params);
+  return train_waiting(comm, c, mode, bucket_floats, HT_WAIT_ADAPTIVE, HT_TRANSPORT_AUTO, out, n_params);
 }
 
 /* Bit-identical on this rank, and on every rank (collective). */
@@ -111,7 +128,7 @@ static int check_modes(const ht_comm *comm) {
   for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
     const tcase *c = &cases[ci];
     size_t n = 0;
-    if (train(comm, c, HT_SYNC_SYNC, 1e9, ref, &n) < 0 || n > MAXP) {
+    if (train_waiting(comm, c, HT_SYNC_SYNC, 1e9, HT_WAIT_ADAPTIVE, HT_TRANSPORT_MPI, ref, &n) < 0 || n > MAXP) {
       fprintf(stderr, "[rank %d] %s: %s\n", comm->rank, c->type, ht_error_message());
       return 1;
     }
@@ -155,24 +172,30 @@ static int check_modes(const ht_comm *comm) {
         if (!same) failed = 1;
       }
     }
-    /* Every waiting policy sums the same way. */
+    /* Every waiting policy sums the same way, with either transport. */
     static const ht_wait_kind waits[] = {HT_WAIT_BLOCK, HT_WAIT_YIELD, HT_WAIT_SLEEP, HT_WAIT_BACKOFF};
     static const char *const wait_names[] = {"block", "yield", "sleep", "backoff"};
-    for (int wi = 0; wi < 4; wi++) {
-      size_t nv = 0;
-      if (train_waiting(comm, c, HT_SYNC_OVERLAP, 100, waits[wi], var, &nv) < 0) return 1;
-      int same = all_identical(comm, ref, var, n);
-      if (comm->rank == 0)
-        printf("%-8s %-7s %-5s P=%d: overlap, comm.wait %s, buckets of 100 floats vs sync one bucket: %s\n",
-               c->type, c->activation, c->optim, comm->size, wait_names[wi], same ? "bit-identical" : "DIFFERS FAIL");
-      if (!same) failed = 1;
-    }
+    static const ht_transport transports[] = {HT_TRANSPORT_AUTO, HT_TRANSPORT_MPI};
+    for (int ti = 0; ti < 2; ti++)
+      for (int wi = 0; wi < 4; wi++) {
+        size_t nv = 0;
+        if (train_waiting(comm, c, HT_SYNC_OVERLAP, 100, waits[wi], transports[ti], var, &nv) < 0) {
+          fprintf(stderr, "[rank %d] %s: %s\n", comm->rank, c->type, ht_error_message());
+          return 1;
+        }
+        int same = all_identical(comm, ref, var, n);
+        if (comm->rank == 0)
+          printf("%-8s %-7s %-5s P=%d: overlap, comm.wait %s, %s, buckets of 100 floats vs sync one bucket: %s\n",
+                 c->type, c->activation, c->optim, comm->size, wait_names[wi], ti ? "messages" : "shared memory",
+                 same ? "bit-identical" : "DIFFERS FAIL");
+        if (!same) failed = 1;
+      }
   }
   return failed;
 }
 
 /* Delayed mode against a two-step example worked out by hand. */
-static int check_delayed(const ht_comm *comm) {
+static int check_delayed(const ht_comm *comm, ht_transport transport) {
   /* linear model 2 -> 1, MSE: loss = 1/B sum_r 0.5 (z_r - t_r)^2,
    * dz_r = (z_r - t_r)/B, dW = sum_r dz_r x_r, db = sum_r dz_r.
    * Every rank uses the same rows, so the average over ranks is the local gradient. */
@@ -202,8 +225,10 @@ static int check_delayed(const ht_comm *comm) {
     return 1;
   }
   for (int i = 0; i < 3; i++) m.params[i] = (float)w0[i];
-  ht_grad_sync_opts opts = {.mode = HT_SYNC_DELAYED, .bucket_mb = 1, .slice_mb = 1, .wait = HT_WAIT_ADAPTIVE, .sleep_us = 50, .thread_core = -1};
+  ht_grad_sync_opts opts = {.mode = HT_SYNC_DELAYED, .bucket_mb = 1, .slice_mb = 1, .wait = HT_WAIT_ADAPTIVE,
+                            .sleep_us = 50, .thread_core = -1, .transport = transport};
   int rc = ht_grad_sync_create(&gs, &opts, comm, &m, &o, NULL, NULL);
+  if (rc == 0) rc = check_transport(comm, &gs, transport);
   double after[3][3];
   if (rc == 0) ht_grad_sync_compute(&gs, x0, NULL, t0, 2);
   if (rc == 0) rc = ht_grad_sync_apply(&gs, lr);
@@ -228,8 +253,9 @@ static int check_delayed(const ht_comm *comm) {
     double err = 0;
     for (int i = 0; i < 3; i++) err = fmax(err, fabs(after[k][i] - want[k][i]));
     if (comm->rank == 0)
-      printf("delayed P=%d after %s: (%.6f, %.6f, %.6f), by hand (%.6f, %.6f, %.6f): %s\n", comm->size,
-             k == 0 ? "apply 1" : k == 1 ? "apply 2" : "flush  ", after[k][0], after[k][1], after[k][2], want[k][0],
+      printf("delayed P=%d %s after %s: (%.6f, %.6f, %.6f), by hand (%.6f, %.6f, %.6f): %s\n", comm->size,
+             transport == HT_TRANSPORT_MPI ? "messages" : "auto", k == 0 ? "apply 1" : k == 1 ? "apply 2" : "flush  ",
+             after[k][0], after[k][1], after[k][2], want[k][0],
              want[k][1], want[k][2], err <= 1e-6 ? "ok" : "FAIL");
     if (err > 1e-6) failed = 1;
   }
@@ -246,7 +272,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   int failed = check_modes(&comm);
-  failed |= check_delayed(&comm);
+  failed |= check_delayed(&comm, HT_TRANSPORT_AUTO);
+  failed |= check_delayed(&comm, HT_TRANSPORT_MPI);
   MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, comm.main);
   if (comm.rank == 0) printf("%s\n", failed ? "FAILED" : "all cases passed");
   ht_comm_finalize(&comm);
