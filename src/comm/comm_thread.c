@@ -79,7 +79,7 @@ static void ht__mark_done(ht_comm_thread *ct, int k, int round) {
  * it is now waiting for. */
 static void ht__nap(ht_comm_thread *ct, int us) {
   struct timespec until;
-  clock_gettime(CLOCK_REALTIME, &until);
+  clock_gettime(CLOCK_MONOTONIC, &until);
   long ns = until.tv_nsec + (long)us * 1000L;
   until.tv_sec += ns / 1000000000L;
   until.tv_nsec = ns % 1000000000L;
@@ -232,7 +232,7 @@ static void *ht__comm_main(void *arg) {
       int timed_out = 0;
       if (warn_s > 0 || timeout_s > 0) {
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
+        clock_gettime(CLOCK_MONOTONIC, &until);
         long ns = until.tv_nsec + (long)(HT__WATCH_PERIOD_S * 1e9);
         until.tv_sec += ns / 1000000000L;
         until.tv_nsec = ns % 1000000000L;
@@ -353,7 +353,13 @@ int ht_comm_thread_create(ht_comm_thread *ct, const ht_comm *comm, const ht_buck
   atomic_init(&ct->n_enqueued, 0);
   atomic_init(&ct->main_waiting, 0);
   pthread_mutex_init(&ct->mu, NULL);
-  pthread_cond_init(&ct->work, NULL);
+  /* `work` is waited on with timeouts: on the monotonic clock, so a change
+   * of the wall clock never stretches a pause or the watchdog's period. */
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&ct->work, &ca);
+  pthread_condattr_destroy(&ca);
   pthread_cond_init(&ct->done_cv, NULL);
 
   pthread_attr_t attr;

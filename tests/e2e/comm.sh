@@ -64,7 +64,10 @@ grep -q "^events (2 ranks" "$WORK/overlap.log" && grep -q "^  allreduce " "$WORK
   grep -q "^  bucket_wait " "$WORK/overlap.log" && pass "event table printed" || fail "no event table in: $(cat "$WORK/overlap.log")"
 grep -q "^communication (overlap, [0-9]* buckets" "$WORK/overlap.log" && pass "communication summary printed" ||
   fail "no communication summary"
-grep -q '"kind": "comm"' "$WORK/overlap/metrics.jsonl" && pass "metrics.jsonl has the comm record" || fail "no comm record"
+grep -q '"kind": "comm", "mode": "overlap", "transport": "shm"' "$WORK/overlap/metrics.jsonl" &&
+  pass "metrics.jsonl has the comm record (transport shm)" || fail "no comm record: $(tail -1 "$WORK/overlap/metrics.jsonl")"
+grep -q '"kind": "comm", "mode": "overlap", "transport": "mpi"' "$WORK/mpi/metrics.jsonl" &&
+  pass "comm record of comm.transport=mpi says mpi" || fail "comm record: $(tail -1 "$WORK/mpi/metrics.jsonl")"
 
 # The timeline.
 if out=$($PY - "$WORK/tl.json" "$WORK/overlap/metrics.jsonl" <<'PY'
