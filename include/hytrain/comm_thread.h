@@ -41,7 +41,7 @@
 #include "hytrain/comm.h"
 #include "hytrain/events.h"
 
-typedef enum { HT_WAIT_YIELD, HT_WAIT_SLEEP, HT_WAIT_BLOCK, HT_WAIT_ADAPTIVE, HT_WAIT_BACKOFF } ht_wait_kind;
+#include "hytrain/options.h" /* ht_wait_kind */
 
 typedef struct ht_comm_thread {
   /* Set at create, read-only afterwards. */
@@ -81,15 +81,12 @@ typedef struct ht_comm_thread {
   long long polls, reductions;
 } ht_comm_thread;
 
-/* Parses comm.wait text ("yield", "block", "sleep:200", "adaptive",
- * "adaptive:200", "backoff", "backoff:200"; adaptive and backoff alone mean
- * HT_WAIT_ADAPTIVE_US).
- * Returns 0 or HT_ECONFIG. */
-#define HT_WAIT_ADAPTIVE_US 100
+/* The pause of adaptive and backoff without ":<us>" (comm.wait is parsed by
+ * the config registry, ht_config_parse_wait). */
+#define HT_WAIT_ADAPTIVE_US HT_WAIT_DEFAULT_US
 /* The longest pause of the backoff policy: pauses of 2 ms or more were
  * measured to throttle a 1 Gbit/s link (docs/comm.md). */
 #define HT_WAIT_BACKOFF_MAX_US 1000
-int ht_comm_wait_parse(const char *text, ht_wait_kind *kind, int *sleep_us);
 
 /* Starts the thread (not collective). buckets must outlive it. shm: the
  * ranks' shared gradient buffers (hytrain/shm_grads.h; every buffer handed to

@@ -44,13 +44,11 @@
 #include "hytrain/optim.h"
 #include "hytrain/shm_grads.h"
 
-typedef enum { HT_SYNC_SYNC, HT_SYNC_OVERLAP, HT_SYNC_DELAYED } ht_sync_mode;
-
-/* comm.transport: how buckets are summed. auto: in shared memory when every
+/* comm.mode is ht_sync_mode and comm.transport ht_transport (hytrain/options.h).
+ * transport: how buckets are summed. auto: in shared memory when every
  * rank runs on one node (hytrain/shm_grads.h), else with MPI messages
  * (hytrain/bucket_reduce.h); shm: shared memory or an error; mpi: messages
  * always (e.g. to measure a network). The sums are bit-identical. */
-typedef enum { HT_TRANSPORT_AUTO, HT_TRANSPORT_SHM, HT_TRANSPORT_MPI } ht_transport;
 
 typedef struct ht_grad_sync_opts {
   ht_sync_mode mode;

@@ -41,6 +41,14 @@ int ht__attr_read(hid_t obj, const char *name, hid_t memtype, void *out, const c
   return 0;
 }
 
+int ht__attr_read_enum(hid_t obj, const char *name, const ht_enum_table *t, int *out, const char *what) {
+  char text[64] = "";
+  HT_CHECK(ht__attr_read_str(obj, name, text, sizeof text, what));
+  *out = ht_enum_parse(t, text);
+  if (*out < 0) return ht_error(HT_EDATA, "%s: attribute '%s' is '%s', expected one of %s", what, name, text, t->choices);
+  return 0;
+}
+
 int ht__attr_read_str(hid_t obj, const char *name, char *out, size_t len, const char *what) {
   if (H5Aexists(obj, name) <= 0) return ht_error(HT_EDATA, "%s: attribute '%s' is missing", what, name);
   hid_t attr = H5Aopen(obj, name, H5P_DEFAULT);

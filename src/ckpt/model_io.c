@@ -43,15 +43,15 @@ static int ht__write_model_attrs(hid_t f, const char *path, const ht_model_spec 
   HT_CHECK_H5(g, path);
   int rc = 0, hidden[16];
   memcpy(hidden, sp->hidden, sizeof hidden);
-  HT_CHECK_GOTO(ht__attr_str(g, "type", sp->type, path), rc, out);
+  HT_CHECK_GOTO(ht__attr_str(g, "type", ht_enum_name(&ht_model_types, (int)sp->type), path), rc, out);
   HT_CHECK_GOTO(ht__attr_i64(g, "in", sp->in, path), rc, out);
   HT_CHECK_GOTO(ht__attr_i64(g, "out", sp->out, path), rc, out);
   HT_CHECK_GOTO(ht__attr_i64(g, "regression", sp->regression, path), rc, out);
   HT_CHECK_GOTO(ht__attr_write(g, "hidden", H5T_NATIVE_INT, hidden, (hsize_t)(sp->n_hidden ? sp->n_hidden : 1), path),
                 rc, out);
   HT_CHECK_GOTO(ht__attr_i64(g, "n_hidden", sp->n_hidden, path), rc, out);
-  HT_CHECK_GOTO(ht__attr_str(g, "activation", sp->activation, path), rc, out);
-  HT_CHECK_GOTO(ht__attr_str(g, "init", sp->init, path), rc, out);
+  HT_CHECK_GOTO(ht__attr_str(g, "activation", ht_enum_name(&ht_activations, (int)sp->activation), path), rc, out);
+  HT_CHECK_GOTO(ht__attr_str(g, "init", ht_enum_name(&ht_inits, (int)sp->init), path), rc, out);
   HT_CHECK_GOTO(ht__attr_write(g, "l2", H5T_NATIVE_DOUBLE, &sp->l2, 0, path), rc, out);
 out:
   H5Gclose(g);
@@ -77,7 +77,7 @@ static int ht__write_layers(hid_t f, const char *path, const ht_model *m, const 
 static int ht__write_optimizer(hid_t f, const char *path, const ht_ckpt_state *s) {
   hid_t g = ht__group(f, "/optimizer");
   HT_CHECK_H5(g, path);
-  int rc = ht__attr_str(g, "name", s->optim == HT_OPTIM_ADAMW ? "adamw" : "sgd", path);
+  int rc = ht__attr_str(g, "name", ht_enum_name(&ht_optimizers, (int)s->optim), path);
   H5Gclose(g);
   HT_CHECK(rc);
   hsize_t one[1] = {1};
@@ -128,7 +128,8 @@ static int ht__write_preprocess(hid_t f, const char *path, const ht_norm *norm) 
   HT_CHECK(ht__write_ds(f, "/preprocess/std", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, norm->std, 1, dd, path));
   hid_t p = H5Gopen2(f, "/preprocess", H5P_DEFAULT);
   HT_CHECK_H5(p, path);
-  int rc = ht__attr_str(p, "normalize", norm->enabled ? "standard" : "none", path);
+  int rc = ht__attr_str(p, "normalize",
+                        ht_enum_name(&ht_normalizes, norm->enabled ? HT_NORMALIZE_STANDARD : HT_NORMALIZE_NONE), path);
   H5Gclose(p);
   return rc;
 }

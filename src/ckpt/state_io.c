@@ -43,7 +43,9 @@ int ht_ckpt_load_spec(const char *path, ht_model_spec *spec, ht_ckpt_info *info)
     goto done;
   }
   g = H5Gopen2(f, "model", H5P_DEFAULT);
-  HT_CHECK_GOTO(ht__attr_read_str(g, "type", spec->type, sizeof spec->type, what), rc, done);
+  int e = 0;
+  HT_CHECK_GOTO(ht__attr_read_enum(g, "type", &ht_model_types, &e, what), rc, done);
+  spec->type = (ht_model_type)e;
   HT_CHECK_GOTO(ht__attr_read(g, "in", H5T_NATIVE_INT64, &v, what), rc, done);
   spec->in = (int)v;
   HT_CHECK_GOTO(ht__attr_read(g, "out", H5T_NATIVE_INT64, &v, what), rc, done);
@@ -57,8 +59,10 @@ int ht_ckpt_load_spec(const char *path, ht_model_spec *spec, ht_ckpt_info *info)
   }
   spec->n_hidden = (int)v;
   HT_CHECK_GOTO(ht__attr_read(g, "hidden", H5T_NATIVE_INT, spec->hidden, what), rc, done);
-  HT_CHECK_GOTO(ht__attr_read_str(g, "activation", spec->activation, sizeof spec->activation, what), rc, done);
-  HT_CHECK_GOTO(ht__attr_read_str(g, "init", spec->init, sizeof spec->init, what), rc, done);
+  HT_CHECK_GOTO(ht__attr_read_enum(g, "activation", &ht_activations, &e, what), rc, done);
+  spec->activation = (ht_activation)e;
+  HT_CHECK_GOTO(ht__attr_read_enum(g, "init", &ht_inits, &e, what), rc, done);
+  spec->init = (ht_init)e;
   HT_CHECK_GOTO(ht__attr_read(g, "l2", H5T_NATIVE_DOUBLE, &spec->l2, what), rc, done);
 done:
   if (g >= 0) H5Gclose(g);
@@ -90,12 +94,12 @@ static int ht__read_norm(hid_t f, const char *path, int d, ht_norm *norm) {
   hsize_t dd[1] = {(hsize_t)d};
   HT_CHECK(ht__read_ds(f, "/preprocess/mean", H5T_NATIVE_FLOAT, norm->mean, 1, dd, path));
   HT_CHECK(ht__read_ds(f, "/preprocess/std", H5T_NATIVE_FLOAT, norm->std, 1, dd, path));
-  char mode[32] = "";
+  int mode = HT_NORMALIZE_NONE;
   hid_t p = H5Gopen2(f, "/preprocess", H5P_DEFAULT);
   HT_CHECK_H5(p, path);
-  int rc = ht__attr_read_str(p, "normalize", mode, sizeof mode, path);
+  int rc = ht__attr_read_enum(p, "normalize", &ht_normalizes, &mode, path);
   H5Gclose(p);
-  norm->enabled = strcmp(mode, "standard") == 0;
+  norm->enabled = mode == HT_NORMALIZE_STANDARD;
   return rc;
 }
 
@@ -109,18 +113,18 @@ int ht_ckpt_load_params(const char *path, ht_model *m, ht_norm *norm) {
 }
 
 static int ht__read_optimizer(hid_t f, const char *path, ht_ckpt_state *s) {
-  char name[32] = "", what[1200];
+  char what[1200];
+  int name = -1;
   snprintf(what, sizeof what, "%s: /optimizer", path);
   if (H5Lexists(f, "/optimizer", H5P_DEFAULT) <= 0) return ht_error(HT_EDATA, "%s: group is missing", what);
   hid_t g = H5Gopen2(f, "/optimizer", H5P_DEFAULT);
   HT_CHECK_H5(g, what);
-  int rc = ht__attr_read_str(g, "name", name, sizeof name, what);
+  int rc = ht__attr_read_enum(g, "name", &ht_optimizers, &name, what);
   H5Gclose(g);
   HT_CHECK(rc);
-  const char *want = s->optim == HT_OPTIM_ADAMW ? "adamw" : "sgd";
-  if (strcmp(name, want) != 0)
+  if (name != (int)s->optim)
     return ht_error(HT_ECONFIG, "%s: optimizer '%s', but optimizer.name is '%s'; resume with the same optimizer", what,
-                    name, want);
+                    ht_enum_name(&ht_optimizers, name), ht_enum_name(&ht_optimizers, (int)s->optim));
   hsize_t one[1] = {1};
   HT_CHECK(ht__read_ds(f, "/optimizer/t", H5T_NATIVE_INT64, &s->opt_t, 1, one, path));
   if (s->optim == HT_OPTIM_ADAMW) {

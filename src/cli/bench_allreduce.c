@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "hytrain/comm.h"
 #include "hytrain/comm_thread.h"
+#include "hytrain/config.h"
 #include "hytrain/error.h"
 #include "hytrain/shm_grads.h"
 #include "hytrain/timer.h"
@@ -79,18 +80,20 @@ static int ht__run(const ht_comm *comm, size_t n, double bucket_mb, int steps, h
 int ht__bench_allreduce(int argc, char **argv) {
   long long n = 1863690; /* the MLP 784-1024-1024-10 */
   double bucket_mb = 1;
-  int steps = 50, rc = 0, sleep_us = 0;
-  ht_wait_kind wait = HT_WAIT_YIELD;
+  int steps = 50, rc = 0;
+  ht_wait_opt wait = {HT_WAIT_YIELD, 0};
   int use_shm = 0;
   for (int i = 2; i < argc && rc == 0; i++) {
     if (i + 1 < argc && strcmp(argv[i], "--floats") == 0) n = atoll(argv[++i]);
     else if (i + 1 < argc && strcmp(argv[i], "--bucket-mb") == 0) bucket_mb = atof(argv[++i]);
     else if (i + 1 < argc && strcmp(argv[i], "--steps") == 0) steps = atoi(argv[++i]);
-    else if (i + 1 < argc && strcmp(argv[i], "--wait") == 0) rc = ht_comm_wait_parse(argv[++i], &wait, &sleep_us);
+    else if (i + 1 < argc && strcmp(argv[i], "--wait") == 0) rc = ht_config_parse_wait(argv[++i], &wait);
     else if (i + 1 < argc && strcmp(argv[i], "--transport") == 0) {
       const char *v = argv[++i];
-      if (strcmp(v, "shm") == 0) use_shm = 1;
-      else if (strcmp(v, "mpi") != 0) rc = ht_error(HT_EUSAGE, "--transport: expected mpi or shm, got '%s'", v);
+      int t = ht_enum_parse(&ht_transports, v);
+      use_shm = t == HT_TRANSPORT_SHM;
+      if (t != HT_TRANSPORT_SHM && t != HT_TRANSPORT_MPI)
+        rc = ht_error(HT_EUSAGE, "--transport: expected mpi or shm, got '%s'", v);
     } else rc = ht_error(HT_EUSAGE, "unknown option '%s'", argv[i]);
   }
   if (rc == 0 && (n < 1 || bucket_mb <= 0 || steps < 1))
@@ -98,7 +101,7 @@ int ht__bench_allreduce(int argc, char **argv) {
   if (rc < 0) return ht_cli_fail("bench", rc);
   ht_comm comm;
   rc = ht_comm_init(&comm, &argc, &argv);
-  if (rc == 0) rc = ht__run(&comm, (size_t)n, bucket_mb, steps, wait, sleep_us, use_shm);
+  if (rc == 0) rc = ht__run(&comm, (size_t)n, bucket_mb, steps, wait.kind, wait.us, use_shm);
   int code = rc < 0 ? ht_cli_fail("bench", rc) : 0;
   ht_comm_finalize(&comm);
   return code;

@@ -55,7 +55,7 @@ static int ht__cv_build(ht_sweep *sw, const ht__sweep_args *a) {
   HT_CHECK(ht_sweep_trial_config(sw, 0, a->sets, a->n_sets, &cfg));
   ht_dataset head;
   HT_CHECK(ht_dataset_probe(&head, cfg.data.train));
-  snprintf(sw->metric, sizeof sw->metric, "%s", head.task == HT_TASK_CLASSIFY ? "test_accuracy" : "test_rmse");
+  sw->metric = head.task == HT_TASK_CLASSIFY ? HT_METRIC_TEST_ACCURACY : HT_METRIC_TEST_RMSE;
   int64_t r0, n;
   ht_shard_range(head.n_total, a->folds - 1, a->folds, &r0, &n);
   if (n == 0) return ht_error(HT_EUSAGE, "--folds %d: %s has only %lld rows", a->folds, cfg.data.train, (long long)head.n_total);

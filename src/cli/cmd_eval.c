@@ -47,7 +47,7 @@ static int ht__eval(const ht_comm *comm, const char *ckpt, const char *data, int
                   ds.task == HT_TASK_REGRESS ? "regression" : "class", ckpt, spec.regression ? "regression" : "classification");
     goto out;
   }
-  if (ds.task == HT_TASK_CLASSIFY && ds.num_classes > spec.out && strcmp(spec.type, "logistic") != 0) {
+  if (ds.task == HT_TASK_CLASSIFY && ds.num_classes > spec.out && spec.type != HT_MODEL_LOGISTIC) {
     rc = ht_error(HT_EDATA, "%s: %d classes, but the model in %s predicts %d", path, ds.num_classes, ckpt, spec.out);
     goto out;
   }

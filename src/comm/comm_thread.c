@@ -24,34 +24,6 @@
 #include "hytrain/stall.h"
 #include "hytrain/timer.h"
 
-int ht_comm_wait_parse(const char *text, ht_wait_kind *kind, int *sleep_us) {
-  *sleep_us = 0;
-  if (strcmp(text, "yield") == 0) return *kind = HT_WAIT_YIELD, 0;
-  if (strcmp(text, "block") == 0) return *kind = HT_WAIT_BLOCK, 0;
-  if (strcmp(text, "adaptive") == 0) return *kind = HT_WAIT_ADAPTIVE, *sleep_us = HT_WAIT_ADAPTIVE_US, 0;
-  if (strcmp(text, "backoff") == 0) return *kind = HT_WAIT_BACKOFF, *sleep_us = HT_WAIT_ADAPTIVE_US, 0;
-  static const struct {
-    const char *prefix;
-    ht_wait_kind kind;
-  } with_us[] = {{"sleep:", HT_WAIT_SLEEP}, {"adaptive:", HT_WAIT_ADAPTIVE}, {"backoff:", HT_WAIT_BACKOFF}};
-  for (size_t i = 0; i < sizeof with_us / sizeof with_us[0]; i++) {
-    size_t len = strlen(with_us[i].prefix);
-    if (strncmp(text, with_us[i].prefix, len) != 0) continue;
-    const char *num = text + len;
-    char *end = NULL;
-    long us = strtol(num, &end, 10);
-    if (end != num && *end == '\0' && us >= 1 && us <= 1000000) {
-      *kind = with_us[i].kind;
-      *sleep_us = (int)us;
-      return 0;
-    }
-  }
-  return ht_error(HT_ECONFIG,
-                  "comm.wait: expected backoff[:<us>], adaptive[:<us>], yield, block or sleep:<us> (us in 1..1000000), "
-                  "got '%s'",
-                  text);
-}
-
 /* Records the thread's first failure for the main thread and wakes it. */
 static void ht__fail(ht_comm_thread *ct, int code, const char *what, int k, int mpi_rc) {
   char text[MPI_MAX_ERROR_STRING] = "";

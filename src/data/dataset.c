@@ -31,7 +31,8 @@
 /* Closes any HDF5 identifier by its kind and marks it closed. */
 static void close_id(hid_t *id) {
   if (*id < 0) return;
-  switch (H5Iget_type(*id)) {
+  /* Int switches over HDF5's enums: their lists are not ours to enumerate. */
+  switch ((int)H5Iget_type(*id)) {
   case H5I_FILE: H5Fclose(*id); break;
   case H5I_DATASET: H5Dclose(*id); break;
   case H5I_DATASPACE: H5Sclose(*id); break;
@@ -56,7 +57,7 @@ static void describe(hid_t dset, char *buf, size_t len) {
   const char *kind = "unknown type";
   char tname[32];
   size_t bits = type >= 0 ? 8 * H5Tget_size(type) : 0;
-  switch (type >= 0 ? H5Tget_class(type) : H5T_NO_CLASS) {
+  switch ((int)(type >= 0 ? H5Tget_class(type) : H5T_NO_CLASS)) {
   case H5T_INTEGER:
     snprintf(tname, sizeof tname, "%sint%zu", H5Tget_sign(type) == H5T_SGN_NONE ? "u" : "", bits);
     kind = tname;

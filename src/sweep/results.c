@@ -101,7 +101,7 @@ static char *ht__slurp(const char *path) {
 /* The metric of a row: the last five fields are status, steps, train_loss,
  * test_accuracy, test_rmse (never quoted). Returns 1 if the trial is done
  * and has the metric. */
-static int ht__row_metric(const char *row, const char *metric, double *out) {
+static int ht__row_metric(const char *row, ht_sweep_metric metric, double *out) {
   const char *f[5];
   const char *end = row + strlen(row);
   int k = 5;
@@ -109,7 +109,12 @@ static int ht__row_metric(const char *row, const char *metric, double *out) {
     if (c[-1] == ',') f[--k] = c;
   if (k > 0) return 0;
   if (strncmp(f[0], "done,", 5) != 0) return 0;
-  const char *field = strcmp(metric, "train_loss") == 0 ? f[2] : strcmp(metric, "test_accuracy") == 0 ? f[3] : f[4];
+  const char *field = f[4];
+  switch (metric) {
+  case HT_METRIC_TRAIN_LOSS: field = f[2]; break;
+  case HT_METRIC_TEST_ACCURACY: field = f[3]; break;
+  case HT_METRIC_TEST_RMSE: field = f[4]; break;
+  }
   if (*field == ',' || *field == '\0') return 0;
   *out = strtod(field, NULL);
   return 1;
@@ -125,7 +130,8 @@ int ht_sweep_collect(const ht_sweep *sw, const char *out) {
   int missing = 0, first_missing = -1, best = -1, rc = 0;
   double best_v = 0, sum = 0, sumsq = 0;
   int n_done = 0;
-  int maximize = strcmp(sw->metric, "test_accuracy") == 0;
+  int maximize = sw->metric == HT_METRIC_TEST_ACCURACY;
+  const char *metric = ht_enum_name(&ht_sweep_metrics, (int)sw->metric);
   for (int t = 0; t < sw->n_trials && rc == 0; t++) {
     ht_sweep_trial_dir(out, t, dir, sizeof dir);
     snprintf(path, sizeof path, "%s/result.csv", dir);
@@ -168,10 +174,10 @@ int ht_sweep_collect(const ht_sweep *sw, const char *out) {
     double mean = n_done ? sum / n_done : NAN, var = n_done ? sumsq / n_done - mean * mean : NAN;
     double sd = var > 0 ? sqrt(var) : 0;
     char summary[512];
-    snprintf(summary, sizeof summary, "metric: %s\nfolds: %d\ndone: %d\nmean: %.9g\nstd: %.9g\n", sw->metric, sw->n_trials,
+    snprintf(summary, sizeof summary, "metric: %s\nfolds: %d\ndone: %d\nmean: %.9g\nstd: %.9g\n", metric, sw->n_trials,
              n_done, mean, n_done ? sd : NAN);
     HT_CHECK(ht_write_file_atomic(out, "summary.yaml", summary));
-    printf("cv: %s %.4f +- %.4f (mean +- std over %d of %d folds); %s/results.csv, %s/summary.yaml\n", sw->metric, mean,
+    printf("cv: %s %.4f +- %.4f (mean +- std over %d of %d folds); %s/results.csv, %s/summary.yaml\n", metric, mean,
            n_done ? sd : NAN, n_done, sw->n_trials, out, out);
   } else if (best >= 0) {
     ht_sweep_trial_dir(out, best, dir, sizeof dir);
@@ -182,9 +188,9 @@ int ht_sweep_collect(const ht_sweep *sw, const char *out) {
     free(cfg);
     HT_CHECK(rc);
     printf("best trial %d of %d: %s %.6g; config %s/best.yaml, all trials %s/results.csv\n", best, sw->n_trials,
-           sw->metric, best_v, out, out);
+           metric, best_v, out, out);
   } else {
-    printf("no trial finished with a %s; all trials %s/results.csv\n", sw->metric, out);
+    printf("no trial finished with a %s; all trials %s/results.csv\n", metric, out);
   }
   if (missing)
     return ht_error(HT_ENOENT, "%s: %d of %d trials have no result (first: trial %d, %s/trial-%04d/result.csv)", out,

@@ -98,7 +98,7 @@ static int ht__check_set(const ht_sweep *sw, const yaml_node_t *n, const char *k
 
 static int ht__param_range(ht_sweep *sw, yaml_document_t *doc, yaml_node_t *map, ht_sweep_param *p) {
   int have_min = 0, have_max = 0;
-  if (!sw->random) return ht__fail_node(sw, map, "params.%s: a range {min, max} needs method: random (a grid needs a list)", p->key);
+  if (sw->method != HT_SWEEP_RANDOM) return ht__fail_node(sw, map, "params.%s: a range {min, max} needs method: random (a grid needs a list)", p->key);
   for (yaml_node_pair_t *kv = map->data.mapping.pairs.start; kv < map->data.mapping.pairs.top; kv++) {
     yaml_node_t *k = yaml_document_get_node(doc, kv->key), *v = yaml_document_get_node(doc, kv->value);
     const char *name = ht__scalar(k);
@@ -150,7 +150,7 @@ static int ht__load_params(ht_sweep *sw, yaml_document_t *doc, yaml_node_t *map)
       }
       if (p->n_values == 0) return ht__fail_node(sw, v, "params.%s: the list of values is empty", key);
     } else {
-      return ht__fail_node(sw, v, "params.%s: expected a list of values%s", key, sw->random ? " or a range {min, max}" : "");
+      return ht__fail_node(sw, v, "params.%s: expected a list of values%s", key, sw->method == HT_SWEEP_RANDOM ? " or a range {min, max}" : "");
     }
     sw->n_params++;
   }
@@ -215,14 +215,15 @@ static int ht__load_doc(ht_sweep *sw, yaml_document_t *doc) {
       if (!val || !val[0]) return ht__fail_node(sw, v, "config: expected the path of a config file");
       config = v;
     } else if (strcmp(key, "method") == 0) {
-      if (val && strcmp(val, "grid") == 0) sw->random = 0;
-      else if (val && strcmp(val, "random") == 0) sw->random = 1;
-      else return ht__fail_node(sw, v, "method: expected grid or random, got '%s'", val ? val : "(not a scalar)");
+      int m = ht_enum_parse(&ht_sweep_methods, val);
+      if (m < 0) return ht__fail_node(sw, v, "method: expected grid or random, got '%s'", val ? val : "(not a scalar)");
+      sw->method = (ht_sweep_method)m;
       have_method = 1;
     } else if (strcmp(key, "metric") == 0) {
-      if (!val || (strcmp(val, "test_accuracy") && strcmp(val, "test_rmse") && strcmp(val, "train_loss")))
+      int m = ht_enum_parse(&ht_sweep_metrics, val);
+      if (m < 0)
         return ht__fail_node(sw, v, "metric: expected test_accuracy, test_rmse or train_loss, got '%s'", val ? val : "(not a scalar)");
-      snprintf(sw->metric, sizeof sw->metric, "%s", val);
+      sw->metric = (ht_sweep_metric)m;
     } else if (strcmp(key, "count") == 0) {
       count = v;
     } else if (strcmp(key, "seed") == 0) {
@@ -244,7 +245,7 @@ static int ht__load_doc(ht_sweep *sw, yaml_document_t *doc) {
   HT_CHECK(ht__resolve_config(sw, config, ht__scalar(config)));
   if (sets) HT_CHECK(ht__load_sets(sw, doc, sets));
   HT_CHECK(ht__load_params(sw, doc, params));
-  if (sw->random) {
+  if (sw->method == HT_SWEEP_RANDOM) {
     double c;
     if (!count) return ht__fail_node(sw, root, "method: random needs 'count' (the number of trials)");
     HT_CHECK(ht__number(sw, count, "count", &c));
@@ -264,7 +265,7 @@ static int ht__load_doc(ht_sweep *sw, yaml_document_t *doc) {
 int ht_sweep_load(ht_sweep *sw, const char *path) {
   memset(sw, 0, sizeof *sw);
   snprintf(sw->path, sizeof sw->path, "%s", path);
-  snprintf(sw->metric, sizeof sw->metric, "test_accuracy");
+  sw->metric = HT_METRIC_TEST_ACCURACY;
   sw->seed = 1;
   const char *base = strrchr(path, '/');
   snprintf(sw->name, sizeof sw->name, "%s", base ? base + 1 : path);
@@ -291,7 +292,7 @@ int ht_sweep_load(ht_sweep *sw, const char *path) {
 
 void ht_sweep_value(const ht_sweep *sw, int t, int p, char *buf, size_t len) {
   const ht_sweep_param *pp = &sw->params[p];
-  if (!sw->random) {
+  if (sw->method != HT_SWEEP_RANDOM) {
     /* Mixed radix with the first param most significant. */
     int stride = 1;
     for (int q = p + 1; q < sw->n_params; q++) stride *= sw->params[q].n_values;

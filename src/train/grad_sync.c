@@ -11,32 +11,18 @@
 
 #define HT__MIB (1024.0 * 1024.0)
 
-/* comm.mode and comm.transport values, in enum order (ht_sync_mode, ht_transport). */
-static const char *const ht__modes[] = {"sync", "overlap", "delayed"};
-static const char *const ht__transports[] = {"auto", "shm", "mpi"};
-
-/* The index of value in names[0 .. n), or -1. */
-static int ht__choice(const char *value, const char *const *names, int n) {
-  for (int i = 0; i < n; i++)
-    if (strcmp(value, names[i]) == 0) return i;
-  return -1;
-}
-
 int ht_grad_sync_opts_from_config(const ht_config *cfg, ht_grad_sync_opts *o) {
   memset(o, 0, sizeof *o);
-  int mode = ht__choice(cfg->comm.mode, ht__modes, 3), transport = ht__choice(cfg->comm.transport, ht__transports, 3);
-  if (mode < 0)
-    return ht_error(HT_ECONFIG, "comm.mode: expected one of sync|overlap|delayed, got '%s'", cfg->comm.mode);
-  if (transport < 0)
-    return ht_error(HT_ECONFIG, "comm.transport: expected one of auto|shm|mpi, got '%s'", cfg->comm.transport);
-  o->mode = (ht_sync_mode)mode;
-  o->transport = (ht_transport)transport;
+  o->mode = cfg->comm.mode;
+  o->transport = cfg->comm.transport;
   o->bucket_mb = cfg->comm.bucket_mb;
   o->slice_mb = cfg->comm.slice_mb;
   o->thread_core = cfg->comm.thread_core;
   o->stall_warn_s = cfg->comm.stall_warn_s;
   o->stall_timeout_s = cfg->comm.stall_timeout_s;
-  return ht_comm_wait_parse(cfg->comm.wait, &o->wait, &o->sleep_us);
+  o->wait = cfg->comm.wait.kind;
+  o->sleep_us = cfg->comm.wait.us;
+  return 0;
 }
 
 static double ht__process_cpu(void) {
@@ -257,14 +243,14 @@ int ht_grad_sync_report(const ht_grad_sync *gs, const ht_events *ev, const ht_lo
     ht_log_info(log,
               "communication (%s, %d buckets, mean over ranks, per step): in flight %.2f ms, waited %.2f ms, "
               "hidden %.2f ms (%.0f%%); comm thread CPU %.2f ms (%.1f%% of the step's CPU time, %.1f%% of the CPU used)",
-              ht__modes[gs->o.mode], gs->n_buckets, 1e3 * inflight, 1e3 * wait, 1e3 * hidden, 100 * hidden_frac,
+              ht_enum_name(&ht_sync_modes, (int)gs->o.mode), gs->n_buckets, 1e3 * inflight, 1e3 * wait, 1e3 * hidden, 100 * hidden_frac,
               1e3 * cpu, 100 * share, 100 * pshare);
   if (metrics) {
     fprintf(metrics,
             "{\"kind\": \"comm\", \"mode\": \"%s\", \"transport\": \"%s\", \"buckets\": %d, \"steps\": %.0f, \"inflight_ms\": %.6g, "
             "\"wait_ms\": %.6g, \"hidden_ms\": %.6g, \"hidden_fraction\": %.6g, \"comm_cpu_ms\": %.6g, "
             "\"process_cpu_ms\": %.6g, \"comm_cpu_share\": %.6g, \"comm_cpu_share_of_used\": %.6g, \"last_bucket_fraction\": %.6g}\n",
-            ht__modes[gs->o.mode], gs->comm->size == 1 ? "none" : gs->shm.base ? "shm" : "mpi", gs->n_buckets, steps, 1e3 * inflight, 1e3 * wait, 1e3 * hidden, hidden_frac,
+            ht_enum_name(&ht_sync_modes, (int)gs->o.mode), gs->comm->size == 1 ? "none" : ht_enum_name(&ht_transports, gs->shm.base ? HT_TRANSPORT_SHM : HT_TRANSPORT_MPI), gs->n_buckets, steps, 1e3 * inflight, 1e3 * wait, 1e3 * hidden, hidden_frac,
             1e3 * cpu, 1e3 * pcpu, share, pshare, last_frac);
     fflush(metrics);
   }

@@ -65,14 +65,14 @@ typedef struct ht__run {
 
 int ht_train_model_spec(const ht_config *cfg, const ht_dataset *ds, ht_model_spec *spec) {
   memset(spec, 0, sizeof *spec);
-  snprintf(spec->type, sizeof spec->type, "%s", cfg->model.type);
+  spec->type = cfg->model.type;
   spec->in = ds->d;
   spec->regression = ds->task == HT_TASK_REGRESS;
   spec->out = spec->regression ? ds->t : ds->num_classes;
-  spec->n_hidden = strcmp(cfg->model.type, "mlp") == 0 ? cfg->model.n_hidden : 0;
+  spec->n_hidden = cfg->model.type == HT_MODEL_MLP ? cfg->model.n_hidden : 0;
   memcpy(spec->hidden, cfg->model.hidden, sizeof(int) * (size_t)spec->n_hidden);
-  snprintf(spec->activation, sizeof spec->activation, "%s", cfg->model.activation);
-  snprintf(spec->init, sizeof spec->init, "%s", cfg->model.init);
+  spec->activation = cfg->model.activation;
+  spec->init = cfg->model.init;
   spec->l2 = cfg->model.l2;
   return 0;
 }
@@ -120,11 +120,12 @@ static int ht__load_and_build(ht__run *r) {
   HT_CHECK(ht_train_model_spec(cfg, &r->train, &spec));
   int max_batch = cfg->train.batch_size > cfg->train.eval_batch_size ? cfg->train.batch_size : cfg->train.eval_batch_size;
   HT_CHECK(ht_model_create(&r->model, &spec, max_batch));
-  HT_CHECK(ht_optim_create(&r->opt, cfg->optimizer.name, cfg->optimizer.momentum, cfg->optimizer.nesterov,
-                           cfg->optimizer.weight_decay, cfg->optimizer.beta1, cfg->optimizer.beta2, cfg->optimizer.eps,
-                           r->model.n_params));
-  HT_CHECK(ht_sched_create(&r->sched, cfg->schedule.name, cfg->optimizer.lr, cfg->schedule.warmup_steps,
-                           cfg->schedule.step_every, cfg->schedule.gamma, cfg->schedule.min_lr, r->total_steps));
+  ht_optim_opts oo;
+  ht_sched_opts so;
+  ht_optim_opts_from_config(cfg, &oo);
+  ht_sched_opts_from_config(cfg, &so);
+  HT_CHECK(ht_optim_create(&r->opt, &oo, r->model.n_params));
+  HT_CHECK(ht_sched_create(&r->sched, &so, r->total_steps));
   /* The loader normalises each batch with r->norm, fitted later (ht_loader_norm_ready). */
   r->lopts.batches_per_epoch = r->steps_per_epoch;
   r->lopts.norm = &r->norm;
@@ -241,7 +242,7 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
   prog.first_step = cur->step;
   ht__eval ev = {0, -1, -1};
 
-  ht_log_info(&r->log, "training %s: %zu parameters, %lld steps (%lld per epoch), global batch %lld", cfg->model.type,
+  ht_log_info(&r->log, "training %s: %zu parameters, %lld steps (%lld per epoch), global batch %lld", ht_enum_name(&ht_model_types, (int)cfg->model.type),
               r->model.n_params, (long long)r->total_steps, (long long)r->steps_per_epoch, (long long)(B * P));
   for (int64_t epoch = cur->epoch; epoch < cfg->train.epochs && cur->step < r->total_steps; epoch++) {
     double t_epoch = ht_now(), t_train = 0;
@@ -457,12 +458,12 @@ int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *
     if (cfg->train.max_steps > 0 && cfg->train.max_steps < total) total = cfg->train.max_steps;
     if (total != r.total_steps) {
       r.total_steps = total;
-      HT_CHECK_GOTO(ht_sched_create(&r.sched, cfg->schedule.name, cfg->optimizer.lr, cfg->schedule.warmup_steps,
-                                    cfg->schedule.step_every, cfg->schedule.gamma, cfg->schedule.min_lr, total),
-                    rc, done);
+      ht_sched_opts so;
+      ht_sched_opts_from_config(cfg, &so);
+      HT_CHECK_GOTO(ht_sched_create(&r.sched, &so, total), rc, done);
     }
   } else {
-    int standard = strcmp(cfg->data.normalize, "standard") == 0;
+    int standard = cfg->data.normalize == HT_NORMALIZE_STANDARD;
     if (r.lopts.mode == HT_LOADER_STREAM)
       HT_CHECK_GOTO(ht_norm_fit_stream(&r.norm, &r.train, standard, r.lopts.chunk_rows, comm->main), rc, done);
     else

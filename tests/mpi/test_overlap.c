@@ -211,16 +211,17 @@ static int check_delayed(const ht_comm *comm, ht_transport transport) {
   const double g0[3] = {3.0, -3.625, 0.25}, g1[3] = {-1.25, -1.125, -0.5};
   ht_model_spec s;
   memset(&s, 0, sizeof s);
-  snprintf(s.type, sizeof s.type, "linear");
-  snprintf(s.activation, sizeof s.activation, "relu");
-  snprintf(s.init, sizeof s.init, "auto");
+  s.type = HT_MODEL_LINEAR;
+  s.activation = HT_ACT_RELU;
+  s.init = HT_INIT_AUTO;
   s.in = 2, s.out = 1, s.regression = 1;
   ht_model m;
   ht_optim o;
   ht_grad_sync gs;
   memset(&gs, 0, sizeof gs);
   int failed = 0;
-  if (ht_model_create(&m, &s, 2) < 0 || ht_optim_create(&o, "sgd", 0, 0, 0, 0.9, 0.999, 1e-8, m.n_params) < 0) {
+  if (ht_model_create(&m, &s, 2) < 0 || ht_optim_create(&o, &(ht_optim_opts){.kind = HT_OPTIM_SGD, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8},
+                                                          m.n_params) < 0) {
     fprintf(stderr, "delayed: %s\n", ht_error_message());
     return 1;
   }

@@ -34,14 +34,14 @@ static void fill(float *p, size_t n, uint64_t seed) {
 
 static void make_spec(ht_model_spec *sp, int hidden) {
   memset(sp, 0, sizeof *sp);
-  snprintf(sp->type, sizeof sp->type, "mlp");
+  sp->type = HT_MODEL_MLP;
   sp->in = 7;
   sp->out = 3;
   sp->n_hidden = 2;
   sp->hidden[0] = hidden;
   sp->hidden[1] = 4;
-  snprintf(sp->activation, sizeof sp->activation, "relu");
-  snprintf(sp->init, sizeof sp->init, "auto");
+  sp->activation = HT_ACT_RELU;
+  sp->init = HT_INIT_AUTO;
 }
 
 /* A model with random weights, random optimizer state, 3 rank states. */
@@ -50,7 +50,10 @@ static void setup(fixture *f, const char *optim, int hidden, uint64_t seed) {
   ht_model_spec sp;
   make_spec(&sp, hidden);
   assert_int_equal(ht_model_create(&f->m, &sp, 4), 0);
-  assert_int_equal(ht_optim_create(&f->o, optim, 0.9, 0, 0.0, 0.9, 0.999, 1e-8, f->m.n_params), 0);
+  ht_optim_opts oo = {.kind = (ht_optim_kind)ht_enum_parse(&ht_optimizers, optim), .momentum = 0.9, .beta1 = 0.9,
+                      .beta2 = 0.999, .eps = 1e-8};
+  assert_true(ht_enum_parse(&ht_optimizers, optim) >= 0);
+  assert_int_equal(ht_optim_create(&f->o, &oo, f->m.n_params), 0);
   fill(f->m.params, f->m.n_params, seed);
   if (f->o.m) fill(f->o.m, f->m.n_params, seed + 1);
   if (f->o.v) fill(f->o.v, f->m.n_params, seed + 2);
