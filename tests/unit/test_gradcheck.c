@@ -98,8 +98,9 @@ static double ref_act(ht_layer_kind kind, double x) {
   case HT_LAYER_SIGMOID:
     return 1.0 / (1.0 + exp(-x));
   case HT_LAYER_DENSE:
-    return NAN;
+    break;
   }
+  return NAN;
 }
 
 /* Mean losses; *kink (if not NULL) is lowered to the distance from the
