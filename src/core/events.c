@@ -272,7 +272,10 @@ int ht_events_write_trace(const ht_events *ev, MPI_Comm comm, const char *path) 
   /* Everyone learns whether rank 0 managed to write it. */
   int any = rc;
   HT_CHECK_MPI(MPI_Allreduce(&rc, &any, 1, MPI_INT, MPI_MIN, comm));
-  if (any < 0 && rank != 0) return any;
+  if (any < 0 && rank != 0) {
+    ht_error_defer(); /* rank 0 reports the failed write */
+    return any;
+  }
   return rc;
 }
 
