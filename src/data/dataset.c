@@ -10,6 +10,7 @@
 #include "hytrain/dataset.h"
 
 #include "hytrain/error.h"
+#include "hytrain/fileio.h"
 #include "data/dataset_internal.h"
 
 #include <errno.h>
@@ -421,19 +422,6 @@ static int write_body(hid_t file, const char *path, const float *x, int64_t n, i
   return 0;
 }
 
-/* Forces the file's bytes to disk before the rename makes it visible, so a
- * crash cannot leave a complete-looking name over incomplete contents. */
-static int fsync_file(const char *partial, const char *path) {
-  int fd = open(partial, O_RDONLY);
-  if (fd < 0 || fsync(fd) != 0) {
-    int err = errno;
-    if (fd >= 0) close(fd);
-    return ht_error(HT_EIO, "%s: cannot sync: %s", path, strerror(err));
-  }
-  close(fd);
-  return 0;
-}
-
 static int check_write_args(const char *path, const float *x, int64_t n, int d, const int32_t *y, int num_classes,
                             const float *yt, int t) {
   if (!path || !path[0]) return ht_error(HT_EINVAL, "dataset write: no output path");
@@ -452,31 +440,25 @@ int ht_dataset_write(const char *path, const float *x, int64_t n, int d, const i
                      int t, const char *source, const double *label_values) {
   HT_CHECK(check_write_args(path, x, n, d, y, num_classes, yt, t));
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  size_t len = strlen(path) + sizeof ".partial";
-  char *partial = malloc(len);
-  if (!partial) return ht_error(HT_ENOMEM, "%s: out of memory", path);
-  snprintf(partial, len, "%s.partial", path);
+  char partial[HT_FILE_PATH_MAX];
+  HT_CHECK(ht_file_partial_name(path, partial, sizeof partial));
 
   /* Creating the file with open() first gives the system's reason
    * ("No such file or directory") rather than HDF5's generic one. */
-  int rc = 0;
   int fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) {
-    rc = ht_error(errno == ENOENT ? HT_ENOENT : HT_EIO, "%s: cannot create: %s", path, strerror(errno));
-    free(partial);
-    return rc;
-  }
+  if (fd < 0) return ht_error(errno == ENOENT ? HT_ENOENT : HT_EIO, "%s: cannot create: %s", path, strerror(errno));
   close(fd);
+  int rc = 0;
   hid_t file = H5Fcreate(partial, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   if (file < 0) rc = ht__h5_error(path, "H5Fcreate", __FILE__, __LINE__);
   if (rc == 0) rc = write_body(file, path, x, n, d, y, num_classes, yt, t, source, label_values);
   if (file >= 0 && H5Fclose(file) < 0 && rc == 0) rc = ht__h5_error(path, "H5Fclose", __FILE__, __LINE__);
-  if (rc == 0) rc = fsync_file(partial, path);
-  if (rc == 0 && rename(partial, path) != 0) rc = ht_error(HT_EIO, "%s: cannot rename %s into place: %s", path, partial, strerror(errno));
   if (rc < 0) {
     unlink(partial);
     ht__error_trace_push(__FILE__, __LINE__, __func__);
+    return rc;
   }
-  free(partial);
-  return rc;
+  /* Removes the .partial file itself if the fsync or rename fails. */
+  HT_CHECK(ht_file_commit(partial, path));
+  return 0;
 }

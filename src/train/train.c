@@ -28,6 +28,7 @@
 #include "hytrain/ckpt.h"
 #include "hytrain/dataset.h"
 #include "hytrain/error.h"
+#include "hytrain/fileio.h"
 #include "hytrain/events.h"
 #include "hytrain/grad_sync.h"
 #include "hytrain/loader.h"
