@@ -70,18 +70,26 @@ static void outputs(const ht_model *m, int64_t i, int out, double *z) {
   }
 }
 
-static void check_softmax(const ht_comm *comm, int64_t n_total, int *fail) {
-  int rank = comm->rank;
+/* A one-layer model of type over D features with out outputs, batches of
+ * max_batch rows, weights drawn from seed. */
+static void make_model(ht_model *m, const char *type, int out, int regression, int max_batch, uint64_t seed, int rank,
+                       int *fail) {
   ht_model_spec spec;
   memset(&spec, 0, sizeof spec);
-  snprintf(spec.type, sizeof spec.type, "softmax");
+  snprintf(spec.type, sizeof spec.type, "%s", type);
   snprintf(spec.init, sizeof spec.init, "auto");
   spec.in = D;
-  spec.out = K;
+  spec.out = out;
+  spec.regression = regression;
+  memset(m, 0, sizeof *m);
+  CHECK(ht_model_create(m, &spec, max_batch) == 0, "%s", ht_error_message());
+  ht_model_init(m, seed);
+}
+
+static void check_softmax(const ht_comm *comm, int64_t n_total, int *fail) {
+  int rank = comm->rank;
   ht_model m;
-  memset(&m, 0, sizeof m);
-  CHECK(ht_model_create(&m, &spec, 2) == 0, "%s", ht_error_message());
-  ht_model_init(&m, 7);
+  make_model(&m, "softmax", K, 0, 2, 7, rank, fail);
   double loss = 0;
   int64_t correct = 0;
   for (int64_t i = 0; i < n_total; i++) {
@@ -109,17 +117,8 @@ static void check_softmax(const ht_comm *comm, int64_t n_total, int *fail) {
 
 static void check_linear(const ht_comm *comm, int64_t n_total, int *fail) {
   int rank = comm->rank;
-  ht_model_spec spec;
-  memset(&spec, 0, sizeof spec);
-  snprintf(spec.type, sizeof spec.type, "linear");
-  snprintf(spec.init, sizeof spec.init, "auto");
-  spec.in = D;
-  spec.out = T;
-  spec.regression = 1;
   ht_model m;
-  memset(&m, 0, sizeof m);
-  CHECK(ht_model_create(&m, &spec, 3) == 0, "%s", ht_error_message());
-  ht_model_init(&m, 11);
+  make_model(&m, "linear", T, 1, 3, 11, rank, fail);
   double sse = 0;
   for (int64_t i = 0; i < n_total; i++) {
     double z[T];
