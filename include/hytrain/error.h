@@ -54,6 +54,15 @@ const char *ht_error_trace(void);
 /* Forgets this thread's message and trace. */
 void ht_error_clear(void);
 
+/* Collective failures are reported once, by the lowest rank that holds the
+ * message (ht_comm_agree): the other ranks call this, which forgets their
+ * message and marks the failure as reported elsewhere, so that the CLI stays
+ * silent there instead of printing the bare code's text. */
+void ht_error_defer(void);
+
+/* 1 after ht_error_defer until the next ht_error_clear or recorded message. */
+int ht_error_deferred(void);
+
 /* Appends "file:line function" to this thread's trace. Used by HT_CHECK. */
 void ht__error_trace_push(const char *file, int line, const char *func);
 

@@ -25,13 +25,13 @@ int ht__attr_read_enum(hid_t obj, const char *name, const ht_enum_table *t, int 
 hid_t ht__group(hid_t f, const char *path);
 
 /* Writes dataset `name` (a full path) of `memtype` data stored as `filetype`,
- * shape dims[rank], chunked (whole rows, <= ~1 MiB) with fletcher32. */
-int ht__write_ds(hid_t f, const char *name, hid_t filetype, hid_t memtype, const void *data, int rank,
+ * shape dims[ndims], chunked (whole rows, <= ~1 MiB) with fletcher32. */
+int ht__write_ds(hid_t f, const char *name, hid_t filetype, hid_t memtype, const void *data, int ndims,
                  const hsize_t *dims, const char *file);
 
-/* Reads dataset `name` whose shape must equal dims[rank]; a failed read
+/* Reads dataset `name` whose shape must equal dims[ndims]; a failed read
  * (fletcher32 mismatch, truncated file) is reported as corruption. */
-int ht__read_ds(hid_t f, const char *name, hid_t memtype, void *out, int rank, const hsize_t *dims,
+int ht__read_ds(hid_t f, const char *name, hid_t memtype, void *out, int ndims, const hsize_t *dims,
                 const char *file);
 
 /* Opens a checkpoint read-only and checks format and format_version. */

@@ -41,11 +41,11 @@ static herr_t ht__visit(hid_t obj, const char *name, const H5O_info_t *info, voi
   }
   hid_t space = H5Dget_space(ds), type = H5Dget_type(ds), dcpl = H5Dget_create_plist(ds);
   hsize_t dims[8] = {0};
-  int rank = H5Sget_simple_extent_ndims(space);
-  if (rank > 0 && rank <= 8) H5Sget_simple_extent_dims(space, dims, NULL);
+  int ndims = H5Sget_simple_extent_ndims(space);
+  if (ndims > 0 && ndims <= 8) H5Sget_simple_extent_dims(space, dims, NULL);
   char shape[128] = "[";
   size_t off = 1;
-  for (int i = 0; i < rank && off < sizeof shape; i++)
+  for (int i = 0; i < ndims && off < sizeof shape; i++)
     off += (size_t)snprintf(shape + off, sizeof shape - off, "%s%llu", i ? ", " : "", (unsigned long long)dims[i]);
   if (off < sizeof shape) snprintf(shape + off, sizeof shape - off, "]");
   int has_fletcher = 0;

@@ -13,10 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ckpt/atomic.h"
 #include "ckpt/h5io.h"
 #include "hytrain/ckpt.h"
 #include "hytrain/error.h"
+#include "hytrain/fileio.h"
 
 static int ht__write_root(hid_t f, const char *path, const ht_ckpt_state *s) {
   const ht_ckpt_info *info = &s->info;
@@ -161,8 +161,8 @@ static int ht__io_errno(int e) {
 }
 
 int ht_ckpt_write(const char *path, const ht_ckpt_state *s, int stall_ms) {
-  char partial[4200];
-  snprintf(partial, sizeof partial, "%s.partial", path);
+  char partial[HT_FILE_PATH_MAX];
+  HT_CHECK(ht_file_partial_name(path, partial, sizeof partial));
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
   H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
@@ -187,5 +187,5 @@ int ht_ckpt_write(const char *path, const ht_ckpt_state *s, int stall_ms) {
     unlink(partial);
     return rc;
   }
-  return ht__commit_partial(partial, path);
+  return ht_file_commit(partial, path);
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "hytrain/error.h"
+#include "hytrain/fileio.h"
 #include "hytrain/timer.h"
 
 /* A staging array, touched once here so that its pages are mapped at set-up

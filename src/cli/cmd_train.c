@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/config_args.h"
 #include "hytrain/comm.h"
@@ -102,7 +103,7 @@ int ht_cmd_train(int argc, char **argv) {
     goto done;
   }
   if (rc == 0 && comm.rank == 0) rc = ht__config_from_args(&cfg, a.config, a.sets, a.n_sets);
-  if (comm.rank != 0) ht_error_clear();
+  if (comm.rank != 0) ht_error_defer();
   rc = ht_comm_agree(&comm, comm.rank == 0 ? rc : 0);
   if (rc == 0) rc = ht_config_bcast(&cfg, 0, comm.main);
   if (rc == 0 && a.resume && !a.resume[0]) rc = ht_error(HT_EUSAGE, "--resume needs 'auto' or a checkpoint path");

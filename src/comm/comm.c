@@ -61,7 +61,7 @@ int ht_comm_agree(const ht_comm *c, int rc) {
   if (mpi_rc != MPI_SUCCESS) return ht__mpi_error(mpi_rc, "MPI_Allreduce(&mine, &first, ...)", __FILE__, __LINE__);
   if (first.code < 0 && first.rank != c->rank) {
     /* Another rank reports this failure; stay silent so the user sees one line. */
-    ht_error_clear();
+    ht_error_defer();
   }
   return first.code;
 }

@@ -13,6 +13,7 @@
  * message of its own first failure, the way errno works. */
 static _Thread_local char ht__msg[HT__MSG_MAX];
 static _Thread_local char ht__trace[HT__TRACE_MAX];
+static _Thread_local int ht__deferred;
 
 const char *ht_strerror(int code) {
   switch (code) {
@@ -26,7 +27,10 @@ const char *ht_strerror(int code) {
 }
 
 int ht_verror(int code, const char *fmt, va_list ap) {
-  if (ht__msg[0] == '\0') vsnprintf(ht__msg, sizeof ht__msg, fmt, ap);
+  if (ht__msg[0] == '\0') {
+    vsnprintf(ht__msg, sizeof ht__msg, fmt, ap);
+    ht__deferred = 0;
+  }
   return code;
 }
 
@@ -44,7 +48,15 @@ const char *ht_error_trace(void) { return ht__trace; }
 void ht_error_clear(void) {
   ht__msg[0] = '\0';
   ht__trace[0] = '\0';
+  ht__deferred = 0;
 }
+
+void ht_error_defer(void) {
+  ht_error_clear();
+  ht__deferred = 1;
+}
+
+int ht_error_deferred(void) { return ht__deferred; }
 
 void ht__error_trace_push(const char *file, int line, const char *func) {
   size_t used = strlen(ht__trace);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hytrain/error.h"
+#include "hytrain/fileio.h"
 #include "hytrain/timer.h"
 
 static const char *const ht__event_names[HT_EV_COUNT] = {
@@ -234,13 +235,12 @@ int ht_events_write_trace(const ht_events *ev, MPI_Comm comm, const char *path) 
   free(mine);
   int rc = 0;
   if (rank == 0) {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = err ? NULL : fopen(tmp, "w");
+    ht_file_out out;
+    FILE *f = NULL;
     if (err)
       rc = ht_error(HT_ENOMEM, "out of memory writing the timeline %s", path);
-    else if (!f)
-      rc = ht_error(HT_EIO, "%s: cannot write the timeline: %s", tmp, strerror(errno));
+    else if ((rc = ht_file_open(&out, path)) == 0)
+      f = out.f;
     if (f) {
       int first = 1;
       fprintf(f, "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[");
@@ -258,11 +258,7 @@ int ht_events_write_trace(const ht_events *ev, MPI_Comm comm, const char *path) 
                        &first);
       }
       fprintf(f, "\n]}\n");
-      if (fflush(f) != 0 || ferror(f)) rc = ht_error(HT_EIO, "%s: write failed: %s", tmp, strerror(errno));
-      if (fclose(f) != 0 && rc == 0) rc = ht_error(HT_EIO, "%s: write failed: %s", tmp, strerror(errno));
-      if (rc == 0 && rename(tmp, path) != 0)
-        rc = ht_error(HT_EIO, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
-      if (rc != 0) remove(tmp);
+      rc = ht_file_close_commit(&out);
     }
   }
   free(counts);
@@ -272,7 +268,10 @@ int ht_events_write_trace(const ht_events *ev, MPI_Comm comm, const char *path) 
   /* Everyone learns whether rank 0 managed to write it. */
   int any = rc;
   HT_CHECK_MPI(MPI_Allreduce(&rc, &any, 1, MPI_INT, MPI_MIN, comm));
-  if (any < 0 && rank != 0) return any;
+  if (any < 0 && rank != 0) {
+    ht_error_defer(); /* rank 0 reports the failed write */
+    return any;
+  }
   return rc;
 }
 

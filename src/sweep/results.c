@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hytrain/ckpt.h"
 #include "hytrain/error.h"
+#include "hytrain/fileio.h"
 #include "hytrain/sweep.h"
 
 void ht_sweep_trial_dir(const char *out, int t, char *buf, size_t len) { snprintf(buf, len, "%s/trial-%04d", out, t); }

@@ -192,7 +192,7 @@ int ht__ckpt_after_step(ht__ckpt_ctl *c, const ht__cursor *cur, const ht__step_f
   const ht_comm *comm = c->comm;
   if (f->failed) {
     int rc = comm->rank == 0 ? ht_ckpt_writer_poll(&c->writer) : HT_EIO;
-    if (comm->rank != 0) ht_error_clear();
+    if (comm->rank != 0) ht_error_defer();
     return ht_comm_agree(comm, rc);
   }
   int stop_step = c->stop_at_step > 0 && cur->step >= c->stop_at_step;
@@ -200,7 +200,7 @@ int ht__ckpt_after_step(ht__ckpt_ctl *c, const ht__cursor *cur, const ht__step_f
     int sig = ht__signals_pending();
     HT_CHECK(ht__ckpt_save(c, cur, 1, 0, wall_s));
     if (comm->rank != 0) {
-      ht_error_clear();
+      ht_error_defer();
       return HT_ESTOPPED;
     }
     char why[128];

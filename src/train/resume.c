@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "hytrain/error.h"
+#include "hytrain/fileio.h"
 #include "train/internal.h"
 
 typedef struct ht__found {
@@ -193,15 +194,6 @@ run_dir:
   return 0;
 }
 
-static int ht__bcast_floats(float *p, size_t n, MPI_Comm comm) {
-  for (size_t off = 0; off < n;) {
-    int count = n - off > (size_t)(1 << 30) ? (1 << 30) : (int)(n - off);
-    HT_CHECK_MPI(MPI_Bcast(p + off, count, MPI_FLOAT, 0, comm));
-    off += (size_t)count;
-  }
-  return 0;
-}
-
 int ht__resume(const ht_config *cfg, const ht_comm *comm, const ht_log *log, const char *arg,
                const char *run_dir_req, ht_model *m, ht_optim *o, ht_norm *norm, int64_t n_train,
                int64_t steps_per_epoch, ht__cursor *cur, char *run_dir_out, size_t len, int *resumed) {
@@ -230,9 +222,9 @@ int ht__resume(const ht_config *cfg, const ht_comm *comm, const ht_log *log, con
   if (!fd.resumed) return 0;
 
   /* Model, optimizer and normalisation: rank 0's verified copy everywhere. */
-  HT_CHECK(ht__bcast_floats(m->params, m->n_params, comm->main));
-  if (o->m) HT_CHECK(ht__bcast_floats(o->m, m->n_params, comm->main));
-  if (o->v) HT_CHECK(ht__bcast_floats(o->v, m->n_params, comm->main));
+  HT_CHECK(ht_comm_bcast_floats(comm, m->params, m->n_params));
+  if (o->m) HT_CHECK(ht_comm_bcast_floats(comm, o->m, m->n_params));
+  if (o->v) HT_CHECK(ht_comm_bcast_floats(comm, o->v, m->n_params));
   o->t = fd.opt_t;
   int d = m->spec.in;
   if (comm->rank != 0) {
@@ -244,8 +236,8 @@ int ht__resume(const ht_config *cfg, const ht_comm *comm, const ht_log *log, con
     if (!norm->mean || !norm->std) ht_comm_abort(comm, HT_ENOMEM, "out of memory");
   }
   HT_CHECK_MPI(MPI_Bcast(&norm->enabled, 1, MPI_INT, 0, comm->main));
-  HT_CHECK(ht__bcast_floats(norm->mean, (size_t)d, comm->main));
-  HT_CHECK(ht__bcast_floats(norm->std, (size_t)d, comm->main));
+  HT_CHECK(ht_comm_bcast_floats(comm, norm->mean, (size_t)d));
+  HT_CHECK(ht_comm_bcast_floats(comm, norm->std, (size_t)d));
 
   /* Where to continue. */
   const ht_ckpt_info *in = &fd.info;

@@ -28,13 +28,14 @@
 #include "hytrain/ckpt.h"
 #include "hytrain/dataset.h"
 #include "hytrain/error.h"
+#include "hytrain/eval.h"
+#include "hytrain/fileio.h"
 #include "hytrain/events.h"
 #include "hytrain/grad_sync.h"
 #include "hytrain/loader.h"
 #include "hytrain/log.h"
 #include "hytrain/model.h"
 #include "hytrain/optim.h"
-#include "hytrain/stall.h"
 #include "hytrain/timer.h"
 #include "train/internal.h"
 
@@ -91,19 +92,11 @@ static int ht__load_and_build(ht__run *r) {
   }
   if (r->have_test && cfg->data.folds == 0) {
     HT_CHECK(ht_dataset_read_shard(&r->test, cfg->data.test, r->comm->rank, r->comm->size));
-    if (r->test.d != r->train.d)
-      return ht_error(HT_ESHAPE, "%s: %d features per row, but the training data %s has %d", cfg->data.test,
-                      r->test.d, cfg->data.train, r->train.d);
-    if (r->test.task != r->train.task)
-      return ht_error(HT_EDATA, "%s: %s labels, but the training data %s has %s labels", cfg->data.test,
-                      r->test.task == HT_TASK_CLASSIFY ? "class" : "regression", cfg->data.train,
-                      r->train.task == HT_TASK_CLASSIFY ? "class" : "regression");
-    if (r->test.task == HT_TASK_CLASSIFY && r->test.num_classes > r->train.num_classes)
-      return ht_error(HT_EDATA, "%s: %d classes, but the training data %s has %d", cfg->data.test,
-                      r->test.num_classes, cfg->data.train, r->train.num_classes);
-    if (r->test.task == HT_TASK_REGRESS && r->test.t != r->train.t)
-      return ht_error(HT_ESHAPE, "%s: %d targets per row, but the training data %s has %d", cfg->data.test,
-                      r->test.t, cfg->data.train, r->train.t);
+    ht_data_shape want;
+    ht_data_shape_of_dataset(&r->train, &want);
+    char against[HT_PATH_MAX + 32];
+    snprintf(against, sizeof against, "the training data %s", cfg->data.train);
+    HT_CHECK(ht_eval_check_data(&r->test, cfg->data.test, &want, against));
   }
   /* Every rank takes the same number of full batches per epoch: the smallest shard decides. */
   int64_t min_shard = r->train.n_total / r->comm->size;
@@ -158,33 +151,6 @@ static int ht__open_outputs(ht__run *r) {
   return 0;
 }
 
-typedef struct ht__eval {
-  double loss, accuracy, rmse;
-} ht__eval;
-
-/* Collective on comm->main: evaluates the model on every rank's test shard. */
-static int ht__evaluate(ht__run *r, ht__eval *out) {
-  const ht_dataset *ds = &r->test;
-  double sums[4] = {0, 0, 0, (double)ds->n}; /* loss, correct, sse, rows */
-  int64_t correct = 0;
-  int eb = r->model.max_batch;
-  for (int64_t i = 0; i < ds->n; i += eb) {
-    int n = (int)(ds->n - i < eb ? ds->n - i : eb);
-    ht_model_eval(&r->model, ds->x + (size_t)i * (size_t)ds->d, ds->y ? ds->y + i : NULL,
-                  ds->yt ? ds->yt + (size_t)i * (size_t)ds->t : NULL, n, &sums[0], &correct, &sums[2]);
-  }
-  sums[1] = (double)correct;
-  ht_stall_enter("the evaluation's sums (MPI_Allreduce)");
-  int rc = MPI_Allreduce(MPI_IN_PLACE, sums, 4, MPI_DOUBLE, MPI_SUM, r->comm->main);
-  ht_stall_leave();
-  if (rc != MPI_SUCCESS) return ht__mpi_error(rc, "MPI_Allreduce(MPI_IN_PLACE, sums, ...)", __FILE__, __LINE__);
-  double rows = sums[3] > 0 ? sums[3] : 1;
-  out->loss = sums[0] / rows;
-  out->accuracy = ds->task == HT_TASK_CLASSIFY ? sums[1] / rows : -1;
-  out->rmse = ds->task == HT_TASK_REGRESS ? sqrt(sums[2] / (rows * (ds->t > 0 ? ds->t : 1))) : -1;
-  return 0;
-}
-
 static void ht__metrics_step(ht__run *r, int64_t epoch, int64_t step, double loss, double lr, double sps, double wall) {
   if (!r->metrics) return;
   fprintf(r->metrics,
@@ -194,7 +160,7 @@ static void ht__metrics_step(ht__run *r, int64_t epoch, int64_t step, double los
   fflush(r->metrics);
 }
 
-static void ht__metrics_epoch(ht__run *r, int64_t epoch, int64_t step, double train_loss, const ht__eval *ev,
+static void ht__metrics_epoch(ht__run *r, int64_t epoch, int64_t step, double train_loss, const ht_eval_metrics *ev,
                               double sps, double wall, double data_wait_s) {
   if (!r->metrics) return;
   fprintf(r->metrics, "{\"kind\": \"epoch\", \"epoch\": %lld, \"step\": %lld, \"train_loss\": %.9g", (long long)epoch,
@@ -207,7 +173,7 @@ static void ht__metrics_epoch(ht__run *r, int64_t epoch, int64_t step, double tr
 }
 
 /* Best evaluation metric so far: accuracy (higher) or RMSE (lower). */
-static int ht__improved(const ht__run *r, const ht__eval *ev) {
+static int ht__improved(const ht__run *r, const ht_eval_metrics *ev) {
   double v = r->test.task == HT_TASK_CLASSIFY ? ev->accuracy : ev->rmse;
   if (r->cur.best_step < 0 || isnan(r->cur.best_value)) return 1;
   return r->test.task == HT_TASK_CLASSIFY ? v > r->cur.best_value : v < r->cur.best_value;
@@ -240,7 +206,7 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
   ht_progress prog;
   ht__progress_init(&prog, r->total_steps);
   prog.first_step = cur->step;
-  ht__eval ev = {0, -1, -1};
+  ht_eval_metrics ev = {0, 0, -1, -1};
 
   ht_log_info(&r->log, "training %s: %zu parameters, %lld steps (%lld per epoch), global batch %lld", ht_enum_name(&ht_model_types, (int)cfg->model.type),
               r->model.n_params, (long long)r->total_steps, (long long)r->steps_per_epoch, (long long)(B * P));
@@ -321,7 +287,7 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
     /* Rank 0's data wait: the metrics record what compute on rank 0 saw. */
     double data_wait = ls1.wait_s - ls0.wait_s;
     double sps = (double)(steps_here * B * P) / (t_train > 0 ? t_train : 1e-9);
-    if (r->have_test) HT_CHECK(ht__evaluate(r, &ev));
+    if (r->have_test) HT_CHECK(ht_eval_model(&r->model, &r->test, comm, &ev));
     ht__progress_clear(&prog);
     double mean_loss = cur->epoch_steps ? cur->epoch_loss / (double)cur->epoch_steps : 0;
     ht__metrics_epoch(r, epoch + 1, cur->step, mean_loss, r->have_test ? &ev : NULL, sps, ht_now() - t_start, data_wait);

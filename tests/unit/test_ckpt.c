@@ -14,6 +14,7 @@
 
 #include "ht_test.h"
 #include "hytrain/ckpt.h"
+#include "hytrain/fileio.h"
 #include "hytrain/ckpt_writer.h"
 #include "hytrain/error.h"
 #include "hytrain/rng.h"
