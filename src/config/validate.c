@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hytrain/comm_thread.h"
+#include "hytrain/comm.h"
 #include "hytrain/error.h"
 #include "hytrain/loader.h"
 
