@@ -117,11 +117,7 @@ static void ht__mark_done(ht_comm_thread *ct, int k, int round) {
  * long pause chosen while the main thread computed never delays the bucket
  * it is now waiting for. */
 static void ht__nap(ht_comm_thread *ct, int us) {
-  struct timespec until;
-  clock_gettime(CLOCK_MONOTONIC, &until);
-  long ns = until.tv_nsec + (long)us * 1000L;
-  until.tv_sec += ns / 1000000000L;
-  until.tv_nsec = ns % 1000000000L;
+  struct timespec until = ht_deadline(1e-6 * us);
   pthread_mutex_lock(&ct->mu);
   while (!ct->wake && !ct->stop && pthread_cond_timedwait(&ct->work, &ct->mu, &until) != ETIMEDOUT) {
   }
@@ -175,17 +171,19 @@ typedef struct ht__stalls {
 static void ht__check_stalls(ht_comm_thread *ct, ht__stalls *st, int round, int issued, double warn_s,
                              double timeout_s) {
   if (warn_s <= 0 && timeout_s <= 0) return;
-  double now = ht_now();
-  double gap = st->last_check > 0 ? now - st->last_check : 0;
-  double max_pause = 1e-6 * (ct->sleep_us > HT_WAIT_BACKOFF_MAX_US ? ct->sleep_us : HT_WAIT_BACKOFF_MAX_US);
-  double shift = gap > HT_STALL_GAP_S + HT_STALL_PERIOD_S + max_pause ? gap : 0;
-  st->last_check = now;
   int k = 0;
   while (k < issued && ct->br.phase[k] == HT_BR_DONE) k++;
   if (k == issued) {
-    st->last_check = 0; /* idle from here: the next bucket starts a new watch */
+    st->last_check = 0; /* idle from here (sleeping is not a freeze) */
     return;
   }
+  /* The first check after idling measures from the bucket's issue: the
+   * thread ran then, so a freeze since counts as one. */
+  double now = ht_now();
+  double gap = now - (st->last_check > 0 ? st->last_check : ct->t_issue[k]);
+  double max_pause = 1e-6 * (ct->sleep_us > HT_WAIT_BACKOFF_MAX_US ? ct->sleep_us : HT_WAIT_BACKOFF_MAX_US);
+  double shift = gap > HT_STALL_GAP_S + HT_STALL_PERIOD_S + max_pause ? gap : 0;
+  st->last_check = now;
   long long key = (long long)round * ct->n_buckets + k + 1;
   double waited;
   int v = ht_stall_tick(&st->bucket, key, ct->t_issue[k], now, shift, warn_s, timeout_s, &waited);
@@ -353,13 +351,7 @@ int ht_comm_thread_create(ht_comm_thread **out, const ht_comm *comm, const ht_bu
   atomic_init(&ct->n_enqueued, 0);
   atomic_init(&ct->main_waiting, 0);
   pthread_mutex_init(&ct->mu, NULL);
-  /* `work` is waited on with timeouts: on the monotonic clock, so a change
-   * of the wall clock never stretches a pause. */
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&ct->work, &ca);
-  pthread_condattr_destroy(&ca);
+  ht_cond_init_monotonic(&ct->work); /* waited on with timeouts (the pauses) */
   pthread_cond_init(&ct->done_cv, NULL);
   int rc = ht__start(ct, comm, shm, cpus, core);
   if (rc < 0) {

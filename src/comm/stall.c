@@ -41,13 +41,7 @@ int ht_stall_create(ht_stall **out, int rank) {
   if (!s) return ht_error(HT_ENOMEM, "out of memory for the stall watchdog");
   s->rank = rank;
   pthread_mutex_init(&s->mu, NULL);
-  /* Waited on with timeouts: on the monotonic clock, so a change of the
-   * wall clock never stretches or shortens the period. */
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&s->cv, &ca);
-  pthread_condattr_destroy(&ca);
+  ht_cond_init_monotonic(&s->cv); /* waited on with timeouts (the period) */
   atomic_init(&s->aborting, 0);
   *out = s;
   return 0;
@@ -98,11 +92,7 @@ static void *ht__stall_main(void *arg) {
       pthread_cond_wait(&s->cv, &s->mu);
       continue;
     }
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    long ns = until.tv_nsec + (long)(HT_STALL_PERIOD_S * 1e9);
-    until.tv_sec += ns / 1000000000L;
-    until.tv_nsec = ns % 1000000000L;
+    struct timespec until = ht_deadline(HT_STALL_PERIOD_S);
     pthread_cond_timedwait(&s->cv, &s->mu, &until);
     if (s->quit) break;
     double now = ht_now();

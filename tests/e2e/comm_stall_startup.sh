@@ -32,13 +32,8 @@ rc=0
 wait "$job" || rc=$?
 took=$(( $(date +%s) - t0 ))
 [ "$rc" -ne 0 ] && pass "the job ended with exit code $rc after $took s" || fail "exit code 0: $(cat "$WORK/err.txt")"
-what='the main thread has waited [0-9]+ s in the error agreement \(MPI_Allreduce\), which every rank must join'
-warn=$(grep -E -m1 "^hytrain: warning: \[rank 0\] $what; still waiting \(the job stops at comm.stall_timeout_s\)\$" "$WORK/err.txt" || true)
-[ -n "$warn" ] && pass "warning: $warn" || fail "no stall warning from rank 0 in: $(head -c 1500 "$WORK/err.txt")"
-err=$(grep -E -m1 "^hytrain: error: \[rank 0\] communication stalled: $what; stopping the job \(comm.stall_timeout_s = 3\)\$" "$WORK/err.txt" || true)
-[ -n "$err" ] && pass "error: $err" || fail "no stall error from rank 0 in: $(head -c 1500 "$WORK/err.txt")"
-[ "$(grep -c '^hytrain: error:' "$WORK/err.txt")" -eq 1 ] && pass "one error line" ||
-  fail "expected one error line, got: $(grep '^hytrain: error:' "$WORK/err.txt")"
+expect_stall_lines "$WORK/err.txt" \
+  'the main thread has waited [0-9]+ s in the error agreement \(MPI_Allreduce\), which every rank must join; (still waiting \(the job stops at comm.stall_timeout_s\)$|stopping the job)' 3
 # mpirun continues the frozen rank while it kills the job, so the agreement
 # may complete late; never before the watchdog's error.
 first_err=$(grep -n -m1 '^hytrain: error:' "$WORK/err.txt" | cut -d: -f1 || true)
