@@ -43,6 +43,7 @@ const char *ht_strerror(int code);
 /* Records a formatted message for this thread unless one is already recorded,
  * and returns code. Use as: return ht_error(HT_EDATA, "%s: row %lld: ...", ...). */
 int ht_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* ht_error with a va_list. Returns code. */
 int ht_verror(int code, const char *fmt, va_list ap);
 
 /* The recorded message of this thread ("" if none). */

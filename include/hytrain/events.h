@@ -108,6 +108,8 @@ int ht_events_print_table(const ht_events *ev, MPI_Comm comm, FILE *out);
  * HT_EIO/HT_EMPI code on every rank. */
 int ht_events_write_trace(const ht_events *ev, MPI_Comm comm, const char *path);
 
+/* Frees the tracks (local; every thread that records must have stopped).
+ * Safe on a zeroed ht_events. */
 void ht_events_destroy(ht_events *ev);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * The checkpoint writer thread and the commit sequence (ckpt_writer.h).
+ * The checkpoint writer thread and the commit sequence (hytrain/ckpt_writer.h).
  *
  * Thread hand-off, all under w->mu: the main thread sets pending = 1 after
  * filling the staging buffers and signals cv; the writer thread commits,
@@ -9,6 +9,7 @@
  */
 #include "hytrain/ckpt_writer.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,29 @@
 #include "hytrain/error.h"
 #include "hytrain/fileio.h"
 #include "hytrain/timer.h"
+
+struct ht_ckpt_writer {
+  char dir[4096];
+  int async, keep, stall_ms;
+  int max_ranks;
+  /* staging copy (async only): the writer thread reads it while a job is pending */
+  ht_ckpt_state staged;
+  float *params, *opt_m, *opt_v;   /* [n_params] each */
+  ht_ckpt_rank *ranks;              /* [max_ranks] */
+  int staged_best;                  /* the staged checkpoint is the best so far */
+  pthread_t thread;
+  int started;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int pending;                      /* a staged job is not finished yet */
+  int quit;
+  int err_code;                     /* first failure of a write (0: none) */
+  char err_msg[1024];
+  /* statistics (under mu): completed writes */
+  int64_t n_written;
+  double write_s_total, write_s_max, bytes_total;
+};
+
 
 /* A staging array, touched once here so that its pages are mapped at set-up
  * and the first checkpoint's copy does not pay the page faults. */
@@ -101,9 +125,10 @@ static void *ht__writer_main(void *arg) {
   return NULL;
 }
 
-int ht_ckpt_writer_create(ht_ckpt_writer *w, const char *dir, const ht_model *m, int has_m, int has_v,
+int ht_ckpt_writer_create(ht_ckpt_writer **out, const char *dir, const ht_model *m, int has_m, int has_v,
                           int max_ranks, int async, int keep, int stall_ms) {
-  memset(w, 0, sizeof *w);
+  ht_ckpt_writer *w = *out = calloc(1, sizeof *w);
+  if (!w) return ht_error(HT_ENOMEM, "out of memory for the checkpoint writer");
   snprintf(w->dir, sizeof w->dir, "%s", dir);
   w->async = async;
   w->keep = keep;
@@ -118,13 +143,13 @@ int ht_ckpt_writer_create(ht_ckpt_writer *w, const char *dir, const ht_model *m,
   if (has_v) w->opt_v = ht__stage_alloc(m->n_params);
   w->ranks = calloc((size_t)max_ranks, sizeof *w->ranks);
   if (!w->params || (has_m && !w->opt_m) || (has_v && !w->opt_v) || !w->ranks) {
-    ht_ckpt_writer_destroy(w);
+    ht_ckpt_writer_destroy(out);
     return ht_error(HT_ENOMEM,
                     "checkpoint.async: cannot allocate the %.0f MiB staging buffer; set checkpoint.async: false",
                     4.0 * (double)m->n_params * (1 + has_m + has_v) / 1048576.0);
   }
   if (pthread_create(&w->thread, NULL, ht__writer_main, w) != 0) {
-    ht_ckpt_writer_destroy(w);
+    ht_ckpt_writer_destroy(out);
     return ht_error(HT_EINTERNAL, "cannot start the checkpoint writer thread");
   }
   w->started = 1;
@@ -196,7 +221,16 @@ int ht_ckpt_writer_poll(ht_ckpt_writer *w) {
   return rc;
 }
 
-void ht_ckpt_writer_destroy(ht_ckpt_writer *w) {
+void ht_ckpt_writer_get_stats(ht_ckpt_writer *w, ht_ckpt_writer_stats *out) {
+  pthread_mutex_lock(&w->mu);
+  *out = (ht_ckpt_writer_stats){.n_written = w->n_written, .write_s_total = w->write_s_total,
+                                .write_s_max = w->write_s_max, .bytes_total = w->bytes_total};
+  pthread_mutex_unlock(&w->mu);
+}
+
+void ht_ckpt_writer_destroy(ht_ckpt_writer **wp) {
+  ht_ckpt_writer *w = *wp;
+  if (!w) return;
   if (w->started) {
     pthread_mutex_lock(&w->mu);
     ht__wait_locked(w);
@@ -210,8 +244,8 @@ void ht_ckpt_writer_destroy(ht_ckpt_writer *w) {
   free(w->opt_m);
   free(w->opt_v);
   free(w->ranks);
-  w->params = w->opt_m = w->opt_v = NULL;
-  w->ranks = NULL;
   pthread_mutex_destroy(&w->mu);
   pthread_cond_destroy(&w->cv);
+  free(w);
+  *wp = NULL;
 }

@@ -1,5 +1,5 @@
-/* Summing gradient buckets over ranks in rank order; see hytrain/bucket_reduce.h. */
-#include "hytrain/bucket_reduce.h"
+/* Summing gradient buckets over ranks in rank order; see comm/bucket_reduce.h. */
+#include "comm/bucket_reduce.h"
 
 #include <limits.h>
 #include <stdlib.h>

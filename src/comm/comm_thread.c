@@ -1,28 +1,67 @@
 /*
- * The communication thread (its one owner file). See hytrain/comm_thread.h
+ * The communication thread (its one owner file). See comm/comm_thread.h
  * for the hand-off protocol.
  *
  * Why non-blocking messages polled with pauses: with 2 ranks x 1 thread on 2
  * cores the thread shares its rank's only core with compute. Blocking in MPI
  * busy-polls inside Open MPI for the whole transfer and takes half of that
- * core; non-blocking messages (hytrain/bucket_reduce.h) tested between short
+ * core; non-blocking messages (comm/bucket_reduce.h) tested between short
  * pauses give the core back to compute at every poll while still
  * progressing the transfer often enough (sleeping >= 2 ms between polls was
  * measured to throttle it). Between steps, when nothing is queued, the thread
  * sleeps on a condition variable and costs nothing.
  */
-#include "hytrain/comm_thread.h"
+#include "comm/comm_thread.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "comm/stall.h"
 #include "hytrain/error.h"
-#include "hytrain/stall.h"
 #include "hytrain/timer.h"
+
+struct ht_comm_thread {
+  /* Set at create, read-only afterwards. */
+  MPI_Comm comm;             /* comm->grad */
+  int n_buckets;
+  const ht_bucket *buckets;  /* [n_buckets], borrowed */
+  ht_wait_kind wait;
+  int sleep_us;
+  ht_track *track;           /* the thread's event track, or NULL */
+  ht_stall *stall;           /* the ht_comm's watchdog (borrowed; may be NULL) */
+  pthread_t thread;
+  int started;
+
+  /* Shared with the main thread; guarded by mu. */
+  pthread_mutex_t mu;
+  pthread_cond_t work;       /* signalled on enqueue and stop */
+  pthread_cond_t done_cv;    /* broadcast when a bucket completes or fails */
+  float *buf;                /* the current round's buffer */
+  int round;                 /* current round, starts at 1 */
+  atomic_int n_enqueued;     /* buckets enqueued this round (polled without mu) */
+  int *done;                 /* [n_buckets]: round in which bucket k was last summed */
+  int stop;
+  int err;                   /* first HT_E* error of the thread, then every wait fails */
+  char errmsg[512];
+  int idle;                  /* the thread sleeps on `work` */
+  int wake;                  /* a bucket was enqueued or the main thread began waiting: cut the pause short */
+  atomic_int main_waiting;   /* the main thread is blocked in ht_comm_thread_wait */
+
+  /* Owned by the communication thread until join; read by main after join. */
+  ht_bucket_reduce br;       /* the summing of every bucket */
+  double *t_issue;           /* [n_buckets] */
+  int *ready;                /* [n_buckets] buckets completed by one poll */
+  int *missing;              /* [P] ranks a stalled bucket waits for */
+  double busy_s;             /* time with at least one reduction in flight */
+  double cpu_s;              /* CPU time of the thread, at exit */
+  long long polls, reductions;
+};
 
 /* Records the thread's first failure for the main thread and wakes it. */
 static void ht__fail(ht_comm_thread *ct, int code, const char *what, int k, int mpi_rc) {
@@ -50,11 +89,7 @@ static void ht__mark_done(ht_comm_thread *ct, int k, int round) {
  * long pause chosen while the main thread computed never delays the bucket
  * it is now waiting for. */
 static void ht__nap(ht_comm_thread *ct, int us) {
-  struct timespec until;
-  clock_gettime(CLOCK_MONOTONIC, &until);
-  long ns = until.tv_nsec + (long)us * 1000L;
-  until.tv_sec += ns / 1000000000L;
-  until.tv_nsec = ns % 1000000000L;
+  struct timespec until = ht_deadline(1e-6 * us);
   pthread_mutex_lock(&ct->mu);
   while (!ct->wake && !ct->stop && pthread_cond_timedwait(&ct->work, &ct->mu, &until) != ETIMEDOUT) {
   }
@@ -94,94 +129,43 @@ static void ht__rank_list(const int *ranks, int n, char *out, size_t cap) {
   if (n == 0) snprintf(out, cap, "no rank (its messages completed; the bucket is being summed)");
 }
 
-/* One wait the stall watchdog times (communication thread only). */
-typedef struct ht__watch {
-  long long key; /* which wait: a bucket of a round, or a main-thread mark; 0 = none */
-  int warned;    /* a warning was printed for it */
-  double since;  /* when it began, moved on by this process's own freezes */
-} ht__watch;
-
+/* The watchdog's view of the buckets (communication thread only). */
 typedef struct ht__stalls {
-  double last_check;  /* the previous check, to see this process's own freezes */
-  ht__watch bucket;   /* the oldest gradient bucket in flight */
-  ht__watch main;     /* the main thread's blocking collective (hytrain/stall.h) */
+  double last_check;     /* the previous check, to see this process's own freezes */
+  ht_stall_watch bucket; /* the oldest gradient bucket in flight */
 } ht__stalls;
 
-/* While idle the thread still checks this often when the watchdog is on. */
-#define HT__WATCH_PERIOD_S 0.25
-/* A gap this much longer than the longest pause between two checks means
- * this process did not run (it was stopped or descheduled), not that the
- * other ranks were late. */
-#define HT__WATCH_GAP_S 0.5
-
-/* Times the wait `key` (begun at start): 0 = nothing to say, 1 = warn now,
- * 2 = past the timeout. A new key starts a new wait; a freeze of this
- * process (gap_shift > 0) does not count. */
-static int ht__watch_tick(ht__watch *w, long long key, double start, double now, double gap_shift, double warn_s,
-                          double timeout_s, double *waited) {
-  if (key != w->key) *w = (ht__watch){.key = key, .since = start};
-  w->since += gap_shift;
-  *waited = now - w->since;
-  if (timeout_s > 0 && *waited >= timeout_s) return 2;
-  if (warn_s > 0 && *waited >= warn_s && !w->warned) return w->warned = 1;
-  return 0;
-}
-
-/* Prints the watchdog's warning (verdict 1) or its error and ends the job
- * (verdict 2) about `what` ("gradient bucket 3 of 9 has waited 61 s for ..."). */
-static void ht__stall_report(const ht_comm_thread *ct, int verdict, const char *what, double timeout_s) {
-  if (verdict == 2) {
-    fprintf(stderr, "hytrain: error: [rank %d] communication stalled: %s; stopping the job (comm.stall_timeout_s = %g)\n",
-            ct->br.rank, what, timeout_s);
-    fflush(stderr);
-    MPI_Abort(MPI_COMM_WORLD, ht_exit_code(HT_EMPI));
-    return;
-  }
-  fprintf(stderr, "hytrain: warning: [rank %d] %s; still waiting%s\n", ct->br.rank, what,
-          timeout_s > 0 ? " (the job stops at comm.stall_timeout_s)" : "");
-  fflush(stderr);
-}
-
-/* The stall watchdog, run on every pass of the thread's loop (at least every
- * HT__WATCH_PERIOD_S while idle): times the oldest bucket in flight and the
- * main thread's blocking collective. Time this process itself did not run
- * is not counted, so a rank resumed after a freeze does not blame the others
- * for its own absence. */
+/* The stall watchdog's bucket side (comm/stall.h), run on every pass of the
+ * loop while buckets are in flight: times the oldest one. The main thread's
+ * own collectives are timed by the watchdog's timer thread. Time this
+ * process itself did not run is not counted, so a rank resumed after a
+ * freeze does not blame the others for its own absence. */
 static void ht__check_stalls(ht_comm_thread *ct, ht__stalls *st, int round, int issued, double warn_s,
                              double timeout_s) {
   if (warn_s <= 0 && timeout_s <= 0) return;
-  double now = ht_now();
-  double gap = st->last_check > 0 ? now - st->last_check : 0;
-  double max_pause = 1e-6 * (ct->sleep_us > HT_WAIT_BACKOFF_MAX_US ? ct->sleep_us : HT_WAIT_BACKOFF_MAX_US);
-  double shift = gap > HT__WATCH_GAP_S + HT__WATCH_PERIOD_S + max_pause ? gap : 0;
-  st->last_check = now;
-  char what[512];
-  double waited;
   int k = 0;
   while (k < issued && ct->br.phase[k] == HT_BR_DONE) k++;
-  if (k < issued) {
-    long long key = (long long)round * ct->n_buckets + k + 1;
-    int v = ht__watch_tick(&st->bucket, key, ct->t_issue[k], now, shift, warn_s, timeout_s, &waited);
-    if (v) {
-      char who[256];
-      ht__rank_list(ct->missing, ht_bucket_reduce_missing(&ct->br, k, ct->missing), who, sizeof who);
-      snprintf(what, sizeof what, "gradient bucket %d of %d has waited %.0f s for %s (%s)", k, ct->n_buckets, waited,
-               who,
-               ct->br.phase[k] == HT_BR_GATHER ? (ct->br.shm ? "gradient not final there yet" : "its chunk's copies")
-                                               : "the summed chunks");
-      ht__stall_report(ct, v, what, timeout_s);
-    }
+  if (k == issued) {
+    st->last_check = 0; /* idle from here (sleeping is not a freeze) */
+    return;
   }
-  const char *in;
-  double since;
-  unsigned seq;
-  if (ht_stall_current(&in, &since, &seq)) {
-    int v = ht__watch_tick(&st->main, (long long)seq + 1, since, now, shift, warn_s, timeout_s, &waited);
-    if (v) {
-      snprintf(what, sizeof what, "the main thread has waited %.0f s in %s, which every rank must join", waited, in);
-      ht__stall_report(ct, v, what, timeout_s);
-    }
-  }
+  /* The first check after idling measures from the bucket's issue: the
+   * thread ran then, so a freeze since counts as one. */
+  double now = ht_now();
+  double gap = now - (st->last_check > 0 ? st->last_check : ct->t_issue[k]);
+  double max_pause = 1e-6 * (ct->sleep_us > HT_WAIT_BACKOFF_MAX_US ? ct->sleep_us : HT_WAIT_BACKOFF_MAX_US);
+  double shift = gap > HT_STALL_GAP_S + HT_STALL_PERIOD_S + max_pause ? gap : 0;
+  st->last_check = now;
+  long long key = (long long)round * ct->n_buckets + k + 1;
+  double waited;
+  int v = ht_stall_tick(&st->bucket, key, ct->t_issue[k], now, shift, warn_s, timeout_s, &waited);
+  if (!v) return;
+  char who[256], what[512];
+  ht__rank_list(ct->missing, ht_bucket_reduce_missing(&ct->br, k, ct->missing), who, sizeof who);
+  snprintf(what, sizeof what, "gradient bucket %d of %d has waited %.0f s for %s (%s)", k, ct->n_buckets, waited, who,
+           ct->br.phase[k] == HT_BR_GATHER ? (ct->br.shm ? "gradient not final there yet" : "its chunk's copies")
+                                           : "the summed chunks");
+  ht_stall_report(ct->stall, v, what);
 }
 
 static void *ht__comm_main(void *arg) {
@@ -194,28 +178,15 @@ static void *ht__comm_main(void *arg) {
   double busy_since = 0, t_last_done = 0;
   pthread_mutex_lock(&ct->mu);
   for (;;) {
-    warn_s = ct->stall_warn_s;
-    timeout_s = ct->stall_timeout_s;
-    /* Sleep while there is nothing to start and nothing in flight; with the
-     * watchdog on, wake every HT__WATCH_PERIOD_S to look at the main thread. */
+    /* Sleep while there is nothing to start and nothing in flight. */
     while (!ct->stop && !ct->err && active == 0 &&
            (ct->round == round ? issued == atomic_load(&ct->n_enqueued) : atomic_load(&ct->n_enqueued) == 0)) {
       ct->idle = 1;
-      int timed_out = 0;
-      if (warn_s > 0 || timeout_s > 0) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        long ns = until.tv_nsec + (long)(HT__WATCH_PERIOD_S * 1e9);
-        until.tv_sec += ns / 1000000000L;
-        until.tv_nsec = ns % 1000000000L;
-        timed_out = pthread_cond_timedwait(&ct->work, &ct->mu, &until) == ETIMEDOUT;
-      } else {
-        pthread_cond_wait(&ct->work, &ct->mu);
-      }
+      pthread_cond_wait(&ct->work, &ct->mu);
       ct->idle = 0;
       ct->wake = 0;
-      if (timed_out) break;
     }
+    ht_stall_limits(ct->stall, &warn_s, &timeout_s);
     if (ct->round != round && active == 0) {
       /* The main thread began a new round (it only does so once every bucket
        * of the previous one is done, so nothing of ours is in flight). */
@@ -294,16 +265,11 @@ static void *ht__comm_main(void *arg) {
   return NULL;
 }
 
-int ht_comm_thread_create(ht_comm_thread *ct, const ht_comm *comm, const ht_bucket *buckets, int n_buckets,
-                          const ht_shm_grads *shm, ht_wait_kind wait, int sleep_us, const cpu_set_t *cpus, int core,
-                          ht_track *track) {
-  memset(ct, 0, sizeof *ct);
-  ct->comm = comm->grad;
-  ct->buckets = buckets;
-  ct->n_buckets = n_buckets;
-  ct->wait = wait;
-  ct->sleep_us = sleep_us;
-  ct->track = track;
+/* Checks the plan, allocates the thread's memory and starts it. */
+static int ht__start(ht_comm_thread *ct, const ht_comm *comm, const ht_shm_grads *shm, const cpu_set_t *cpus,
+                     int core) {
+  int n_buckets = ct->n_buckets;
+  const ht_bucket *buckets = ct->buckets;
   if (n_buckets < 1) return ht_error(HT_EINVAL, "the communication thread needs at least one bucket, got %d", n_buckets);
   for (int k = 0; k < n_buckets; k++)
     if (buckets[k].hi - buckets[k].lo > (size_t)INT_MAX)
@@ -313,27 +279,9 @@ int ht_comm_thread_create(ht_comm_thread *ct, const ht_comm *comm, const ht_buck
   ct->t_issue = calloc((size_t)n_buckets, sizeof *ct->t_issue);
   ct->ready = calloc((size_t)n_buckets, sizeof *ct->ready);
   ct->missing = calloc((size_t)comm->size, sizeof *ct->missing);
-  if (!ct->done || !ct->t_issue || !ct->ready || !ct->missing) {
-    ht_comm_thread_destroy(ct);
+  if (!ct->done || !ct->t_issue || !ct->ready || !ct->missing)
     return ht_error(HT_ENOMEM, "out of memory for %d gradient buckets", n_buckets);
-  }
-  int rc = ht_bucket_reduce_init(&ct->br, ct->comm, buckets, n_buckets, shm);
-  if (rc < 0) {
-    ht_comm_thread_destroy(ct);
-    return rc;
-  }
-  atomic_init(&ct->n_enqueued, 0);
-  atomic_init(&ct->main_waiting, 0);
-  pthread_mutex_init(&ct->mu, NULL);
-  /* `work` is waited on with timeouts: on the monotonic clock, so a change
-   * of the wall clock never stretches a pause or the watchdog's period. */
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&ct->work, &ca);
-  pthread_condattr_destroy(&ca);
-  pthread_cond_init(&ct->done_cv, NULL);
-
+  HT_CHECK(ht_bucket_reduce_init(&ct->br, ct->comm, buckets, n_buckets, shm));
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   cpu_set_t one;
@@ -349,7 +297,7 @@ int ht_comm_thread_create(ht_comm_thread *ct, const ht_comm *comm, const ht_buck
   /* Its own mask: under OMP_PROC_BIND the creator is pinned to one core and
    * the thread would otherwise inherit that single core. */
   if (cpus) pthread_attr_setaffinity_np(&attr, sizeof *cpus, cpus);
-  rc = pthread_create(&ct->thread, &attr, ht__comm_main, ct);
+  int rc = pthread_create(&ct->thread, &attr, ht__comm_main, ct);
   pthread_attr_destroy(&attr);
   if (rc != 0 && core >= 0)
     return ht_error(HT_ECONFIG, "comm.thread_core: cannot run the communication thread on core %d (%s)", core,
@@ -359,11 +307,31 @@ int ht_comm_thread_create(ht_comm_thread *ct, const ht_comm *comm, const ht_buck
   return 0;
 }
 
-void ht_comm_thread_set_watchdog(ht_comm_thread *ct, double warn_s, double timeout_s) {
-  pthread_mutex_lock(&ct->mu);
-  ct->stall_warn_s = warn_s;
-  ct->stall_timeout_s = timeout_s;
-  pthread_mutex_unlock(&ct->mu);
+int ht_comm_thread_create(ht_comm_thread **out, const ht_comm *comm, const ht_bucket *buckets, int n_buckets,
+                          const ht_shm_grads *shm, ht_wait_kind wait, int sleep_us, const cpu_set_t *cpus, int core,
+                          ht_track *track) {
+  *out = NULL;
+  ht_comm_thread *ct = calloc(1, sizeof *ct);
+  if (!ct) return ht_error(HT_ENOMEM, "out of memory for the communication thread");
+  ct->comm = comm->grad;
+  ct->stall = comm->stall;
+  ct->buckets = buckets;
+  ct->n_buckets = n_buckets;
+  ct->wait = wait;
+  ct->sleep_us = sleep_us;
+  ct->track = track;
+  atomic_init(&ct->n_enqueued, 0);
+  atomic_init(&ct->main_waiting, 0);
+  pthread_mutex_init(&ct->mu, NULL);
+  ht_cond_init_monotonic(&ct->work); /* waited on with timeouts (the pauses) */
+  pthread_cond_init(&ct->done_cv, NULL);
+  int rc = ht__start(ct, comm, shm, cpus, core);
+  if (rc < 0) {
+    ht_comm_thread_destroy(&ct);
+    return rc;
+  }
+  *out = ct;
+  return 0;
 }
 
 int ht_comm_thread_begin(ht_comm_thread *ct, float *buf) {
@@ -401,22 +369,39 @@ int ht_comm_thread_wait(ht_comm_thread *ct, int k) {
   return 0;
 }
 
-void ht_comm_thread_destroy(ht_comm_thread *ct) {
-  if (ct->started) {
-    pthread_mutex_lock(&ct->mu);
-    ct->stop = 1;
-    pthread_cond_signal(&ct->work);
-    pthread_mutex_unlock(&ct->mu);
-    pthread_join(ct->thread, NULL);
-    ct->started = 0;
-    pthread_cond_destroy(&ct->work);
-    pthread_cond_destroy(&ct->done_cv);
-    pthread_mutex_destroy(&ct->mu);
-  }
+int ht_comm_thread_cpus(const ht_comm_thread *ct, cpu_set_t *set) {
+  CPU_ZERO(set);
+  if (!ct || !ct->started) return -1;
+  return pthread_getaffinity_np(ct->thread, sizeof *set, set) == 0 ? 0 : -1;
+}
+
+void ht_comm_thread_stop(ht_comm_thread *ct) {
+  if (!ct || !ct->started) return;
+  pthread_mutex_lock(&ct->mu);
+  ct->stop = 1;
+  pthread_cond_signal(&ct->work);
+  pthread_mutex_unlock(&ct->mu);
+  pthread_join(ct->thread, NULL);
+  ct->started = 0;
+}
+
+void ht_comm_thread_stats(const ht_comm_thread *ct, double *busy_s, double *cpu_s) {
+  *busy_s = ct ? ct->busy_s : 0;
+  *cpu_s = ct ? ct->cpu_s : 0;
+}
+
+void ht_comm_thread_destroy(ht_comm_thread **ctp) {
+  ht_comm_thread *ct = *ctp;
+  if (!ct) return;
+  ht_comm_thread_stop(ct);
+  pthread_cond_destroy(&ct->work);
+  pthread_cond_destroy(&ct->done_cv);
+  pthread_mutex_destroy(&ct->mu);
   free(ct->done);
   free(ct->t_issue);
   free(ct->ready);
   free(ct->missing);
   ht_bucket_reduce_free(&ct->br);
-  ct->done = NULL, ct->t_issue = NULL, ct->ready = NULL, ct->missing = NULL;
+  free(ct);
+  *ctp = NULL;
 }

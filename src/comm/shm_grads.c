@@ -1,5 +1,5 @@
-/* Gradient buffers shared by the ranks of one node; see hytrain/shm_grads.h. */
-#include "hytrain/shm_grads.h"
+/* Gradient buffers shared by the ranks of one node; see comm/shm_grads.h. */
+#include "comm/shm_grads.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -36,7 +36,7 @@ int ht_sweep_build_cv(ht_sweep *sw, const ht_sweep_run_opts *o) {
   HT_CHECK(ht_sweep_trial_config(sw, 0, o->sets, o->n_sets, &cfg));
   ht_dataset head;
   HT_CHECK(ht_dataset_probe(&head, cfg.data.train));
-  snprintf(sw->metric, sizeof sw->metric, "%s", head.task == HT_TASK_CLASSIFY ? "test_accuracy" : "test_rmse");
+  sw->metric = head.task == HT_TASK_CLASSIFY ? HT_METRIC_TEST_ACCURACY : HT_METRIC_TEST_RMSE;
   int64_t r0, n;
   ht_shard_range(head.n_total, o->folds - 1, o->folds, &r0, &n);
   if (n == 0) return ht_error(HT_EUSAGE, "--folds %d: %s has only %lld rows", o->folds, cfg.data.train, (long long)head.n_total);

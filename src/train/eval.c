@@ -7,7 +7,6 @@
 
 #include "hytrain/ckpt.h"
 #include "hytrain/error.h"
-#include "hytrain/stall.h"
 
 static const char *labels_name(int regression) { return regression ? "regression" : "class"; }
 
@@ -49,9 +48,9 @@ int ht_eval_model(ht_model *m, const ht_dataset *ds, const ht_comm *comm, ht_eva
                   ds->yt ? ds->yt + (size_t)i * (size_t)ds->t : NULL, n, &sums[0], &correct, &sums[2]);
   }
   sums[1] = (double)correct;
-  ht_stall_enter("the evaluation's sums (MPI_Allreduce)");
+  ht_comm_stall_enter(comm, "the evaluation's sums (MPI_Allreduce)");
   int rc = MPI_Allreduce(MPI_IN_PLACE, sums, 4, MPI_DOUBLE, MPI_SUM, comm->main);
-  ht_stall_leave();
+  ht_comm_stall_leave(comm);
   if (rc != MPI_SUCCESS) return ht__mpi_error(rc, "MPI_Allreduce(MPI_IN_PLACE, sums, ...)", __FILE__, __LINE__);
   double rows = sums[3] > 0 ? sums[3] : 1;
   out->rows = (int64_t)sums[3];

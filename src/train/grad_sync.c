@@ -1,5 +1,5 @@
 /* Gradient averaging per step: bucket plan, modes, per-bucket optimizer. */
-#include "hytrain/grad_sync.h"
+#include "train/grad_sync_impl.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -18,8 +18,6 @@ int ht_grad_sync_opts_from_config(const ht_config *cfg, ht_grad_sync_opts *o) {
   o->bucket_mb = cfg->comm.bucket_mb;
   o->slice_mb = cfg->comm.slice_mb;
   o->thread_core = cfg->comm.thread_core;
-  o->stall_warn_s = cfg->comm.stall_warn_s;
-  o->stall_timeout_s = cfg->comm.stall_timeout_s;
   o->wait = cfg->comm.wait.kind;
   o->sleep_us = cfg->comm.wait.us;
   return 0;
@@ -63,9 +61,10 @@ static int ht__plan(ht_grad_sync *gs, size_t slice, size_t target) {
   return 0;
 }
 
-int ht_grad_sync_create(ht_grad_sync *gs, const ht_grad_sync_opts *o, const ht_comm *comm, ht_model *m,
+int ht_grad_sync_create(ht_grad_sync **out, const ht_grad_sync_opts *o, const ht_comm *comm, ht_model *m,
                         ht_optim *opt, ht_events *ev, const cpu_set_t *cpus) {
-  memset(gs, 0, sizeof *gs);
+  ht_grad_sync *gs = *out = calloc(1, sizeof *gs);
+  if (!gs) return ht_error(HT_ENOMEM, "out of memory for the gradient averaging");
   gs->o = *o;
   gs->comm = comm;
   gs->m = m;
@@ -80,8 +79,10 @@ int ht_grad_sync_create(ht_grad_sync *gs, const ht_grad_sync_opts *o, const ht_c
   gs->bufs[0] = m->grads;
   if (o->transport != HT_TRANSPORT_MPI && comm->size > 1) {
     /* Collective: every rank gets here, also one whose plan failed. */
+    ht_comm_stall_enter(comm, "the shared-memory set-up (collective on the gradient communicator)");
     int s = ht_shm_grads_create(&gs->shm, comm->grad, m->n_params, n_bufs, rc == 0 ? gs->n_buckets : 0, rc,
                                 gs->transport_note, sizeof gs->transport_note);
+    ht_comm_stall_leave(comm);
     if (s < 0) return s;
     if (s == 1 && rc == 0 && o->transport == HT_TRANSPORT_SHM)
       return ht_error(HT_ECONFIG, "comm.transport: shm is not available: %s (use auto or mpi)", gs->transport_note);
@@ -103,7 +104,6 @@ int ht_grad_sync_create(ht_grad_sync *gs, const ht_grad_sync_opts *o, const ht_c
   ht_track *comm_track = ev ? ht_events_track(ev, 1, "comm") : NULL;
   HT_CHECK(ht_comm_thread_create(&gs->ct, comm, gs->buckets, gs->n_buckets, gs->shm.base ? &gs->shm : NULL, o->wait,
                                  o->sleep_us, cpus, o->thread_core, comm_track));
-  ht_comm_thread_set_watchdog(&gs->ct, o->stall_warn_s, o->stall_timeout_s);
   return 0;
 }
 
@@ -125,7 +125,7 @@ static void ht__on_ready(void *user, int layer, size_t lo, size_t hi) {
     return;
   }
   if (gs->o.mode == HT_SYNC_OVERLAP && gs->bucket_end[i] >= 0) {
-    ht_comm_thread_enqueue(&gs->ct, gs->bucket_end[i]);
+    ht_comm_thread_enqueue(gs->ct, gs->bucket_end[i]);
     double t1 = ht_now();
     ht_track_span(gs->track, HT_EV_BUCKET_ENQUEUE, gs->bucket_end[i], now, t1);
     now = t1;
@@ -140,7 +140,7 @@ double ht_grad_sync_compute(ht_grad_sync *gs, const float *x, const int32_t *y, 
   }
   /* Sync and overlap reduce this step's buffer; every bucket of the last
    * round was waited for in apply, so this returns at once. */
-  if (gs->o.mode != HT_SYNC_DELAYED && ht_comm_thread_begin(&gs->ct, gs->m->grads) < 0) return NAN;
+  if (gs->o.mode != HT_SYNC_DELAYED && ht_comm_thread_begin(gs->ct, gs->m->grads) < 0) return NAN;
   gs->slice = 0;
   gs->t_mark = ht_now();
   double loss = ht_model_step(gs->m, x, y, t, B, ht__on_ready, gs);
@@ -157,7 +157,7 @@ static int ht__apply_bucket(ht_grad_sync *gs, float *buf, int k, double lr) {
   const ht_bucket *b = &gs->buckets[k];
   ht_track_begin(gs->track, HT_EV_BUCKET_WAIT, k);
   double t0 = ht_now();
-  int rc = ht_comm_thread_wait(&gs->ct, k);
+  int rc = ht_comm_thread_wait(gs->ct, k);
   gs->stats.wait_s += ht_now() - t0;
   ht_track_end(gs->track);
   HT_CHECK(rc);
@@ -172,7 +172,7 @@ static int ht__apply_bucket(ht_grad_sync *gs, float *buf, int k, double lr) {
 /* Sends every bucket of the current round that backward did not already send. */
 static void ht__enqueue_all(ht_grad_sync *gs) {
   ht_track_begin(gs->track, HT_EV_BUCKET_ENQUEUE, -1);
-  for (int k = 0; k < gs->n_buckets; k++) ht_comm_thread_enqueue(&gs->ct, k);
+  for (int k = 0; k < gs->n_buckets; k++) ht_comm_thread_enqueue(gs->ct, k);
   ht_track_end(gs->track);
 }
 
@@ -187,7 +187,7 @@ int ht_grad_sync_apply(ht_grad_sync *gs, double lr) {
   /* Delayed: the previous gradient was reduced during this step's compute. */
   HT_CHECK(ht_grad_sync_flush(gs));
   float *fresh = gs->m->grads;
-  HT_CHECK(ht_comm_thread_begin(&gs->ct, fresh));
+  HT_CHECK(ht_comm_thread_begin(gs->ct, fresh));
   ht__enqueue_all(gs);
   gs->pending = 1;
   gs->pending_buf = fresh;
@@ -208,21 +208,28 @@ int ht_grad_sync_flush(ht_grad_sync *gs) {
 int ht_grad_sync_finish(ht_grad_sync *gs) {
   int rc = ht_grad_sync_flush(gs);
   double cpu_now = ht__process_cpu();
-  ht_comm_thread_destroy(&gs->ct);
-  gs->stats.inflight_s = gs->ct.busy_s;
-  gs->stats.comm_cpu_s = gs->ct.cpu_s;
+  ht_comm_thread_stop(gs->ct);
+  ht_comm_thread_stats(gs->ct, &gs->stats.inflight_s, &gs->stats.comm_cpu_s);
   gs->stats.process_cpu_s = gs->t_first > 0 ? cpu_now - gs->cpu_first : 0;
   gs->stats.wall_s = gs->t_first > 0 ? ht_now() - gs->t_first : 0;
   return rc;
 }
 
 int ht_grad_sync_report(const ht_grad_sync *gs, const ht_events *ev, const ht_log *log, FILE *metrics) {
-  if (ev) HT_CHECK(ht_events_print_table(ev, gs->comm->main, stdout));
+  if (ev) {
+    ht_comm_stall_enter(gs->comm, "the event table's gather (MPI_Gather)");
+    int erc = ht_events_print_table(ev, gs->comm->main, stdout);
+    ht_comm_stall_leave(gs->comm);
+    HT_CHECK(erc);
+  }
   const ht_grad_sync_stats *s = &gs->stats;
   /* capacity: the CPU time the rank's cores offered over the run. */
   double mine[6] = {s->inflight_s, s->wait_s, s->comm_cpu_s, s->process_cpu_s, (double)s->steps, s->wall_s * s->cpus},
          sum[6];
-  HT_CHECK_MPI(MPI_Reduce(mine, sum, 6, MPI_DOUBLE, MPI_SUM, 0, gs->comm->main));
+  ht_comm_stall_enter(gs->comm, "the communication summary's sums (MPI_Reduce)");
+  int mrc = MPI_Reduce(mine, sum, 6, MPI_DOUBLE, MPI_SUM, 0, gs->comm->main);
+  ht_comm_stall_leave(gs->comm);
+  if (mrc != MPI_SUCCESS) return ht__mpi_error(mrc, "MPI_Reduce(mine, sum, 6, MPI_DOUBLE, MPI_SUM, 0, gs->comm->main)", __FILE__, __LINE__);
   if (gs->comm->rank != 0) return 0;
   double P = gs->comm->size, steps = sum[4] / P > 0 ? sum[4] / P : 1;
   double inflight = sum[0] / P / steps, wait = sum[1] / P / steps, cpu = sum[2] / P / steps,
@@ -257,7 +264,11 @@ int ht_grad_sync_report(const ht_grad_sync *gs, const ht_events *ev, const ht_lo
   return 0;
 }
 
-void ht_grad_sync_destroy(ht_grad_sync *gs) {
+ht_track *ht_grad_sync_track(const ht_grad_sync *gs) { return gs ? gs->track : NULL; }
+
+void ht_grad_sync_destroy(ht_grad_sync **gsp) {
+  ht_grad_sync *gs = *gsp;
+  if (!gs) return;
   ht_comm_thread_destroy(&gs->ct);
   if (gs->m && gs->own_grads) gs->m->grads = gs->own_grads;
   /* After the thread: it reads the segment until joined. */
@@ -267,5 +278,6 @@ void ht_grad_sync_destroy(ht_grad_sync *gs) {
   free(gs->slice_hi);
   free(gs->bucket_end);
   free(gs->buckets);
-  memset(gs, 0, sizeof *gs);
+  free(gs);
+  *gsp = NULL;
 }

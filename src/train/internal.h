@@ -105,8 +105,7 @@ typedef struct ht__ckpt_ctl {
   int64_t total_steps;           /* the run's last step: its checkpoint is the final one */
   int64_t last_step;             /* step of the last checkpoint (-1: none) */
   double last_time;              /* rank 0: ht_now() of the last checkpoint */
-  ht_ckpt_writer writer;         /* rank 0 only */
-  int have_writer;
+  ht_ckpt_writer *writer;        /* rank 0 only, else NULL */
   ht_ckpt_rank *gathered;        /* rank 0: [size] data states */
   ht__signals sig;
   int64_t n_saves;

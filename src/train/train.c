@@ -53,7 +53,7 @@ typedef struct ht__run {
   ht_loader_opts lopts; /* data.mode and friends, chosen by ht__data_open_train */
   char data_desc[320];  /* the start-up table's data line */
   ht_events events;     /* named events of every thread (table, timeline) */
-  ht_grad_sync sync;    /* buckets, communication thread, per-bucket optimizer */
+  ht_grad_sync *sync;   /* buckets, communication thread, per-bucket optimizer */
   const char *timeline; /* --timeline FILE, or NULL */
   FILE *metrics;        /* rank 0: metrics.jsonl */
   char *config_yaml;    /* effective config text */
@@ -182,11 +182,13 @@ static int ht__improved(const ht__run *r, const ht_eval_metrics *ev) {
 /* After the last step: stops the communication thread, prints the event table
  * and the communication summary, writes the timeline (collective). */
 static int ht__comm_finish(ht__run *r) {
-  int rc = ht_grad_sync_finish(&r->sync);
+  int rc = ht_grad_sync_finish(r->sync);
   if (rc < 0) ht_comm_abort(r->comm, rc, ht_error_message());
-  HT_CHECK(ht_grad_sync_report(&r->sync, &r->events, &r->log, r->metrics));
+  HT_CHECK(ht_grad_sync_report(r->sync, &r->events, &r->log, r->metrics));
   if (r->timeline) {
+    ht_comm_stall_enter(r->comm, "the timeline's gather (MPI_Gatherv)");
     rc = ht_events_write_trace(&r->events, r->comm->main, r->timeline);
+    ht_comm_stall_leave(r->comm);
     if (rc == 0) ht_log_info(&r->log, "timeline written to %s (open it in https://ui.perfetto.dev)", r->timeline);
     HT_CHECK(ht_comm_agree(r->comm, rc));
   }
@@ -219,13 +221,13 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
     ht_loader_start_epoch(&r->loader, epoch, cur->position);
     while (cur->position < r->steps_per_epoch && cur->step < r->total_steps) {
       ht_batch b;
-      ht_track_begin(r->sync.track, HT_EV_DATA_WAIT, -1);
+      ht_track_begin(ht_grad_sync_track(r->sync), HT_EV_DATA_WAIT, -1);
       int rc = ht_loader_next(&r->loader, &b);
-      ht_track_end(r->sync.track);
+      ht_track_end(ht_grad_sync_track(r->sync));
       if (rc < 0) ht_comm_abort(comm, rc, ht_error_message());
       double lr = ht_sched_lr(&r->sched, cur->step);
       /* Forward + backward; in overlap mode the buckets already travel. */
-      double loss = ht_grad_sync_compute(&r->sync, b.x, b.y, b.yt, b.n);
+      double loss = ht_grad_sync_compute(r->sync, b.x, b.y, b.yt, b.n);
       if (isnan(loss) && ht_error_message()[0]) ht_comm_abort(comm, HT_EINTERNAL, ht_error_message());
       /* Agree on the mean loss (all ranks stop together on divergence) and on
        * the checkpoint flags (stop signal, time due, writer failure).
@@ -234,7 +236,7 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
        * stall the main thread. */
       if (ht__ckpt_step_agree_begin(&r->ck, loss) < 0) ht_comm_abort(comm, HT_EMPI, ht_error_message());
       /* Average the gradient over ranks and update, bucket by bucket (comm.mode). */
-      rc = ht_grad_sync_apply(&r->sync, lr);
+      rc = ht_grad_sync_apply(r->sync, lr);
       if (rc < 0) ht_comm_abort(comm, rc, ht_error_message());
       ht__step_flags flags;
       if (ht__ckpt_step_agree_end(&r->ck, &loss, &flags) < 0) ht_comm_abort(comm, HT_EMPI, ht_error_message());
@@ -268,19 +270,19 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
        * checkpoint, as at an epoch end, so the checkpoint is the whole state. */
       int saving = ht__ckpt_will_save(&r->ck, cur, &flags);
       if (saving) {
-        rc = ht_grad_sync_flush(&r->sync);
+        rc = ht_grad_sync_flush(r->sync);
         if (rc < 0) ht_comm_abort(comm, rc, ht_error_message());
-        ht_track_begin(r->sync.track, HT_EV_CHECKPOINT, -1);
+        ht_track_begin(ht_grad_sync_track(r->sync), HT_EV_CHECKPOINT, -1);
       }
       rc = ht__ckpt_after_step(&r->ck, cur, &flags, ht_now() - t_start);
-      if (saving) ht_track_end(r->sync.track);
+      if (saving) ht_track_end(ht_grad_sync_track(r->sync));
       if (rc < 0) {
         ht__progress_clear(&prog);
         return rc;
       }
     }
     /* comm.mode delayed: apply the last pending gradient before evaluating. */
-    int frc = ht_grad_sync_flush(&r->sync);
+    int frc = ht_grad_sync_flush(r->sync);
     if (frc < 0) ht_comm_abort(comm, frc, ht_error_message());
     t_train = ht_now() - t_epoch;
     ht_loader_get_stats(&r->loader, &ls1);
@@ -323,9 +325,9 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
     if (best && cfg->checkpoint.keep_best && !last) HT_CHECK(ht__ckpt_save(&r->ck, cur, 0, 1, ht_now() - t_start));
     if (last) {
       /* The final checkpoint, synchronous; it is the best one when this evaluation was. */
-      ht_track_begin(r->sync.track, HT_EV_CHECKPOINT, -1);
+      ht_track_begin(ht_grad_sync_track(r->sync), HT_EV_CHECKPOINT, -1);
       int src = ht__ckpt_save(&r->ck, cur, 1, best && cfg->checkpoint.keep_best, ht_now() - t_start);
-      ht_track_end(r->sync.track);
+      ht_track_end(ht_grad_sync_track(r->sync));
       HT_CHECK(src);
       if (comm->rank == 0) ht_log_info(&r->log, "saved %s/ckpt-%lld.h5", r->ck.dir, (long long)cur->step);
     }
@@ -385,8 +387,11 @@ static int ht__comm_setup(ht__run *r) {
   ht_rank_cpuset(&cpus);
   if (rc == 0) rc = ht_grad_sync_create(&r->sync, &o, r->comm, &r->model, &r->opt, &r->events, &cpus);
   HT_CHECK(ht_comm_agree(r->comm, rc));
-  HT_CHECK(ht_grad_sync_binding_report(&r->sync, &r->log));
-  HT_CHECK(ht_events_start(&r->events, r->comm->main));
+  HT_CHECK(ht_grad_sync_binding_report(r->sync, &r->log));
+  ht_comm_stall_enter(r->comm, "the aligning of the event clocks (MPI_Barrier)");
+  rc = ht_events_start(&r->events, r->comm->main);
+  ht_comm_stall_leave(r->comm);
+  HT_CHECK(rc);
   return 0;
 }
 
@@ -401,7 +406,11 @@ int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *
   r.log.rank = comm->rank;
   r.cur.best_value = NAN;
   r.cur.best_step = -1;
-  int rc = ht__load_and_build(&r);
+  /* The watchdog times every collective from here on, start-up and resume
+   * included (only the config's own broadcast, which brings its limits,
+   * comes before). */
+  int rc = ht_comm_set_watchdog(comm, cfg->comm.stall_warn_s, cfg->comm.stall_timeout_s);
+  if (rc == 0) rc = ht__load_and_build(&r);
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
   if (cfg->checkpoint.keep_best && !r.have_test) rc = ht_error(HT_ECONFIG, "checkpoint.keep_best: needs data.test (the best checkpoint is the one with the best test metric)");
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);

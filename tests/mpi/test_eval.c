@@ -72,12 +72,12 @@ static void outputs(const ht_model *m, int64_t i, int out, double *z) {
 
 /* A one-layer model of type over D features with out outputs, batches of
  * max_batch rows, weights drawn from seed. */
-static void make_model(ht_model *m, const char *type, int out, int regression, int max_batch, uint64_t seed, int rank,
+static void make_model(ht_model *m, ht_model_type type, int out, int regression, int max_batch, uint64_t seed, int rank,
                        int *fail) {
   ht_model_spec spec;
   memset(&spec, 0, sizeof spec);
-  snprintf(spec.type, sizeof spec.type, "%s", type);
-  snprintf(spec.init, sizeof spec.init, "auto");
+  spec.type = type;
+  spec.init = HT_INIT_AUTO;
   spec.in = D;
   spec.out = out;
   spec.regression = regression;
@@ -89,7 +89,7 @@ static void make_model(ht_model *m, const char *type, int out, int regression, i
 static void check_softmax(const ht_comm *comm, int64_t n_total, int *fail) {
   int rank = comm->rank;
   ht_model m;
-  make_model(&m, "softmax", K, 0, 2, 7, rank, fail);
+  make_model(&m, HT_MODEL_SOFTMAX, K, 0, 2, 7, rank, fail);
   double loss = 0;
   int64_t correct = 0;
   for (int64_t i = 0; i < n_total; i++) {
@@ -118,7 +118,7 @@ static void check_softmax(const ht_comm *comm, int64_t n_total, int *fail) {
 static void check_linear(const ht_comm *comm, int64_t n_total, int *fail) {
   int rank = comm->rank;
   ht_model m;
-  make_model(&m, "linear", T, 1, 3, 11, rank, fail);
+  make_model(&m, HT_MODEL_LINEAR, T, 1, 3, 11, rank, fail);
   double sse = 0;
   for (int64_t i = 0; i < n_total; i++) {
     double z[T];
