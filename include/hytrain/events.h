@@ -76,7 +76,8 @@ typedef struct ht_events {
 } ht_events;
 
 /* capacity: timeline records kept per track (0 = totals only, no timeline).
- * Returns 0 or HT_ENOMEM. */
+ * Allocates nothing: each track's buffer is allocated by ht_events_track, and
+ * a track without memory keeps its totals only. Returns 0. */
 int ht_events_create(ht_events *ev, int64_t capacity);
 
 /* Claims track index (0 <= index < HT_EV_MAX_TRACKS) for one thread and names

@@ -106,7 +106,7 @@ int ht__write_ds(hid_t f, const char *name, hid_t filetype, hid_t memtype, const
   return 0;
 }
 
-static void ht__fmt_dims(char *buf, size_t len, int ndims, const hsize_t *d) {
+static void fmt_dims(char *buf, size_t len, int ndims, const hsize_t *d) {
   size_t off = (size_t)snprintf(buf, len, "[");
   for (int i = 0; i < ndims && off < len; i++)
     off += (size_t)snprintf(buf + off, len - off, "%s%llu", i ? ", " : "", (unsigned long long)d[i]);
@@ -136,8 +136,8 @@ int ht__read_ds(hid_t f, const char *name, hid_t memtype, void *out, int ndims, 
   if (!same) {
     H5Dclose(ds);
     char a[128], b[128];
-    ht__fmt_dims(a, sizeof a, got_ndims > 0 && got_ndims <= 8 ? got_ndims : 0, got);
-    ht__fmt_dims(b, sizeof b, ndims, dims);
+    fmt_dims(a, sizeof a, got_ndims > 0 && got_ndims <= 8 ? got_ndims : 0, got);
+    fmt_dims(b, sizeof b, ndims, dims);
     return ht_error(HT_ESHAPE, "%s: shape %s does not match the expected %s (checkpoint of a different model?)",
                     what, a, b);
   }

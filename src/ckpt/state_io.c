@@ -14,7 +14,7 @@
 #include "hytrain/ckpt.h"
 #include "hytrain/error.h"
 
-static int ht__read_info(hid_t f, const char *path, ht_ckpt_info *info) {
+static int read_info(hid_t f, const char *path, ht_ckpt_info *info) {
   memset(info, 0, sizeof *info);
   int64_t v = 0;
   HT_CHECK(ht__attr_read(f, "step", H5T_NATIVE_INT64, &info->step, path));
@@ -37,7 +37,7 @@ int ht_ckpt_load_spec(const char *path, ht_model_spec *spec, ht_ckpt_info *info)
   char what[1200];
   snprintf(what, sizeof what, "%s: /model", path);
   hid_t g = -1;
-  HT_CHECK_GOTO(ht__read_info(f, path, info), rc, done);
+  HT_CHECK_GOTO(read_info(f, path, info), rc, done);
   if (H5Lexists(f, "model", H5P_DEFAULT) <= 0) {
     rc = ht_error(HT_EDATA, "%s: /model is missing", path);
     goto done;
@@ -71,7 +71,7 @@ done:
 }
 
 /* Reads <prefix>/<layer>/weight|bias into a flat buffer laid out like m's params. */
-static int ht__read_layers(hid_t f, const char *path, const ht_model *m, const char *prefix, float *flat) {
+static int read_layers(hid_t f, const char *path, const ht_model *m, const char *prefix, float *flat) {
   char name[256];
   for (int i = 0; i < m->n_layers; i++) {
     const ht_layer *L = &m->layers[i];
@@ -85,7 +85,7 @@ static int ht__read_layers(hid_t f, const char *path, const ht_model *m, const c
   return 0;
 }
 
-static int ht__read_norm(hid_t f, const char *path, int d, ht_norm *norm) {
+static int read_norm(hid_t f, const char *path, int d, ht_norm *norm) {
   memset(norm, 0, sizeof *norm);
   norm->d = d;
   norm->mean = malloc(sizeof(float) * (size_t)(d > 0 ? d : 1));
@@ -106,13 +106,13 @@ static int ht__read_norm(hid_t f, const char *path, int d, ht_norm *norm) {
 int ht_ckpt_load_params(const char *path, ht_model *m, ht_norm *norm) {
   hid_t f;
   HT_CHECK(ht__ckpt_open(path, &f));
-  int rc = ht__read_layers(f, path, m, "/model", m->params);
-  if (rc == 0) rc = ht__read_norm(f, path, m->spec.in, norm);
+  int rc = read_layers(f, path, m, "/model", m->params);
+  if (rc == 0) rc = read_norm(f, path, m->spec.in, norm);
   H5Fclose(f);
   return rc;
 }
 
-static int ht__read_optimizer(hid_t f, const char *path, ht_ckpt_state *s) {
+static int read_optimizer(hid_t f, const char *path, ht_ckpt_state *s) {
   char what[1200];
   int name = -1;
   snprintf(what, sizeof what, "%s: /optimizer", path);
@@ -128,20 +128,20 @@ static int ht__read_optimizer(hid_t f, const char *path, ht_ckpt_state *s) {
   hsize_t one[1] = {1};
   HT_CHECK(ht__read_ds(f, "/optimizer/t", H5T_NATIVE_INT64, &s->opt_t, 1, one, path));
   if (s->optim == HT_OPTIM_ADAMW) {
-    HT_CHECK(ht__read_layers(f, path, s->model, "/optimizer/m", s->opt_m));
-    HT_CHECK(ht__read_layers(f, path, s->model, "/optimizer/v", s->opt_v));
+    HT_CHECK(read_layers(f, path, s->model, "/optimizer/m", s->opt_m));
+    HT_CHECK(read_layers(f, path, s->model, "/optimizer/v", s->opt_v));
   } else if (s->opt_m) {
     /* A checkpoint of plain SGD (no momentum) resumed with momentum starts
      * the buffer at zero, as PyTorch does for a fresh buffer. */
     if (H5Lexists(f, "/optimizer/momentum", H5P_DEFAULT) > 0)
-      HT_CHECK(ht__read_layers(f, path, s->model, "/optimizer/momentum", s->opt_m));
+      HT_CHECK(read_layers(f, path, s->model, "/optimizer/momentum", s->opt_m));
     else
       memset(s->opt_m, 0, sizeof(float) * s->model->n_params);
   }
   return 0;
 }
 
-static int ht__read_ranks(hid_t f, const char *path, ht_ckpt_state *s) {
+static int read_ranks(hid_t f, const char *path, ht_ckpt_state *s) {
   int W = s->info.world_size;
   s->ranks = calloc((size_t)W, sizeof *s->ranks);
   if (!s->ranks) return ht_error(HT_ENOMEM, "out of memory");
@@ -161,7 +161,7 @@ static int ht__read_ranks(hid_t f, const char *path, ht_ckpt_state *s) {
   return 0;
 }
 
-static int ht__read_metrics(hid_t f, const char *path, ht_ckpt_info *in) {
+static int read_metrics(hid_t f, const char *path, ht_ckpt_info *in) {
   double best[2], prog[5];
   hsize_t two[1] = {2}, five[1] = {5};
   HT_CHECK(ht__read_ds(f, "/metrics/best", H5T_NATIVE_DOUBLE, best, 1, two, path));
@@ -185,12 +185,12 @@ int ht_ckpt_read(const char *path, ht_ckpt_state *s) {
   hid_t f;
   HT_CHECK(ht__ckpt_open(path, &f));
   int rc = 0;
-  HT_CHECK_GOTO(ht__read_info(f, path, &s->info), rc, done);
-  HT_CHECK_GOTO(ht__read_layers(f, path, s->model, "/model", s->params), rc, done);
-  HT_CHECK_GOTO(ht__read_optimizer(f, path, s), rc, done);
-  HT_CHECK_GOTO(ht__read_ranks(f, path, s), rc, done);
-  HT_CHECK_GOTO(ht__read_metrics(f, path, &s->info), rc, done);
-  HT_CHECK_GOTO(ht__read_norm(f, path, s->model->spec.in, s->norm), rc, done);
+  HT_CHECK_GOTO(read_info(f, path, &s->info), rc, done);
+  HT_CHECK_GOTO(read_layers(f, path, s->model, "/model", s->params), rc, done);
+  HT_CHECK_GOTO(read_optimizer(f, path, s), rc, done);
+  HT_CHECK_GOTO(read_ranks(f, path, s), rc, done);
+  HT_CHECK_GOTO(read_metrics(f, path, &s->info), rc, done);
+  HT_CHECK_GOTO(read_norm(f, path, s->model->spec.in, s->norm), rc, done);
 done:
   H5Fclose(f);
   return rc;

@@ -19,7 +19,7 @@
 #include "hytrain/error.h"
 
 /* Runs the measurement (src/comm/bench.c) and prints it on rank 0. */
-static int ht__run(const ht_comm *comm, size_t n, double bucket_mb, int steps, ht_wait_kind wait, int sleep_us,
+static int run_bench(const ht_comm *comm, size_t n, double bucket_mb, int steps, ht_wait_kind wait, int sleep_us,
                    int use_shm) {
   ht_comm_bench_result r;
   HT_CHECK(ht_comm_bench_allreduce(comm, n, bucket_mb, steps, wait, sleep_us, use_shm, &r));
@@ -56,7 +56,7 @@ int ht__bench_allreduce(int argc, char **argv) {
   if (rc < 0) return ht_cli_fail("bench", rc);
   ht_comm comm;
   rc = ht_comm_init(&comm, &argc, &argv);
-  if (rc == 0) rc = ht__run(&comm, (size_t)n, bucket_mb, steps, wait.kind, wait.us, use_shm);
+  if (rc == 0) rc = run_bench(&comm, (size_t)n, bucket_mb, steps, wait.kind, wait.us, use_shm);
   int code = rc < 0 ? ht_cli_fail("bench", rc) : 0;
   ht_comm_finalize(&comm);
   return code;

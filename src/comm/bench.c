@@ -12,7 +12,7 @@
 #include "hytrain/error.h"
 #include "hytrain/timer.h"
 
-static int ht__cmp_double(const void *a, const void *b) {
+static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
 }
@@ -58,7 +58,7 @@ int ht_comm_bench_allreduce(const ht_comm *comm, size_t n, double bucket_mb, int
   }
   ht_comm_thread_destroy(&ct);
   if (rc == 0) {
-    qsort(t, (size_t)steps, sizeof *t, ht__cmp_double);
+    qsort(t, (size_t)steps, sizeof *t, cmp_double);
     *out = (ht_comm_bench_result){.buckets = nb, .median_s = t[steps / 2], .min_s = t[0], .max_s = t[steps - 1]};
   }
   ht_shm_grads_free(&shm);

@@ -8,7 +8,7 @@
 #include "comm/stall.h"
 #include "hytrain/error.h"
 
-static const char *ht__thread_level_name(int level) {
+static const char *thread_level_name(int level) {
   switch (level) {
   case MPI_THREAD_SINGLE:
     return "MPI_THREAD_SINGLE";
@@ -34,7 +34,7 @@ int ht_comm_init(ht_comm *c, int *argc, char ***argv) {
     return ht_error(HT_EMPI,
                     "MPI provides only %s; hytrain needs MPI_THREAD_MULTIPLE (the communication thread "
                     "and the main thread both call MPI). Use an Open MPI built with thread support.",
-                    ht__thread_level_name(c->provided));
+                    thread_level_name(c->provided));
   HT_CHECK_MPI(MPI_Comm_dup(MPI_COMM_WORLD, &c->main));
   HT_CHECK_MPI(MPI_Comm_dup(MPI_COMM_WORLD, &c->grad));
   MPI_Comm_set_errhandler(c->main, MPI_ERRORS_RETURN);

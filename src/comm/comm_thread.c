@@ -64,7 +64,7 @@ struct ht_comm_thread {
 };
 
 /* Records the thread's first failure for the main thread and wakes it. */
-static void ht__fail(ht_comm_thread *ct, int code, const char *what, int k, int mpi_rc) {
+static void thread_fail(ht_comm_thread *ct, int code, const char *what, int k, int mpi_rc) {
   char text[MPI_MAX_ERROR_STRING] = "";
   int len = 0;
   MPI_Error_string(mpi_rc, text, &len);
@@ -77,7 +77,7 @@ static void ht__fail(ht_comm_thread *ct, int code, const char *what, int k, int 
   pthread_mutex_unlock(&ct->mu);
 }
 
-static void ht__mark_done(ht_comm_thread *ct, int k, int round) {
+static void mark_done(ht_comm_thread *ct, int k, int round) {
   pthread_mutex_lock(&ct->mu);
   ct->done[k] = round;
   pthread_cond_broadcast(&ct->done_cv);
@@ -88,7 +88,7 @@ static void ht__mark_done(ht_comm_thread *ct, int k, int round) {
  * starts waiting for one meanwhile (both set `wake` and signal `work`): a
  * long pause chosen while the main thread computed never delays the bucket
  * it is now waiting for. */
-static void ht__nap(ht_comm_thread *ct, int us) {
+static void nap(ht_comm_thread *ct, int us) {
   struct timespec until = ht_deadline(1e-6 * us);
   pthread_mutex_lock(&ct->mu);
   while (!ct->wake && !ct->stop && pthread_cond_timedwait(&ct->work, &ct->mu, &until) != ETIMEDOUT) {
@@ -99,7 +99,7 @@ static void ht__nap(ht_comm_thread *ct, int us) {
 
 /* Pauses after a poll that completed nothing. *pause_us is the backoff
  * policy's current pause (reset to sleep_us whenever a bucket completes). */
-static void ht__pause(ht_comm_thread *ct, int *pause_us) {
+static void pause_for(ht_comm_thread *ct, int *pause_us) {
   int main_waiting = atomic_load_explicit(&ct->main_waiting, memory_order_relaxed);
   /* adaptive: the main thread is blocked waiting for us, so its core is ours:
    * poll again at once (yielding would hand the core to other processes). */
@@ -119,28 +119,28 @@ static void ht__pause(ht_comm_thread *ct, int *pause_us) {
     if (!main_waiting) *pause_us = *pause_us * 2 > HT_WAIT_BACKOFF_MAX_US ? HT_WAIT_BACKOFF_MAX_US : *pause_us * 2;
     if (*pause_us < ct->sleep_us) *pause_us = ct->sleep_us;
   }
-  ht__nap(ct, us);
+  nap(ct, us);
 }
 
 /* Formats ranks[0 .. n) as "rank 3" / "ranks 1, 3" into out. */
-static void ht__rank_list(const int *ranks, int n, char *out, size_t cap) {
+static void rank_list(const int *ranks, int n, char *out, size_t cap) {
   size_t len = (size_t)snprintf(out, cap, n == 1 ? "rank" : "ranks");
   for (int i = 0; i < n && len < cap; i++) len += (size_t)snprintf(out + len, cap - len, "%s %d", i ? "," : "", ranks[i]);
   if (n == 0) snprintf(out, cap, "no rank (its messages completed; the bucket is being summed)");
 }
 
 /* The watchdog's view of the buckets (communication thread only). */
-typedef struct ht__stalls {
+typedef struct stall_marks {
   double last_check;     /* the previous check, to see this process's own freezes */
   ht_stall_watch bucket; /* the oldest gradient bucket in flight */
-} ht__stalls;
+} stall_marks;
 
 /* The stall watchdog's bucket side (comm/stall.h), run on every pass of the
  * loop while buckets are in flight: times the oldest one. The main thread's
  * own collectives are timed by the watchdog's timer thread. Time this
  * process itself did not run is not counted, so a rank resumed after a
  * freeze does not blame the others for its own absence. */
-static void ht__check_stalls(ht_comm_thread *ct, ht__stalls *st, int round, int issued, double warn_s,
+static void check_stalls(ht_comm_thread *ct, stall_marks *st, int round, int issued, double warn_s,
                              double timeout_s) {
   if (warn_s <= 0 && timeout_s <= 0) return;
   int k = 0;
@@ -161,18 +161,18 @@ static void ht__check_stalls(ht_comm_thread *ct, ht__stalls *st, int round, int 
   int v = ht_stall_tick(&st->bucket, key, ct->t_issue[k], now, shift, warn_s, timeout_s, &waited);
   if (!v) return;
   char who[256], what[512];
-  ht__rank_list(ct->missing, ht_bucket_reduce_missing(&ct->br, k, ct->missing), who, sizeof who);
+  rank_list(ct->missing, ht_bucket_reduce_missing(&ct->br, k, ct->missing), who, sizeof who);
   snprintf(what, sizeof what, "gradient bucket %d of %d has waited %.0f s for %s (%s)", k, ct->n_buckets, waited, who,
            ct->br.phase[k] == HT_BR_GATHER ? (ct->br.shm ? "gradient not final there yet" : "its chunk's copies")
                                            : "the summed chunks");
   ht_stall_report(ct->stall, v, what);
 }
 
-static void *ht__comm_main(void *arg) {
+static void *comm_main(void *arg) {
   ht_comm_thread *ct = arg;
   pthread_setname_np(pthread_self(), "ht-comm");
   int issued = 0, active = 0, round = 0, failed = 0, pause_us = ct->sleep_us;
-  ht__stalls stalls = {0};
+  stall_marks stalls = {0};
   double warn_s = 0, timeout_s = 0;
   float *buf = NULL;
   double busy_since = 0, t_last_done = 0;
@@ -200,7 +200,7 @@ static void *ht__comm_main(void *arg) {
     int quit = (ct->stop && active == 0 && issued == upto) || ct->err;
     pthread_mutex_unlock(&ct->mu);
     if (quit) break;
-    ht__check_stalls(ct, &stalls, round, issued, warn_s, timeout_s);
+    check_stalls(ct, &stalls, round, issued, warn_s, timeout_s);
 
     /* Start everything enqueued since the last look, in bucket order. */
     for (; issued < upto; issued++) {
@@ -211,10 +211,10 @@ static void *ht__comm_main(void *arg) {
       ct->t_issue[issued] = t0;
       for (int n_done = 0; rc == MPI_SUCCESS && ct->wait == HT_WAIT_BLOCK && ct->br.phase[issued] != HT_BR_DONE;) {
         rc = ht_bucket_reduce_progress(&ct->br, buf, ct->ready, &n_done);
-        ht__check_stalls(ct, &stalls, round, issued + 1, warn_s, timeout_s);
+        check_stalls(ct, &stalls, round, issued + 1, warn_s, timeout_s);
       }
       if (rc != MPI_SUCCESS) {
-        ht__fail(ct, HT_EMPI, "summing", issued, rc);
+        thread_fail(ct, HT_EMPI, "summing", issued, rc);
         failed = 1;
         break;
       }
@@ -224,7 +224,7 @@ static void *ht__comm_main(void *arg) {
         ct->busy_s += t1 - t0;
         ct->reductions++;
         if (ct->br.size > 1) ht_track_span(ct->track, HT_EV_ALLREDUCE, issued, t0, t1);
-        ht__mark_done(ct, issued, round);
+        mark_done(ct, issued, round);
         continue;
       }
       if (active++ == 0) busy_since = t0;
@@ -238,7 +238,7 @@ static void *ht__comm_main(void *arg) {
       if (rc != MPI_SUCCESS) {
         /* Requests still in flight cannot be abandoned safely; the main
          * thread aborts the job on this error. */
-        ht__fail(ct, HT_EMPI, "summing", -1, rc);
+        thread_fail(ct, HT_EMPI, "summing", -1, rc);
         break;
       }
       double now = ht_now();
@@ -252,12 +252,12 @@ static void *ht__comm_main(void *arg) {
         ht_track_span(ct->track, HT_EV_ALLREDUCE, k, t0, now);
         t_last_done = now;
         ct->reductions++;
-        ht__mark_done(ct, k, round);
+        mark_done(ct, k, round);
       }
       active -= n_done;
       if (active == 0) ct->busy_s += now - busy_since;
       if (n_done > 0) pause_us = ct->sleep_us;
-      else ht__pause(ct, &pause_us);
+      else pause_for(ct, &pause_us);
     }
     pthread_mutex_lock(&ct->mu);
   }
@@ -266,7 +266,7 @@ static void *ht__comm_main(void *arg) {
 }
 
 /* Checks the plan, allocates the thread's memory and starts it. */
-static int ht__start(ht_comm_thread *ct, const ht_comm *comm, const ht_shm_grads *shm, const cpu_set_t *cpus,
+static int start_thread(ht_comm_thread *ct, const ht_comm *comm, const ht_shm_grads *shm, const cpu_set_t *cpus,
                      int core) {
   int n_buckets = ct->n_buckets;
   const ht_bucket *buckets = ct->buckets;
@@ -297,7 +297,7 @@ static int ht__start(ht_comm_thread *ct, const ht_comm *comm, const ht_shm_grads
   /* Its own mask: under OMP_PROC_BIND the creator is pinned to one core and
    * the thread would otherwise inherit that single core. */
   if (cpus) pthread_attr_setaffinity_np(&attr, sizeof *cpus, cpus);
-  int rc = pthread_create(&ct->thread, &attr, ht__comm_main, ct);
+  int rc = pthread_create(&ct->thread, &attr, comm_main, ct);
   pthread_attr_destroy(&attr);
   if (rc != 0 && core >= 0)
     return ht_error(HT_ECONFIG, "comm.thread_core: cannot run the communication thread on core %d (%s)", core,
@@ -325,7 +325,7 @@ int ht_comm_thread_create(ht_comm_thread **out, const ht_comm *comm, const ht_bu
   pthread_mutex_init(&ct->mu, NULL);
   ht_cond_init_monotonic(&ct->work); /* waited on with timeouts (the pauses) */
   pthread_cond_init(&ct->done_cv, NULL);
-  int rc = ht__start(ct, comm, shm, cpus, core);
+  int rc = start_thread(ct, comm, shm, cpus, core);
   if (rc < 0) {
     ht_comm_thread_destroy(&ct);
     return rc;

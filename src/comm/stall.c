@@ -80,7 +80,7 @@ void ht_stall_report(ht_stall *s, int verdict, const char *what) {
  * while a limit is on. Time this process itself did not run (a look much
  * later than the period) is not counted, so a rank resumed after a freeze
  * does not blame the others for its own absence. */
-static void *ht__stall_main(void *arg) {
+static void *stall_main(void *arg) {
   ht_stall *s = arg;
   pthread_setname_np(pthread_self(), "ht-stall");
   ht_stall_watch w = {0};
@@ -122,7 +122,7 @@ int ht_stall_set_limits(ht_stall *s, double warn_s, double timeout_s) {
   int start = !s->started && (s->warn_s > 0 || s->timeout_s > 0);
   int rc = 0;
   if (start) {
-    rc = pthread_create(&s->thread, NULL, ht__stall_main, s);
+    rc = pthread_create(&s->thread, NULL, stall_main, s);
     s->started = rc == 0;
   }
   pthread_cond_signal(&s->cv);

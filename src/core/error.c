@@ -92,7 +92,7 @@ int ht__mpi_error(int mpi_rc, const char *call, const char *file, int line) {
 }
 
 /* Walk callback: keeps the innermost (last) description of the HDF5 stack. */
-static herr_t ht__h5_walk(unsigned n, const H5E_error2_t *e, void *data) {
+static herr_t h5_walk(unsigned n, const H5E_error2_t *e, void *data) {
   char *out = data;
   if (e->desc && e->desc[0]) snprintf(out, 256, "%s", e->desc);
   return 0;
@@ -100,7 +100,7 @@ static herr_t ht__h5_walk(unsigned n, const H5E_error2_t *e, void *data) {
 
 int ht__h5_error(const char *what, const char *call, const char *file, int line) {
   char desc[256] = "unknown HDF5 failure";
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, ht__h5_walk, desc);
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, h5_walk, desc);
   H5Eclear2(H5E_DEFAULT);
   ht__error_trace_push(file, line, call);
   return ht_error(HT_EH5, "%s: HDF5 error: %s", what ? what : "(hdf5)", desc);

@@ -45,7 +45,7 @@ static void close_id(hid_t *id) {
   *id = H5I_INVALID_HID;
 }
 
-void ht__dataset_close_file(dataset_file *f) {
+void ht__dataset_close_file(ht__dataset_file *f) {
   close_id(&f->labels);
   close_id(&f->features);
   close_id(&f->file);
@@ -131,7 +131,7 @@ static int read_num_classes(hid_t file, const char *path, int *num_classes) {
 
 /* Opens path and fills the header fields of ds. On failure f may hold open
  * identifiers; the caller closes them with ht__dataset_close_file either way. */
-int ht__dataset_open_and_probe(ht_dataset *ds, const char *path, dataset_file *f) {
+int ht__dataset_open_and_probe(ht_dataset *ds, const char *path, ht__dataset_file *f) {
   memset(ds, 0, sizeof *ds);
   if (!path) return ht_error(HT_EINVAL, "dataset path is NULL");
   if (strlen(path) >= sizeof ds->path) return ht_error(HT_EINVAL, "%s: path is too long", path);
@@ -193,7 +193,7 @@ int ht__dataset_open_and_probe(ht_dataset *ds, const char *path, dataset_file *f
 }
 
 int ht_dataset_probe(ht_dataset *ds, const char *path) {
-  dataset_file f = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, 0};
+  ht__dataset_file f = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, 0};
   int rc = ht__dataset_open_and_probe(ds, path, &f);
   ht__dataset_close_file(&f);
   if (rc < 0) ht__error_trace_push(__FILE__, __LINE__, __func__);
@@ -236,7 +236,7 @@ int ht__dataset_check_labels(const char *path, const int32_t *y, int64_t n, int 
   return 0;
 }
 
-static int read_shard_body(ht_dataset *ds, dataset_file *f, const char *path, int rank, int size) {
+static int read_shard_body(ht_dataset *ds, ht__dataset_file *f, const char *path, int rank, int size) {
   HT_CHECK(ht__dataset_open_and_probe(ds, path, f));
   ht_shard_range(ds->n_total, rank, size, &ds->row0, &ds->n);
   /* An empty shard still gets (one-row) buffers so callers need not
@@ -271,7 +271,7 @@ int ht_dataset_read_shard(ht_dataset *ds, const char *path, int rank, int size) 
     memset(ds, 0, sizeof *ds);
     return ht_error(HT_EINVAL, "%s: invalid shard: rank %d of %d ranks", path ? path : "(null)", rank, size);
   }
-  dataset_file f = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, 0};
+  ht__dataset_file f = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, 0};
   int rc = read_shard_body(ds, &f, path, rank, size);
   ht__dataset_close_file(&f);
   if (rc < 0) {
@@ -284,7 +284,7 @@ int ht_dataset_read_shard(ht_dataset *ds, const char *path, int rank, int size) 
 /* Like read_shard_body, for a selection of up to HT_DATASET_MAX_RANGES row
  * ranges read one after the other (K-fold: the rows around a held-out fold).
  * n_total becomes the number of rows selected over all ranks (n_selected). */
-static int read_ranges_body(ht_dataset *ds, dataset_file *f, const char *path, int n_ranges, const int64_t *row0,
+static int read_ranges_body(ht_dataset *ds, ht__dataset_file *f, const char *path, int n_ranges, const int64_t *row0,
                             const int64_t *count, int64_t n_selected) {
   HT_CHECK(ht__dataset_open_and_probe(ds, path, f));
   int64_t n = 0;
@@ -333,7 +333,7 @@ int ht_dataset_read_ranges(ht_dataset *ds, const char *path, int n_ranges, const
     memset(ds, 0, sizeof *ds);
     return ht_error(HT_EINVAL, "%s: %d row ranges (at most %d)", path ? path : "(null)", n_ranges, HT_DATASET_MAX_RANGES);
   }
-  dataset_file f = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, 0};
+  ht__dataset_file f = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, 0};
   int rc = read_ranges_body(ds, &f, path, n_ranges, row0, count, n_selected);
   ht__dataset_close_file(&f);
   if (rc < 0) {

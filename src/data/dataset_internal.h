@@ -8,17 +8,17 @@
 #include "hytrain/dataset.h"
 
 /* The open objects of a dataset file while it is probed or read. */
-typedef struct dataset_file {
+typedef struct ht__dataset_file {
   hid_t file;
   hid_t features;
   hid_t labels;
   int labels_ndims; /* 1 or 2 */
-} dataset_file;
+} ht__dataset_file;
 
 /* Opens path and fills the header fields of ds (n_total, d, task, ...). On
  * failure f may hold open identifiers; close them with ht__dataset_close_file. */
-int ht__dataset_open_and_probe(ht_dataset *ds, const char *path, dataset_file *f);
-void ht__dataset_close_file(dataset_file *f);
+int ht__dataset_open_and_probe(ht_dataset *ds, const char *path, ht__dataset_file *f);
+void ht__dataset_close_file(ht__dataset_file *f);
 
 /* Rows [row0, row0 + n) of a 1-D or 2-D dataset with `cols` columns into buf
  * (n x cols, row-major), one hyperslab; errors name `what`. */

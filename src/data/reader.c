@@ -22,7 +22,7 @@
 
 struct ht_dataset_reader {
   ht_dataset hdr;          /* header fields only (x, y, yt stay NULL) */
-  dataset_file f;
+  ht__dataset_file f;
   int64_t file_chunk_rows; /* chunk extent along rows */
   char what_x[1100];       /* "file:/features" for messages */
   char what_y[1100];

@@ -42,14 +42,14 @@ void ht__cpuset_text(const cpu_set_t *set, char *out, size_t len) {
   }
 }
 
-typedef struct ht__binding {
+typedef struct rank_binding {
   char omp[192];    /* "t0:cpus 0 t1:cpus 1" */
   char comm[64];    /* the communication thread's cpus */
   int shared;       /* the communication thread may run on a core of the team */
-} ht__binding;
+} rank_binding;
 
 int ht_grad_sync_binding_report(const ht_grad_sync *gs, const ht_log *log) {
-  ht__binding me;
+  rank_binding me;
   memset(&me, 0, sizeof me);
   int n = omp_get_max_threads();
   cpu_set_t team[64];
@@ -82,7 +82,7 @@ int ht_grad_sync_binding_report(const ht_grad_sync *gs, const ht_log *log) {
   } else {
     snprintf(me.comm, sizeof me.comm, "-");
   }
-  ht__binding all_r[gs->comm->rank == 0 ? gs->comm->size : 1];
+  rank_binding all_r[gs->comm->rank == 0 ? gs->comm->size : 1];
   ht_comm_stall_enter(gs->comm, "the binding table's gather (MPI_Gather)");
   int mrc = MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all_r, (int)sizeof me, MPI_BYTE, 0, gs->comm->main);
   ht_comm_stall_leave(gs->comm);

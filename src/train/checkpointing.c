@@ -24,7 +24,7 @@
 #include "train/internal.h"
 
 /* Rank 0: fails now, not after hours, if checkpoints cannot be written. */
-static int ht__probe_dir(const char *dir) {
+static int probe_dir(const char *dir) {
   if (mkdir(dir, 0775) != 0 && errno != EEXIST)
     return ht_error(HT_EIO, "%s: cannot create the checkpoint directory: %s", dir, strerror(errno));
   char probe[HT_PATH_MAX + 64];
@@ -38,7 +38,7 @@ static int ht__probe_dir(const char *dir) {
   return 0;
 }
 
-static int ht__stall_ms(void) {
+static int stall_ms(void) {
   /* Test hook, read once at start-up: the writer sleeps this long in the
    * middle of each checkpoint file (docs/checkpoint-format.md). */
   const char *v = getenv("HT_TEST_CKPT_STALL_MS");
@@ -64,7 +64,7 @@ int ht__ckpt_setup(ht__ckpt_ctl *c, const ht_config *cfg, const ht_comm *comm, c
   snprintf(c->dir, sizeof c->dir, "%s/checkpoints", run_dir);
   int rc = 0;
   if (comm->rank == 0) {
-    rc = ht__probe_dir(c->dir);
+    rc = probe_dir(c->dir);
     if (rc == 0) {
       int n = ht_ckpt_clean_partials(c->dir);
       if (n > 0) ht_log_info(log, "removed %d unfinished checkpoint file(s) (*.partial) left by an earlier crash", n);
@@ -73,7 +73,7 @@ int ht__ckpt_setup(ht__ckpt_ctl *c, const ht_config *cfg, const ht_comm *comm, c
     }
     if (rc == 0)
       rc = ht_ckpt_writer_create(&c->writer, c->dir, m, o->m != NULL, o->v != NULL, comm->size, cfg->checkpoint.async,
-                                 cfg->checkpoint.keep, ht__stall_ms());
+                                 cfg->checkpoint.keep, stall_ms());
   }
   HT_CHECK(ht_comm_agree(comm, rc));
   ht__signals_install(&c->sig);

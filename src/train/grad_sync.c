@@ -23,7 +23,7 @@ int ht_grad_sync_opts_from_config(const ht_config *cfg, ht_grad_sync_opts *o) {
   return 0;
 }
 
-static double ht__process_cpu(void) {
+static double process_cpu(void) {
   struct timespec ts;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
@@ -32,7 +32,7 @@ static double ht__process_cpu(void) {
 /* Packs consecutive slices into buckets of at most `target` floats (a slice
  * larger than that is a bucket of its own). Slices run from the end of the
  * buffer to its start, so a bucket [lo, hi) is contiguous. */
-static int ht__plan(ht_grad_sync *gs, size_t slice, size_t target) {
+static int plan_buckets(ht_grad_sync *gs, size_t slice, size_t target) {
   ht_model *m = gs->m;
   m->slice_elems = slice;
   int n = ht_model_slices(m, NULL, NULL, 0);
@@ -74,7 +74,7 @@ int ht_grad_sync_create(ht_grad_sync **out, const ht_grad_sync_opts *o, const ht
   double elems = o->bucket_mb * HT__MIB / sizeof(float), selems = o->slice_mb * HT__MIB / sizeof(float);
   size_t target = elems < 1 ? 1 : elems > (double)m->n_params ? m->n_params : (size_t)elems;
   size_t slice = selems < 1 ? 1 : selems > (double)m->n_params ? m->n_params : (size_t)selems;
-  int rc = ht__plan(gs, slice, target);
+  int rc = plan_buckets(gs, slice, target);
   int n_bufs = o->mode == HT_SYNC_DELAYED ? 2 : 1;
   gs->bufs[0] = m->grads;
   if (o->transport != HT_TRANSPORT_MPI && comm->size > 1) {
@@ -109,7 +109,7 @@ int ht_grad_sync_create(ht_grad_sync **out, const ht_grad_sync_opts *o, const ht
 
 /* Backward's callback: closes the span of the work since the last mark and,
  * in overlap mode, hands over the bucket this slice completes. */
-static void ht__on_ready(void *user, int layer, size_t lo, size_t hi) {
+static void on_ready(void *user, int layer, size_t lo, size_t hi) {
   ht_grad_sync *gs = user;
   double now = ht_now();
   if (layer < 0) {
@@ -136,14 +136,14 @@ static void ht__on_ready(void *user, int layer, size_t lo, size_t hi) {
 double ht_grad_sync_compute(ht_grad_sync *gs, const float *x, const int32_t *y, const float *t, int B) {
   if (gs->stats.steps == 0 && gs->t_first == 0) {
     gs->t_first = ht_now();
-    gs->cpu_first = ht__process_cpu();
+    gs->cpu_first = process_cpu();
   }
   /* Sync and overlap reduce this step's buffer; every bucket of the last
    * round was waited for in apply, so this returns at once. */
   if (gs->o.mode != HT_SYNC_DELAYED && ht_comm_thread_begin(gs->ct, gs->m->grads) < 0) return NAN;
   gs->slice = 0;
   gs->t_mark = ht_now();
-  double loss = ht_model_step(gs->m, x, y, t, B, ht__on_ready, gs);
+  double loss = ht_model_step(gs->m, x, y, t, B, on_ready, gs);
   if (gs->bad_slice || (isfinite(loss) && gs->slice != gs->n_slices)) {
     ht_error(HT_EINTERNAL, "backward reported %d gradient slices, the bucket plan expects %d in another order",
              gs->slice, gs->n_slices);
@@ -153,7 +153,7 @@ double ht_grad_sync_compute(ht_grad_sync *gs, const float *x, const int32_t *y, 
 }
 
 /* Waits for bucket k of buf, scales it to the mean and updates its parameters. */
-static int ht__apply_bucket(ht_grad_sync *gs, float *buf, int k, double lr) {
+static int apply_bucket(ht_grad_sync *gs, float *buf, int k, double lr) {
   const ht_bucket *b = &gs->buckets[k];
   ht_track_begin(gs->track, HT_EV_BUCKET_WAIT, k);
   double t0 = ht_now();
@@ -170,7 +170,7 @@ static int ht__apply_bucket(ht_grad_sync *gs, float *buf, int k, double lr) {
 }
 
 /* Sends every bucket of the current round that backward did not already send. */
-static void ht__enqueue_all(ht_grad_sync *gs) {
+static void enqueue_all(ht_grad_sync *gs) {
   ht_track_begin(gs->track, HT_EV_BUCKET_ENQUEUE, -1);
   for (int k = 0; k < gs->n_buckets; k++) ht_comm_thread_enqueue(gs->ct, k);
   ht_track_end(gs->track);
@@ -179,16 +179,16 @@ static void ht__enqueue_all(ht_grad_sync *gs) {
 int ht_grad_sync_apply(ht_grad_sync *gs, double lr) {
   gs->stats.steps++;
   if (gs->o.mode != HT_SYNC_DELAYED) {
-    if (gs->o.mode == HT_SYNC_SYNC) ht__enqueue_all(gs);
+    if (gs->o.mode == HT_SYNC_SYNC) enqueue_all(gs);
     ht_optim_begin_step(gs->opt);
-    for (int k = 0; k < gs->n_buckets; k++) HT_CHECK(ht__apply_bucket(gs, gs->m->grads, k, lr));
+    for (int k = 0; k < gs->n_buckets; k++) HT_CHECK(apply_bucket(gs, gs->m->grads, k, lr));
     return 0;
   }
   /* Delayed: the previous gradient was reduced during this step's compute. */
   HT_CHECK(ht_grad_sync_flush(gs));
   float *fresh = gs->m->grads;
   HT_CHECK(ht_comm_thread_begin(gs->ct, fresh));
-  ht__enqueue_all(gs);
+  enqueue_all(gs);
   gs->pending = 1;
   gs->pending_buf = fresh;
   gs->pending_lr = lr;
@@ -201,13 +201,13 @@ int ht_grad_sync_flush(ht_grad_sync *gs) {
   if (!gs->pending) return 0;
   gs->pending = 0;
   ht_optim_begin_step(gs->opt);
-  for (int k = 0; k < gs->n_buckets; k++) HT_CHECK(ht__apply_bucket(gs, gs->pending_buf, k, gs->pending_lr));
+  for (int k = 0; k < gs->n_buckets; k++) HT_CHECK(apply_bucket(gs, gs->pending_buf, k, gs->pending_lr));
   return 0;
 }
 
 int ht_grad_sync_finish(ht_grad_sync *gs) {
   int rc = ht_grad_sync_flush(gs);
-  double cpu_now = ht__process_cpu();
+  double cpu_now = process_cpu();
   ht_comm_thread_stop(gs->ct);
   ht_comm_thread_stats(gs->ct, &gs->stats.inflight_s, &gs->stats.comm_cpu_s);
   gs->stats.process_cpu_s = gs->t_first > 0 ? cpu_now - gs->cpu_first : 0;

@@ -47,17 +47,17 @@ int ht__slurm_run_dir(const ht_config *cfg, char *out, size_t len);
 void ht__experiment_name(const ht_config *cfg, char *out, size_t len);
 
 /* progress.c: rank 0's live progress line (terminal) or plain periodic lines. */
-typedef struct ht_progress {
+typedef struct ht__progress {
   int tty;              /* stdout is a terminal: redraw one line with \r */
   int64_t total_steps;
   int64_t first_step;   /* step this process started from (resume): the ETA uses the steps since */
   double t0;
   int dirty;            /* a \r line is on screen */
-} ht_progress;
-void ht__progress_init(ht_progress *p, int64_t total_steps);
-void ht__progress_step(ht_progress *p, const ht_log *log, int64_t epoch, int64_t epochs, int64_t step, double loss,
+} ht__progress;
+void ht__progress_init(ht__progress *p, int64_t total_steps);
+void ht__progress_step(ht__progress *p, const ht_log *log, int64_t epoch, int64_t epochs, int64_t step, double loss,
                        double samples_per_s);
-void ht__progress_clear(ht_progress *p);
+void ht__progress_clear(ht__progress *p);
 
 /* Where training stands; everything a checkpoint needs to continue the loop
  * and metrics.jsonl exactly. */

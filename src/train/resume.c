@@ -27,22 +27,22 @@
 #include "hytrain/fileio.h"
 #include "train/internal.h"
 
-typedef struct ht__found {
+typedef struct found_ckpt {
   int resumed;
   char path[HT_PATH_MAX + 128];
   char run_dir[HT_PATH_MAX];
   ht_ckpt_info info;
   int64_t opt_t;
   ht_ckpt_rank *ranks;  /* rank 0: [info.world_size] from /data (not broadcast as a pointer) */
-} ht__found;
+} found_ckpt;
 
-static int ht__is_dir(const char *p) {
+static int is_dir(const char *p) {
   struct stat st;
   return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 /* The newest run directory of this experiment (by mtime of checkpoints/latest). */
-static void ht__newest_run(const ht_config *cfg, char *out, size_t len) {
+static void newest_run(const ht_config *cfg, char *out, size_t len) {
   out[0] = '\0';
   char exp[HT_PATH_MAX];
   ht__experiment_name(cfg, exp, sizeof exp);
@@ -65,7 +65,7 @@ static void ht__newest_run(const ht_config *cfg, char *out, size_t len) {
 }
 
 /* Reads the checkpoint named in dir/latest ("" if none). */
-static void ht__read_latest(const char *dir, char *name, size_t len) {
+static void read_latest(const char *dir, char *name, size_t len) {
   name[0] = '\0';
   char path[HT_PATH_MAX + 64];
   snprintf(path, sizeof path, "%s/latest", dir);
@@ -77,7 +77,7 @@ static void ht__read_latest(const char *dir, char *name, size_t len) {
 }
 
 /* Tries one file: reads and verifies it into the model/optimizer/norm. */
-static int ht__try(const char *path, ht_model *m, ht_optim *o, ht_norm *norm, ht__found *fd) {
+static int try(const char *path, ht_model *m, ht_optim *o, ht_norm *norm, found_ckpt *fd) {
   ht_ckpt_state s;
   memset(&s, 0, sizeof s);
   s.model = m;
@@ -100,8 +100,8 @@ static int ht__try(const char *path, ht_model *m, ht_optim *o, ht_norm *norm, ht
 }
 
 /* Rank 0: finds and reads the checkpoint. */
-static int ht__find(const ht_config *cfg, const ht_log *log, const char *arg, const char *run_dir_req, ht_model *m,
-                    ht_optim *o, ht_norm *norm, ht__found *fd) {
+static int find(const ht_config *cfg, const ht_log *log, const char *arg, const char *run_dir_req, ht_model *m,
+                    ht_optim *o, ht_norm *norm, found_ckpt *fd) {
   char dir[HT_PATH_MAX + 32] = "";
   int is_auto = strcmp(arg, "auto") == 0;
   if (is_auto) {
@@ -113,19 +113,19 @@ static int ht__find(const ht_config *cfg, const ht_log *log, const char *arg, co
        * id), never the newest run of another job from the same config, which
        * may be running at the same time. */
     } else
-      ht__newest_run(cfg, run, sizeof run);
-    if (!run[0] || !ht__is_dir(run)) {
+      newest_run(cfg, run, sizeof run);
+    if (!run[0] || !is_dir(run)) {
       ht_log_info(log, "--resume auto: no earlier run with a checkpoint; starting from scratch");
       return 0;
     }
     snprintf(dir, sizeof dir, "%s/checkpoints", run);
-  } else if (ht__is_dir(arg)) {
+  } else if (is_dir(arg)) {
     char sub[HT_PATH_MAX + 32];
     snprintf(sub, sizeof sub, "%s/checkpoints", arg);
-    snprintf(dir, sizeof dir, "%s", ht__is_dir(sub) ? sub : arg);
+    snprintf(dir, sizeof dir, "%s", is_dir(sub) ? sub : arg);
   } else {
     /* One named file: it must verify; no fallback. */
-    HT_CHECK(ht__try(arg, m, o, norm, fd));
+    HT_CHECK(try(arg, m, o, norm, fd));
     fd->resumed = 1;
     goto run_dir;
   }
@@ -134,7 +134,7 @@ static int ht__find(const ht_config *cfg, const ht_log *log, const char *arg, co
     int n = 0;
     HT_CHECK(ht_ckpt_list(dir, &steps, &n));
     char latest[256];
-    ht__read_latest(dir, latest, sizeof latest);
+    read_latest(dir, latest, sizeof latest);
     if (n == 0 && !latest[0]) {
       free(steps);
       if (!is_auto) return ht_error(HT_ENOENT, "%s: --resume: no checkpoint (ckpt-<step>.h5) in this directory", dir);
@@ -154,7 +154,7 @@ static int ht__find(const ht_config *cfg, const ht_log *log, const char *arg, co
       if (i >= 0 && strcmp(name, latest) == 0) continue;
       snprintf(path, sizeof path, "%s/%s", dir, name);
       ht_error_clear();
-      rc = ht__try(path, m, o, norm, fd);
+      rc = try(path, m, o, norm, fd);
       tried++;
       if (rc == 0) break;
       if (!first_err[0]) snprintf(first_err, sizeof first_err, "%s", ht_error_message());
@@ -197,9 +197,9 @@ run_dir:
 int ht__resume(const ht_config *cfg, const ht_comm *comm, const ht_log *log, const char *arg,
                const char *run_dir_req, ht_model *m, ht_optim *o, ht_norm *norm, int64_t n_train,
                int64_t steps_per_epoch, ht__cursor *cur, char *run_dir_out, size_t len, int *resumed) {
-  ht__found fd;
+  found_ckpt fd;
   memset(&fd, 0, sizeof fd);
-  int rc = comm->rank == 0 ? ht__find(cfg, log, arg, run_dir_req, m, o, norm, &fd) : 0;
+  int rc = comm->rank == 0 ? find(cfg, log, arg, run_dir_req, m, o, norm, &fd) : 0;
   rc = ht_comm_agree(comm, rc);
   ht_ckpt_rank *ranks = fd.ranks;
   fd.ranks = NULL;
@@ -302,7 +302,7 @@ int ht__resume(const ht_config *cfg, const ht_comm *comm, const ht_log *log, con
 }
 
 /* Reads an integer field "key": N from a metrics record. */
-static int ht__json_int(const char *line, const char *key, long long *out) {
+static int json_int(const char *line, const char *key, long long *out) {
   char pat[64];
   snprintf(pat, sizeof pat, "\"%s\": ", key);
   const char *p = strstr(line, pat);
@@ -327,10 +327,10 @@ int ht__metrics_rewind(const char *run_dir, const ht__cursor *cur) {
   while (getline(&line, &cap, f) > 0) {
     long long step = 0, epoch = 0;
     int keep = 1;
-    if (strstr(line, "\"kind\": \"step\"") && ht__json_int(line, "step", &step)) keep = step <= cur->step;
+    if (strstr(line, "\"kind\": \"step\"") && json_int(line, "step", &step)) keep = step <= cur->step;
     /* Epoch records count epochs from 1; the checkpoint's epoch in progress
      * (0-based cur->epoch) has not ended in the checkpoint's view. */
-    if (strstr(line, "\"kind\": \"epoch\"") && ht__json_int(line, "epoch", &epoch)) keep = epoch <= cur->epoch;
+    if (strstr(line, "\"kind\": \"epoch\"") && json_int(line, "epoch", &epoch)) keep = epoch <= cur->epoch;
     if (keep)
       fputs(line, mem);
     else

@@ -9,11 +9,13 @@
  *   4. create the run directory, write config.yaml, open log and metrics;
  *   5. broadcast rank 0's initial weights; train; evaluate after each epoch;
  *   6. write the final checkpoint.
- * One step: gather a batch, forward + backward (OpenMP + OpenBLAS) while the
- * communication thread averages finished gradient buckets over ranks (see
- * hytrain/grad_sync.h for comm.mode), agree on the mean loss (which also
- * catches divergence on every rank at the same step), then the optimizer
- * updates each bucket as soon as it is averaged.
+ * One step: take a batch from the loader, forward + backward (OpenMP-threaded
+ * GEMMs) while the communication thread averages finished gradient buckets
+ * over ranks (see hytrain/grad_sync.h for comm.mode); start the non-blocking
+ * agreement on the loss and the checkpoint flags; the optimizer updates each
+ * bucket as soon as it is averaged; then complete the agreement, so a
+ * non-finite mean loss stops every rank at the same step (before any
+ * checkpoint of that state) and a due checkpoint is taken by all.
  */
 #include "hytrain/train.h"
 
@@ -39,7 +41,7 @@
 #include "hytrain/timer.h"
 #include "train/internal.h"
 
-typedef struct ht__run {
+typedef struct train_run {
   const ht_config *cfg;
   const ht_comm *comm;
   ht_log log;
@@ -62,7 +64,7 @@ typedef struct ht__run {
   ht__cursor cur;       /* where training stands (restored by --resume) */
   ht__ckpt_ctl ck;      /* checkpoint scheduling, writer and stop signals */
   int ck_ready;
-} ht__run;
+} train_run;
 
 int ht_train_model_spec(const ht_config *cfg, const ht_dataset *ds, ht_model_spec *spec) {
   memset(spec, 0, sizeof *spec);
@@ -79,7 +81,7 @@ int ht_train_model_spec(const ht_config *cfg, const ht_dataset *ds, ht_model_spe
 }
 
 /* Phase 1-2 on this rank (no collectives). */
-static int ht__load_and_build(ht__run *r) {
+static int load_and_build(train_run *r) {
   const ht_config *cfg = r->cfg;
   HT_CHECK(ht__data_open_train(cfg, r->comm, cfg->train.batch_size, &r->train, &r->lopts, r->data_desc,
                                sizeof r->data_desc));
@@ -132,7 +134,7 @@ static int ht__load_and_build(ht__run *r) {
 }
 
 /* Phase 4 on rank 0: config.yaml, log.txt, metrics.jsonl. */
-static int ht__open_outputs(ht__run *r) {
+static int open_outputs(train_run *r) {
   char path[HT_PATH_MAX + 64];
   snprintf(path, sizeof path, "%s/log.txt", r->run_dir);
   r->log.file = fopen(path, "a");
@@ -151,7 +153,7 @@ static int ht__open_outputs(ht__run *r) {
   return 0;
 }
 
-static void ht__metrics_step(ht__run *r, int64_t epoch, int64_t step, double loss, double lr, double sps, double wall) {
+static void metrics_step(train_run *r, int64_t epoch, int64_t step, double loss, double lr, double sps, double wall) {
   if (!r->metrics) return;
   fprintf(r->metrics,
           "{\"kind\": \"step\", \"epoch\": %lld, \"step\": %lld, \"loss\": %.9g, \"lr\": %.9g, "
@@ -160,7 +162,7 @@ static void ht__metrics_step(ht__run *r, int64_t epoch, int64_t step, double los
   fflush(r->metrics);
 }
 
-static void ht__metrics_epoch(ht__run *r, int64_t epoch, int64_t step, double train_loss, const ht_eval_metrics *ev,
+static void metrics_epoch(train_run *r, int64_t epoch, int64_t step, double train_loss, const ht_eval_metrics *ev,
                               double sps, double wall, double data_wait_s) {
   if (!r->metrics) return;
   fprintf(r->metrics, "{\"kind\": \"epoch\", \"epoch\": %lld, \"step\": %lld, \"train_loss\": %.9g", (long long)epoch,
@@ -173,7 +175,7 @@ static void ht__metrics_epoch(ht__run *r, int64_t epoch, int64_t step, double tr
 }
 
 /* Best evaluation metric so far: accuracy (higher) or RMSE (lower). */
-static int ht__improved(const ht__run *r, const ht_eval_metrics *ev) {
+static int improved(const train_run *r, const ht_eval_metrics *ev) {
   double v = r->test.task == HT_TASK_CLASSIFY ? ev->accuracy : ev->rmse;
   if (r->cur.best_step < 0 || isnan(r->cur.best_value)) return 1;
   return r->test.task == HT_TASK_CLASSIFY ? v > r->cur.best_value : v < r->cur.best_value;
@@ -181,7 +183,7 @@ static int ht__improved(const ht__run *r, const ht_eval_metrics *ev) {
 
 /* After the last step: stops the communication thread, prints the event table
  * and the communication summary, writes the timeline (collective). */
-static int ht__comm_finish(ht__run *r) {
+static int comm_finish(train_run *r) {
   int rc = ht_grad_sync_finish(r->sync);
   if (rc < 0) ht_comm_abort(r->comm, rc, ht_error_message());
   HT_CHECK(ht_grad_sync_report(r->sync, &r->events, &r->log, r->metrics));
@@ -197,7 +199,7 @@ static int ht__comm_finish(ht__run *r) {
 
 /* Phase 5-6: the loop, from r->cur (step 0, or where a checkpoint left off).
  * Returns an error every rank agrees on, or HT_ESTOPPED after a stop. */
-static int ht__train_loop(ht__run *r, ht_train_result *res) {
+static int train_loop(train_run *r, ht_train_result *res) {
   const ht_config *cfg = r->cfg;
   const ht_comm *comm = r->comm;
   const int64_t B = cfg->train.batch_size, P = comm->size;
@@ -205,7 +207,7 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
   int epochs_run = 0;
   double t_start = ht_now() - cur->wall_offset; /* wall_s continues across resumes */
   double t_window = ht_now();
-  ht_progress prog;
+  ht__progress prog;
   ht__progress_init(&prog, r->total_steps);
   prog.first_step = cur->step;
   ht_eval_metrics ev = {0, 0, -1, -1};
@@ -259,7 +261,7 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
       if (cur->step % cfg->train.log_every == 0 || cur->step == r->total_steps) {
         double now = ht_now();
         double sps = (double)(cur->window_steps * B * P) / (now - t_window);
-        ht__metrics_step(r, epoch + 1, cur->step, cur->window_loss / (double)cur->window_steps, lr, sps, now - t_start);
+        metrics_step(r, epoch + 1, cur->step, cur->window_loss / (double)cur->window_steps, lr, sps, now - t_start);
         ht__progress_step(&prog, &r->log, epoch, cfg->train.epochs, cur->step,
                           cur->window_loss / (double)cur->window_steps, sps);
         cur->window_loss = 0;
@@ -292,7 +294,7 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
     if (r->have_test) HT_CHECK(ht_eval_model(&r->model, &r->test, comm, &ev));
     ht__progress_clear(&prog);
     double mean_loss = cur->epoch_steps ? cur->epoch_loss / (double)cur->epoch_steps : 0;
-    ht__metrics_epoch(r, epoch + 1, cur->step, mean_loss, r->have_test ? &ev : NULL, sps, ht_now() - t_start, data_wait);
+    metrics_epoch(r, epoch + 1, cur->step, mean_loss, r->have_test ? &ev : NULL, sps, ht_now() - t_start, data_wait);
     ht_log_file(&r->log,
                 "loader: data wait %.3f s of %.3f s training (%lld of %lld batches waited, longest wait so far %.3f s); loader "
                 "thread read %.3f s (%.1f MB), assemble %.3f s",
@@ -309,7 +311,7 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
       ht_log_info(&r->log, "epoch %lld/%d  step %lld  train_loss %.4f  %.0f samples/s", (long long)epoch + 1,
                   cfg->train.epochs, (long long)cur->step, mean_loss, sps);
     res->train_loss = mean_loss;
-    int best = r->have_test && ht__improved(r, &ev);
+    int best = r->have_test && improved(r, &ev);
     if (best) {
       cur->best_value = r->test.task == HT_TASK_CLASSIFY ? ev.accuracy : ev.rmse;
       cur->best_step = cur->step;
@@ -338,14 +340,14 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
   if (epochs_run == 0)
     ht_log_info(&r->log, "nothing to do: the checkpoint at step %lld already completes this run", (long long)cur->step);
   ht__ckpt_report(&r->ck);
-  HT_CHECK(ht__comm_finish(r));
+  HT_CHECK(comm_finish(r));
   HT_CHECK(ht__peak_rss_report(comm, &r->log));
   ht_log_info(&r->log, "done in %.1f s: %lld steps; run directory %s", ht_now() - t_start, (long long)cur->step,
               r->run_dir);
   return 0;
 }
 
-static char *ht__config_text(const ht_config *cfg) {
+static char *config_text(const ht_config *cfg) {
   char *buf = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&buf, &len);
@@ -355,7 +357,7 @@ static char *ht__config_text(const ht_config *cfg) {
   return buf;
 }
 
-static void ht__run_free(ht__run *r) {
+static void run_free(train_run *r) {
   if (r->ck_ready) ht__ckpt_destroy(&r->ck);
   ht_grad_sync_destroy(&r->sync);
   ht_events_destroy(&r->events);
@@ -377,7 +379,7 @@ int ht_train(const ht_config *cfg, const ht_comm *comm, const char *run_dir, ht_
 
 /* Events, the bucket plan and the communication thread (collective on
  * comm->main: agreement, binding table, aligned event clocks). */
-static int ht__comm_setup(ht__run *r) {
+static int comm_setup(train_run *r) {
   /* Timeline records per thread: about 40 per step for a 3-layer MLP, so
    * 2^16 covers the first ~1600 steps; the table's totals are always exact. */
   int rc = ht_events_create(&r->events, r->timeline ? (1 << 16) : 0);
@@ -396,7 +398,7 @@ static int ht__comm_setup(ht__run *r) {
 }
 
 int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *opts, ht_train_result *res) {
-  ht__run r;
+  train_run r;
   memset(&r, 0, sizeof r);
   memset(res, 0, sizeof *res);
   res->test_accuracy = res->test_rmse = -1;
@@ -410,7 +412,7 @@ int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *
    * included (only the config's own broadcast, which brings its limits,
    * comes before). */
   int rc = ht_comm_set_watchdog(comm, cfg->comm.stall_warn_s, cfg->comm.stall_timeout_s);
-  if (rc == 0) rc = ht__load_and_build(&r);
+  if (rc == 0) rc = load_and_build(&r);
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
   if (cfg->checkpoint.keep_best && !r.have_test) rc = ht_error(HT_ECONFIG, "checkpoint.keep_best: needs data.test (the best checkpoint is the one with the best test metric)");
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
@@ -448,13 +450,13 @@ int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *
   ht_loader_norm_ready(&r.loader);
   if (r.have_test) ht_norm_apply(&r.norm, r.test.x, r.test.n);
 
-  r.config_yaml = ht__config_text(cfg);
+  r.config_yaml = config_text(cfg);
   if (!r.config_yaml) rc = ht_error(HT_ENOMEM, "out of memory formatting the config");
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
   HT_CHECK_GOTO(ht__run_dir_create(cfg, comm, run_dir, r.run_dir, sizeof r.run_dir), rc, done);
   snprintf(res->run_dir, sizeof res->run_dir, "%s", r.run_dir);
   rc = comm->rank == 0 && resumed ? ht__metrics_rewind(r.run_dir, &r.cur) : 0;
-  if (rc == 0 && comm->rank == 0) rc = ht__open_outputs(&r);
+  if (rc == 0 && comm->rank == 0) rc = open_outputs(&r);
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
   ht_log_file(&r.log, "config %s, run directory %s", cfg->source, r.run_dir);
   HT_CHECK_GOTO(ht__startup_report(comm, &r.log), rc, done);
@@ -469,9 +471,9 @@ int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *
     if (comm->rank == 0) ht_model_init(&r.model, (uint64_t)cfg->train.seed);
     HT_CHECK_GOTO(ht_comm_bcast_floats(comm, r.model.params, r.model.n_params), rc, done);
   }
-  HT_CHECK_GOTO(ht__comm_setup(&r), rc, done);
-  rc = ht__train_loop(&r, res);
+  HT_CHECK_GOTO(comm_setup(&r), rc, done);
+  rc = train_loop(&r, res);
 done:
-  ht__run_free(&r);
+  run_free(&r);
   return rc;
 }
