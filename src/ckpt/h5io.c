@@ -8,6 +8,7 @@
 
 #include "hytrain/ckpt.h"
 #include "hytrain/error.h"
+#include "hytrain/model.h"
 
 int ht__attr_write(hid_t obj, const char *name, hid_t type, const void *val, hsize_t n, const char *what) {
   hid_t space = n == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, NULL);
@@ -177,5 +178,25 @@ int ht__ckpt_open(const char *path, hid_t *out) {
     return rc;
   }
   *out = f;
+  return 0;
+}
+
+int ht__layers_io(hid_t f, const char *path, const struct ht_model *m, const char *prefix, float *flat, int write) {
+  char name[256];
+  for (int i = 0; i < m->n_layers; i++) {
+    const ht_layer *L = &m->layers[i];
+    if (L->kind != HT_LAYER_DENSE) continue;
+    hsize_t wd[2] = {(hsize_t)L->out, (hsize_t)L->in}, bd[1] = {(hsize_t)L->out};
+    const char *part[2] = {"weight", "bias"};
+    float *data[2] = {flat + L->w_off, flat + L->b_off};
+    const hsize_t *dims[2] = {wd, bd};
+    for (int k = 0; k < 2; k++) {
+      snprintf(name, sizeof name, "%s/%s/%s", prefix, L->name, part[k]);
+      if (write)
+        HT_CHECK(ht__write_ds(f, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, data[k], 2 - k, dims[k], path));
+      else
+        HT_CHECK(ht__read_ds(f, name, H5T_NATIVE_FLOAT, data[k], 2 - k, dims[k], path));
+    }
+  }
   return 0;
 }

@@ -37,4 +37,11 @@ int ht__read_ds(hid_t f, const char *name, hid_t memtype, void *out, int ndims, 
 /* Opens a checkpoint read-only and checks format and format_version. */
 int ht__ckpt_open(const char *path, hid_t *out);
 
+/* Writes (write = 1) or reads (0) <prefix>/<layer>/weight [out, in] and
+ * <prefix>/<layer>/bias [out] of every dense layer of m, from or into a flat
+ * buffer laid out like m's parameters. Returns 0 or the HDF5 error naming
+ * path and the dataset. */
+struct ht_model;
+int ht__layers_io(hid_t f, const char *path, const struct ht_model *m, const char *prefix, float *flat, int write);
+
 #endif

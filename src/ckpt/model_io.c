@@ -58,22 +58,6 @@ out:
   return rc;
 }
 
-/* Writes <prefix>/<layer>/weight [out, in] and /bias [out] from a flat buffer
- * laid out like the model's parameters. */
-static int write_layers(hid_t f, const char *path, const ht_model *m, const char *prefix, const float *flat) {
-  char name[256];
-  for (int i = 0; i < m->n_layers; i++) {
-    const ht_layer *L = &m->layers[i];
-    if (L->kind != HT_LAYER_DENSE) continue;
-    hsize_t wd[2] = {(hsize_t)L->out, (hsize_t)L->in}, bd[1] = {(hsize_t)L->out};
-    snprintf(name, sizeof name, "%s/%s/weight", prefix, L->name);
-    HT_CHECK(ht__write_ds(f, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, flat + L->w_off, 2, wd, path));
-    snprintf(name, sizeof name, "%s/%s/bias", prefix, L->name);
-    HT_CHECK(ht__write_ds(f, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, flat + L->b_off, 1, bd, path));
-  }
-  return 0;
-}
-
 static int write_optimizer(hid_t f, const char *path, const ht_ckpt_state *s) {
   hid_t g = ht__group(f, "/optimizer");
   HT_CHECK_H5(g, path);
@@ -83,10 +67,10 @@ static int write_optimizer(hid_t f, const char *path, const ht_ckpt_state *s) {
   hsize_t one[1] = {1};
   HT_CHECK(ht__write_ds(f, "/optimizer/t", H5T_STD_I64LE, H5T_NATIVE_INT64, &s->opt_t, 1, one, path));
   if (s->optim == HT_OPTIM_ADAMW) {
-    HT_CHECK(write_layers(f, path, s->model, "/optimizer/m", s->opt_m));
-    HT_CHECK(write_layers(f, path, s->model, "/optimizer/v", s->opt_v));
+    HT_CHECK(ht__layers_io(f, path, s->model, "/optimizer/m", s->opt_m, 1));
+    HT_CHECK(ht__layers_io(f, path, s->model, "/optimizer/v", s->opt_v, 1));
   } else if (s->opt_m) {
-    HT_CHECK(write_layers(f, path, s->model, "/optimizer/momentum", s->opt_m));
+    HT_CHECK(ht__layers_io(f, path, s->model, "/optimizer/momentum", s->opt_m, 1));
   }
   return 0;
 }
@@ -137,7 +121,7 @@ static int write_preprocess(hid_t f, const char *path, const ht_norm *norm) {
 static int write_body(hid_t f, const char *path, const ht_ckpt_state *s, int stall_ms) {
   HT_CHECK(write_root(f, path, s));
   HT_CHECK(write_model_attrs(f, path, &s->model->spec));
-  HT_CHECK(write_layers(f, path, s->model, "/model", s->params));
+  HT_CHECK(ht__layers_io(f, path, s->model, "/model", s->params, 1));
   if (stall_ms > 0) {
     /* Test hook (HT_TEST_CKPT_STALL_MS): hold the half-written file open so a
      * crash test can kill the process mid-write. Flushed first so the partial

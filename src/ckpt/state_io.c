@@ -70,21 +70,6 @@ done:
   return rc;
 }
 
-/* Reads <prefix>/<layer>/weight|bias into a flat buffer laid out like m's params. */
-static int read_layers(hid_t f, const char *path, const ht_model *m, const char *prefix, float *flat) {
-  char name[256];
-  for (int i = 0; i < m->n_layers; i++) {
-    const ht_layer *L = &m->layers[i];
-    if (L->kind != HT_LAYER_DENSE) continue;
-    hsize_t wd[2] = {(hsize_t)L->out, (hsize_t)L->in}, bd[1] = {(hsize_t)L->out};
-    snprintf(name, sizeof name, "%s/%s/weight", prefix, L->name);
-    HT_CHECK(ht__read_ds(f, name, H5T_NATIVE_FLOAT, flat + L->w_off, 2, wd, path));
-    snprintf(name, sizeof name, "%s/%s/bias", prefix, L->name);
-    HT_CHECK(ht__read_ds(f, name, H5T_NATIVE_FLOAT, flat + L->b_off, 1, bd, path));
-  }
-  return 0;
-}
-
 static int read_norm(hid_t f, const char *path, int d, ht_norm *norm) {
   memset(norm, 0, sizeof *norm);
   norm->d = d;
@@ -106,7 +91,7 @@ static int read_norm(hid_t f, const char *path, int d, ht_norm *norm) {
 int ht_ckpt_load_params(const char *path, ht_model *m, ht_norm *norm) {
   hid_t f;
   HT_CHECK(ht__ckpt_open(path, &f));
-  int rc = read_layers(f, path, m, "/model", m->params);
+  int rc = ht__layers_io(f, path, m, "/model", m->params, 0);
   if (rc == 0) rc = read_norm(f, path, m->spec.in, norm);
   H5Fclose(f);
   return rc;
@@ -128,13 +113,13 @@ static int read_optimizer(hid_t f, const char *path, ht_ckpt_state *s) {
   hsize_t one[1] = {1};
   HT_CHECK(ht__read_ds(f, "/optimizer/t", H5T_NATIVE_INT64, &s->opt_t, 1, one, path));
   if (s->optim == HT_OPTIM_ADAMW) {
-    HT_CHECK(read_layers(f, path, s->model, "/optimizer/m", s->opt_m));
-    HT_CHECK(read_layers(f, path, s->model, "/optimizer/v", s->opt_v));
+    HT_CHECK(ht__layers_io(f, path, s->model, "/optimizer/m", s->opt_m, 0));
+    HT_CHECK(ht__layers_io(f, path, s->model, "/optimizer/v", s->opt_v, 0));
   } else if (s->opt_m) {
     /* A checkpoint of plain SGD (no momentum) resumed with momentum starts
      * the buffer at zero, as PyTorch does for a fresh buffer. */
     if (H5Lexists(f, "/optimizer/momentum", H5P_DEFAULT) > 0)
-      HT_CHECK(read_layers(f, path, s->model, "/optimizer/momentum", s->opt_m));
+      HT_CHECK(ht__layers_io(f, path, s->model, "/optimizer/momentum", s->opt_m, 0));
     else
       memset(s->opt_m, 0, sizeof(float) * s->model->n_params);
   }
@@ -186,7 +171,7 @@ int ht_ckpt_read(const char *path, ht_ckpt_state *s) {
   HT_CHECK(ht__ckpt_open(path, &f));
   int rc = 0;
   HT_CHECK_GOTO(read_info(f, path, &s->info), rc, done);
-  HT_CHECK_GOTO(read_layers(f, path, s->model, "/model", s->params), rc, done);
+  HT_CHECK_GOTO(ht__layers_io(f, path, s->model, "/model", s->params, 0), rc, done);
   HT_CHECK_GOTO(read_optimizer(f, path, s), rc, done);
   HT_CHECK_GOTO(read_ranks(f, path, s), rc, done);
   HT_CHECK_GOTO(read_metrics(f, path, &s->info), rc, done);

@@ -155,25 +155,7 @@ static int read_csv(csv_state *s) {
 
 static int convert(csv_state *s, const char *out) {
   HT_CHECK(read_csv(s));
-  size_t n = (size_t)s->rows;
-  int num_classes = 0;
-  if (s->opts.task == HT_TASK_CLASSIFY) {
-    s->y = malloc(sizeof(int32_t) * n);
-    if (!s->y) return ht_error(HT_ENOMEM, "%s: out of memory for %zu labels", s->path, n);
-    HT_CHECK(ht__labels_encode(s->path, s->raw, s->rows, s->y, &s->values, &num_classes));
-  } else {
-    s->yt = malloc(sizeof(float) * n);
-    if (!s->yt) return ht_error(HT_ENOMEM, "%s: out of memory for %zu targets", s->path, n);
-    for (size_t i = 0; i < n; i++) s->yt[i] = (float)s->raw[i];
-  }
-  size_t slen = strlen(s->path) + 8;
-  char *source = malloc(slen);
-  if (!source) return ht_error(HT_ENOMEM, "out of memory");
-  snprintf(source, slen, "csv: %s", s->path);
-  int rc = ht_dataset_write(out, s->x, s->rows, s->cols - 1, s->y, num_classes, s->yt, s->yt ? 1 : 0, source, s->values);
-  free(source);
-  HT_CHECK(rc);
-  return 0;
+  return ht__convert_finish("csv", s->path, out, s->x, s->rows, s->cols - 1, s->opts.task, s->raw, &s->y, &s->yt, &s->values);
 }
 
 int ht_convert_csv(const char *in, const char *out, const ht_csv_opts *opts) {

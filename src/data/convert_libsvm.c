@@ -136,24 +136,7 @@ static int convert(svm_state *s, const char *out) {
   for (size_t i = 0; i < n; i++)
     for (; k < s->row_end[i]; k++) s->x[i * (size_t)d + (size_t)s->idx[k]] = s->val[k];
 
-  int num_classes = 0;
-  if (s->opts.task == HT_TASK_CLASSIFY) {
-    s->y = malloc(sizeof(int32_t) * n);
-    if (!s->y) return ht_error(HT_ENOMEM, "%s: out of memory for %zu labels", s->path, n);
-    HT_CHECK(ht__labels_encode(s->path, s->raw, s->rows, s->y, &s->values, &num_classes));
-  } else {
-    s->yt = malloc(sizeof(float) * n);
-    if (!s->yt) return ht_error(HT_ENOMEM, "%s: out of memory for %zu targets", s->path, n);
-    for (size_t i = 0; i < n; i++) s->yt[i] = (float)s->raw[i];
-  }
-  size_t slen = strlen(s->path) + 16;
-  char *source = malloc(slen);
-  if (!source) return ht_error(HT_ENOMEM, "out of memory");
-  snprintf(source, slen, "libsvm: %s", s->path);
-  int rc = ht_dataset_write(out, s->x, s->rows, d, s->y, num_classes, s->yt, s->yt ? 1 : 0, source, s->values);
-  free(source);
-  HT_CHECK(rc);
-  return 0;
+  return ht__convert_finish("libsvm", s->path, out, s->x, s->rows, d, s->opts.task, s->raw, &s->y, &s->yt, &s->values);
 }
 
 int ht_convert_libsvm(const char *in, const char *out, const ht_libsvm_opts *opts) {

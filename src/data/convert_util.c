@@ -4,6 +4,7 @@
 #include "hytrain/error.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,5 +80,28 @@ int ht__labels_encode(const char *file, const double *raw, int64_t n, int32_t *y
   double *shrunk = realloc(uniq, sizeof(double) * (size_t)m);
   *values = shrunk ? shrunk : uniq;
   *k = (int)m;
+  return 0;
+}
+
+int ht__convert_finish(const char *kind, const char *file, const char *out, const float *x, int64_t rows, int d,
+                       ht_task task, const double *raw, int32_t **y, float **yt, double **values) {
+  size_t n = (size_t)rows;
+  int num_classes = 0;
+  if (task == HT_TASK_CLASSIFY) {
+    *y = malloc(sizeof(int32_t) * n);
+    if (!*y) return ht_error(HT_ENOMEM, "%s: out of memory for %zu labels", file, n);
+    HT_CHECK(ht__labels_encode(file, raw, rows, *y, values, &num_classes));
+  } else {
+    *yt = malloc(sizeof(float) * n);
+    if (!*yt) return ht_error(HT_ENOMEM, "%s: out of memory for %zu targets", file, n);
+    for (size_t i = 0; i < n; i++) (*yt)[i] = (float)raw[i];
+  }
+  size_t slen = strlen(kind) + strlen(file) + 3;
+  char *source = malloc(slen);
+  if (!source) return ht_error(HT_ENOMEM, "out of memory");
+  snprintf(source, slen, "%s: %s", kind, file);
+  int rc = ht_dataset_write(out, x, rows, d, *y, num_classes, *yt, *yt ? 1 : 0, source, *values);
+  free(source);
+  HT_CHECK(rc);
   return 0;
 }

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hytrain/dataset.h"
+
 /* Makes *buf hold at least `need` elements of `elem` bytes, growing the
  * capacity *cap geometrically. Returns 0 or HT_ENOMEM (buf is unchanged). */
 int ht__grow(void **buf, size_t *cap, size_t need, size_t elem);
@@ -27,5 +29,13 @@ int ht__is_int_label(double v);
  * 0..K-1 (so {-1, +1} -> {0, 1}). Writes y[n] and a malloc'ed *values[K].
  * Fails with HT_EDATA naming `file` when K < 2. */
 int ht__labels_encode(const char *file, const double *raw, int64_t n, int32_t *y, double **values, int *k);
+
+/* The end of a text converter: turns the raw labels into classes
+ * (classification, with ht__labels_encode) or float targets (regression), and
+ * writes the dataset atomically with the source attribute "<kind>: <file>".
+ * *y, *yt and *values are allocated into the caller's state, which frees them
+ * on every path. Returns 0, HT_ENOMEM, HT_EDATA or ht_dataset_write's error. */
+int ht__convert_finish(const char *kind, const char *file, const char *out, const float *x, int64_t rows, int d,
+                       ht_task task, const double *raw, int32_t **y, float **yt, double **values);
 
 #endif

@@ -236,11 +236,9 @@ int ht__dataset_check_labels(const char *path, const int32_t *y, int64_t n, int 
   return 0;
 }
 
-static int read_shard_body(ht_dataset *ds, ht__dataset_file *f, const char *path, int rank, int size) {
-  HT_CHECK(ht__dataset_open_and_probe(ds, path, f));
-  ht_shard_range(ds->n_total, rank, size, &ds->row0, &ds->n);
-  /* An empty shard still gets (one-row) buffers so callers need not
-   * special-case NULL. */
+/* Buffers for ds->n rows of features and labels or targets. An empty shard
+ * still gets one-row buffers so callers need not special-case NULL. */
+static int alloc_rows(ht_dataset *ds, const char *path) {
   size_t rows = (size_t)(ds->n > 0 ? ds->n : 1);
   ds->x = malloc(sizeof(float) * rows * (size_t)ds->d);
   if (ds->task == HT_TASK_CLASSIFY)
@@ -249,6 +247,13 @@ static int read_shard_body(ht_dataset *ds, ht__dataset_file *f, const char *path
     ds->yt = malloc(sizeof(float) * rows * (size_t)ds->t);
   if (!ds->x || (!ds->y && !ds->yt))
     return ht_error(HT_ENOMEM, "%s: out of memory for %lld rows x %d features", path, (long long)ds->n, ds->d);
+  return 0;
+}
+
+static int read_shard_body(ht_dataset *ds, ht__dataset_file *f, const char *path, int rank, int size) {
+  HT_CHECK(ht__dataset_open_and_probe(ds, path, f));
+  ht_shard_range(ds->n_total, rank, size, &ds->row0, &ds->n);
+  HT_CHECK(alloc_rows(ds, path));
   if (ds->n == 0) return 0;
 
   char what[1100];
@@ -297,14 +302,7 @@ static int read_ranges_body(ht_dataset *ds, ht__dataset_file *f, const char *pat
   ds->n_total = n_selected;
   ds->n = n;
   ds->row0 = n_ranges > 0 ? row0[0] : 0;
-  size_t rows = (size_t)(n > 0 ? n : 1);
-  ds->x = malloc(sizeof(float) * rows * (size_t)ds->d);
-  if (ds->task == HT_TASK_CLASSIFY)
-    ds->y = malloc(sizeof(int32_t) * rows);
-  else
-    ds->yt = malloc(sizeof(float) * rows * (size_t)ds->t);
-  if (!ds->x || (!ds->y && !ds->yt))
-    return ht_error(HT_ENOMEM, "%s: out of memory for %lld rows x %d features", path, (long long)n, ds->d);
+  HT_CHECK(alloc_rows(ds, path));
   char what[1100];
   int64_t at = 0; /* first local row of range i */
   for (int i = 0; i < n_ranges; i++) {
