@@ -31,6 +31,12 @@ for src in "$HT_SOURCE_DIR"/jobs/*.sbatch; do
     fail "share/hytrain/jobs/$name differs from jobs/$name with the installed path filled in: $(diff <(echo "$expected") "$dst" | head -5)"
   fi
   bash -n "$dst" || fail "share/hytrain/jobs/$name: bash -n reports a syntax error"
+  # Every srun that starts the ranks ends them all when one dies.
+  if grep -E '^[^#]*\bsrun ' "$src" | grep -qv -- '--kill-on-bad-exit=1'; then
+    fail "jobs/$name: an srun line lacks --kill-on-bad-exit=1"
+  elif grep -qE '^[^#]*\bsrun ' "$src"; then
+    pass "jobs/$name: srun --kill-on-bad-exit=1"
+  fi
 done
 [ "$n" -ge 4 ] || fail "only $n job scripts in $HT_SOURCE_DIR/jobs"
 
