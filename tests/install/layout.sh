@@ -56,7 +56,7 @@ need_man_page "$P"
 if [ -s "$P/share/man/man1/hytrain.1" ]; then
   man --warnings -l "$P/share/man/man1/hytrain.1" >"$WORK/man.txt" 2>"$WORK/man.err" || fail "man -l hytrain.1 failed: $(cat "$WORK/man.err")"
   [ -s "$WORK/man.err" ] && fail "man --warnings reports: $(head -3 "$WORK/man.err")"
-  cmds=$("$P/bin/hytrain" --help | sed -n '/^commands:/,/^$/p' | sed -n 's/^  \([a-z][a-z0-9-]*\).*/\1/p' | sort -u)
+  cmds=$("$P/bin/hytrain" --help | sed -n '/^[Cc]ommands:/,/^$/p' | sed -n 's/^  \([a-z][a-z0-9-]*\).*/\1/p' | sort -u)
   [ -n "$cmds" ] || fail "no command list in hytrain --help"
   for c in $cmds; do
     first=$("$P/bin/hytrain" "$c" --help | head -1)

@@ -17,6 +17,6 @@ install_into() {
 # configure time; say so instead of failing obscurely later.
 need_man_page() {
   if [ ! -s "$1/share/man/man1/hytrain.1" ]; then
-    fail "$1/share/man/man1/hytrain.1 was not installed: help2man was missing when $HT_BUILD_DIR was configured (run scripts/install-deps, then scripts/build again)"
+    fail "$1/share/man/man1/hytrain.1 was not installed: help2man was missing when $HT_BUILD_DIR was configured (run scripts/install-deps, then scripts/build again), or it is an HT_SANITIZE build, which makes no man page"
   fi
 }
