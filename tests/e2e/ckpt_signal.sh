@@ -29,7 +29,7 @@ rc=0; wait "$mp" || rc=$?
   || fail "exit code $rc, expected 75; stderr: $(tail -c 600 "$WORK/cut.err")"
 grep -Eq "stopped by (SIGTERM|a stop signal on another rank) at step [0-9]+" "$WORK/cut.err" \
   && pass "$(grep -Eo 'stopped by [^;]*' "$WORK/cut.err" | head -1)" || fail "no stop message: $(tail -c 400 "$WORK/cut.err")"
-stop=$(grep -Eo 'at step [0-9]+' "$WORK/cut.err" | head -1 | grep -Eo '[0-9]+')
+stop=$(grep -Eo "stopped by (SIGTERM|a stop signal on another rank) at step [0-9]+" "$WORK/cut.err" | head -1 | grep -Eo "[0-9]+$")
 [ -n "$stop" ] && [ "$(cat "$WORK/cut/checkpoints/latest")" = "ckpt-$stop.h5" ] && pass "latest is ckpt-$stop.h5" \
   || fail "latest is '$(cat "$WORK/cut/checkpoints/latest" 2>/dev/null)', expected ckpt-$stop.h5"
 [ -n "$stop" ] && [ "$stop" -lt 1536 ] && pass "stopped early at step $stop of 1536" || fail "stop step '$stop'"
