@@ -84,6 +84,10 @@ typedef struct ht_config {
     double stall_timeout_s;    /* watchdog: end the job after this many seconds, 0 = never */
     char transport[HT_NAME_MAX]; /* auto | shm | mpi */
   } comm;
+  struct {
+    char backend[HT_NAME_MAX];   /* auto | openblas | onednn */
+    char precision[HT_NAME_MAX]; /* fp32 | bf16 */
+  } compute;
   char source[HT_PATH_MAX];    /* the YAML file it was loaded from, "" if none */
 } ht_config;
 
