@@ -118,10 +118,13 @@ const char *ht_openblas_core_isa(const char *core);
 /* Rank of an ISA name above (sse 1 .. avx512_bf16 5), 0 for "" or unknown. */
 int ht_isa_rank(const char *isa);
 
-/* Measures the GEMM rate of one product shape on this rank:
- * C[M,N] = A[M,K] . B[K,N] on backend/precision (row-major, plain layouts),
- * repeated for about `seconds`. Writes GFLOP/s to *gflops. */
-int ht_gemm_bench(ht_gemm_backend backend, ht_precision precision, int M, int N, int K, double seconds,
-                  double *gflops);
+/* The three products of a dense layer. */
+typedef enum { HT_GEMM_FWD, HT_GEMM_DW, HT_GEMM_DX } ht_gemm_product;
+
+/* Measures one product of a dense layer B x in -> out on this rank, through the
+ * same calls training makes (bf16 includes rounding that product's inputs),
+ * repeated for about `seconds`; writes GFLOP/s (2*B*in*out per call) to *gflops. */
+int ht_gemm_bench(ht_gemm_backend backend, ht_precision precision, int B, int in, int out, ht_gemm_product kind,
+                  double seconds, double *gflops);
 
 #endif

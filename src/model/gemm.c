@@ -262,37 +262,56 @@ int ht_isa_rank(const char *isa) {
   return 0;
 }
 
-int ht_gemm_bench(ht_gemm_backend backend, ht_precision precision, int M, int N, int K, double seconds,
-                  double *gflops) {
+/* One call of product `kind` of dense layer 0 of g. */
+static int bench_call(ht_gemm *g, ht_gemm_product kind, float *x, float *w, float *b, float *y, float *dy, float *dw,
+                      float *dx, int B) {
+  switch (kind) {
+  case HT_GEMM_FWD:
+    return ht_gemm_forward(g, 0, y, x, w, b, B, 0);
+  case HT_GEMM_DW:
+    /* The rounding of dy belongs to the backward products: counted here. */
+    HT_CHECK(ht_gemm_backward_begin(g, 0, dy, B));
+    return ht_gemm_backward_weights(g, 0, dw, dy, x, B, 0, g->layers[0].out);
+  case HT_GEMM_DX:
+    return ht_gemm_backward_input(g, 0, dx, dy, w, B);
+  }
+  return ht_error(HT_EINVAL, "gemm bench: unknown product %d", (int)kind);
+}
+
+int ht_gemm_bench(ht_gemm_backend backend, ht_precision precision, int B, int I, int O, ht_gemm_product kind,
+                  double seconds, double *gflops) {
   *gflops = 0;
-  /* One dense layer with B = M rows, I = K, O = N: its forward is exactly
-   * C[M,N] = A[M,K] . B[K,N] with B stored as w[N,K], the layout training
-   * uses; bf16 includes rounding A and w, as in training. */
   ht_gemm_opts o = {.backend = backend, .precision = precision};
   ht_gemm *g;
-  HT_CHECK(ht_gemm_create(&g, &o, 1, &K, &N, M));
-  float *a = alloc_aligned(sizeof(float) * (size_t)M * K), *w = alloc_aligned(sizeof(float) * (size_t)N * K);
-  float *b = alloc_aligned(sizeof(float) * (size_t)N), *c = alloc_aligned(sizeof(float) * (size_t)M * N);
+  HT_CHECK(ht_gemm_create(&g, &o, 1, &I, &O, B));
+  size_t nx = (size_t)B * I, nw = (size_t)O * I, ny = (size_t)B * O;
+  float *x = alloc_aligned(sizeof(float) * nx), *w = alloc_aligned(sizeof(float) * nw);
+  float *b = alloc_aligned(sizeof(float) * O), *y = alloc_aligned(sizeof(float) * ny);
+  float *dy = alloc_aligned(sizeof(float) * ny), *dw = alloc_aligned(sizeof(float) * nw);
+  float *dx = alloc_aligned(sizeof(float) * nx);
   int rc = 0;
-  if (!a || !w || !b || !c) {
-    rc = ht_error(HT_ENOMEM, "out of memory for a %dx%dx%d GEMM", M, K, N);
+  if (!x || !w || !b || !y || !dy || !dw || !dx) {
+    rc = ht_error(HT_ENOMEM, "out of memory for a %dx%dx%d GEMM", B, I, O);
     goto out;
   }
   /* Values in [-0.5, 0.5) from a fixed pattern; the rate does not depend on them. */
-  for (size_t i = 0; i < (size_t)M * K; i++) a[i] = (float)((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
-  for (size_t i = 0; i < (size_t)N * K; i++) w[i] = (float)((i * 40503u) % 1000) / 1000.0f - 0.5f;
-  memset(b, 0, sizeof(float) * (size_t)N);
-  HT_CHECK_GOTO(ht_gemm_forward(g, 0, c, a, w, b, M, 0), rc, out); /* warm-up, creates the primitive */
+  for (size_t i = 0; i < nx; i++) x[i] = (float)((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
+  for (size_t i = 0; i < nw; i++) w[i] = (float)((i * 40503u) % 1000) / 1000.0f - 0.5f;
+  for (size_t i = 0; i < ny; i++) dy[i] = (float)((i * 97u) % 1000) / 1000.0f - 0.5f;
+  memset(b, 0, sizeof(float) * (size_t)O);
+  /* The forward first: the backward products of bf16 reuse its rounded x and w. */
+  HT_CHECK_GOTO(ht_gemm_forward(g, 0, y, x, w, b, B, 0), rc, out);
+  HT_CHECK_GOTO(bench_call(g, kind, x, w, b, y, dy, dw, dx, B), rc, out); /* warm-up, creates the primitive */
   double t0 = ht_now(), t = 0;
   long reps = 0;
   do {
-    HT_CHECK_GOTO(ht_gemm_forward(g, 0, c, a, w, b, M, 0), rc, out);
+    HT_CHECK_GOTO(bench_call(g, kind, x, w, b, y, dy, dw, dx, B), rc, out);
     reps++;
     t = ht_now() - t0;
   } while (t < seconds);
-  *gflops = 2.0 * M * (double)N * (double)K * (double)reps / t / 1e9;
+  *gflops = 2.0 * B * (double)I * (double)O * (double)reps / t / 1e9;
 out:
-  free(a), free(w), free(b), free(c);
+  free(x), free(w), free(b), free(y), free(dy), free(dw), free(dx);
   ht_gemm_destroy(&g);
   return rc;
 }
