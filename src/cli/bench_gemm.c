@@ -12,6 +12,11 @@
  * (best: the fastest product; model: all products' FLOPs over their summed
  * time, i.e. the rate of one training step's GEMMs). 0 marks a column this
  * build does not have.
+ * With oneDNN it then times whole training steps of that MLP (relu, softmax,
+ * zeros as data) with the relu fused into the forward GEMM and separate, the
+ * measurement behind keeping the fusion (docs/compute.md):
+ *   step_ms onednn_fp32 fused=.. separate=.. onednn_bf16 fused=.. separate=..
+ * (slowest rank's fastest step of 3 interleaved rounds).
  */
 #include <omp.h>
 #include <stdio.h>
@@ -22,6 +27,7 @@
 #include "hytrain/comm.h"
 #include "hytrain/error.h"
 #include "hytrain/gemm.h"
+#include "hytrain/model.h"
 
 #define HT__BG_MAX_LAYERS 17
 #define HT__BG_COLS 3
@@ -101,6 +107,48 @@ static int ht__bench_gemm_run(const ht_comm *comm, const int *w, int n, int B, d
   return 0;
 }
 
+/* Fastest step of m on B rows in ms, fused relu on or off (slowest rank). */
+static int ht__step_ms(const ht_comm *comm, ht_model *m, ht_precision prec, int fuse, int B, double *ms) {
+  ht_gemm_opts o = {.backend = HT_GEMM_ONEDNN, .precision = prec, .fuse_relu = fuse};
+  double best = 0;
+  int rc = ht_model_set_compute(m, &o);
+  if (rc == 0) rc = ht_model_time_steps(m, B, 2, 5, &best);
+  HT_CHECK(ht_comm_agree(comm, rc));
+  best *= 1e3;
+  HT_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &best, 1, MPI_DOUBLE, MPI_MAX, comm->main));
+  if (best < *ms) *ms = best;
+  return 0;
+}
+
+static int ht__bench_fusion(const ht_comm *comm, const int *w, int n, int B) {
+  ht_model_spec spec;
+  memset(&spec, 0, sizeof spec);
+  snprintf(spec.type, sizeof spec.type, "mlp");
+  snprintf(spec.activation, sizeof spec.activation, "relu");
+  snprintf(spec.init, sizeof spec.init, "auto");
+  spec.in = w[0];
+  spec.out = w[n - 1];
+  spec.n_hidden = n - 2;
+  if (spec.n_hidden < 1 || spec.out < 2) return 0; /* no hidden relu to fuse */
+  for (int h = 0; h < spec.n_hidden; h++) spec.hidden[h] = w[h + 1];
+  ht_model m;
+  HT_CHECK(ht_model_create(&m, &spec, B));
+  ht_model_init(&m, 1);
+  double ms[2][2] = {{1e30, 1e30}, {1e30, 1e30}}; /* [precision][fused] */
+  int rc = 0;
+  for (int round = 0; rc == 0 && round < 3; round++)
+    for (int p = 0; rc == 0 && p < 2; p++)
+      for (int f = 0; rc == 0 && f < 2; f++) rc = ht__step_ms(comm, &m, p ? HT_PREC_BF16 : HT_PREC_FP32, f, B, &ms[p][f]);
+  ht_model_destroy(&m);
+  HT_CHECK(rc);
+  if (comm->rank == 0) {
+    printf("step_ms onednn_fp32 fused=%.3f separate=%.3f onednn_bf16 fused=%.3f separate=%.3f\n", ms[0][1], ms[0][0],
+           ms[1][1], ms[1][0]);
+    fflush(stdout);
+  }
+  return 0;
+}
+
 int ht__bench_gemm(int argc, char **argv) {
   int w[HT__BG_MAX_LAYERS], n = 0, B = 128, rc = 0;
   double seconds = 0.3;
@@ -117,6 +165,7 @@ int ht__bench_gemm(int argc, char **argv) {
   ht_comm comm;
   rc = ht_comm_init(&comm, &argc, &argv);
   if (rc == 0) rc = ht__bench_gemm_run(&comm, w, n, B, seconds);
+  if (rc == 0 && ht_gemm_have_onednn()) rc = ht__bench_fusion(&comm, w, n, B);
   int code = rc < 0 ? ht_cli_fail("bench", rc) : 0;
   ht_comm_finalize(&comm);
   return code;
