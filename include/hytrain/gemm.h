@@ -30,28 +30,9 @@
 #ifndef HYTRAIN_GEMM_H
 #define HYTRAIN_GEMM_H
 
-/* X(enum, spelling): compute.backend. */
-#define HT_GEMM_BACKEND_MAP(X) \
-  X(HT_GEMM_AUTO, "auto")      \
-  X(HT_GEMM_OPENBLAS, "openblas") \
-  X(HT_GEMM_ONEDNN, "onednn")
-
-/* X(enum, spelling): compute.precision. */
-#define HT_PRECISION_MAP(X) \
-  X(HT_PREC_FP32, "fp32")   \
-  X(HT_PREC_BF16, "bf16")
-
-typedef enum {
-#define HT__GEMM_ENUM(e, s) e,
-  HT_GEMM_BACKEND_MAP(HT__GEMM_ENUM)
-#undef HT__GEMM_ENUM
-} ht_gemm_backend;
-
-typedef enum {
-#define HT__PREC_ENUM(e, s) e,
-  HT_PRECISION_MAP(HT__PREC_ENUM)
-#undef HT__PREC_ENUM
-} ht_precision;
+/* ht_gemm_backend (compute.backend) and ht_precision (compute.precision)
+ * are the X-macro enums of hytrain/options.h. */
+#include "hytrain/options.h"
 
 /* Spellings of the enums ("openblas", "bf16"); "?" for a value out of range. */
 const char *ht_gemm_backend_name(ht_gemm_backend b);

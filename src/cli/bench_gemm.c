@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "hytrain/comm.h"
 #include "hytrain/error.h"
@@ -36,11 +37,11 @@ static const struct {
   ht_gemm_backend backend;
   ht_precision precision;
   const char *name;
-} ht__bg_cols[HT__BG_COLS] = {{HT_GEMM_OPENBLAS, HT_PREC_FP32, "openblas_fp32"},
+} bg_cols[HT__BG_COLS] = {{HT_GEMM_OPENBLAS, HT_PREC_FP32, "openblas_fp32"},
                               {HT_GEMM_ONEDNN, HT_PREC_FP32, "onednn_fp32"},
                               {HT_GEMM_ONEDNN, HT_PREC_BF16, "onednn_bf16"}};
 
-static int ht__parse_layers(const char *s, int *w, int *n) {
+static int parse_layers(const char *s, int *w, int *n) {
   *n = 0;
   const char *p = s;
   while (*p) {
@@ -56,14 +57,14 @@ static int ht__parse_layers(const char *s, int *w, int *n) {
   return 0;
 }
 
-static int ht__bench_gemm_run(const ht_comm *comm, const int *w, int n, int B, double seconds) {
+static int bench_gemm_run(const ht_comm *comm, const int *w, int n, int B, double seconds) {
   static const char *const kinds[] = {"fwd", "dW", "dX"};
   double best[HT__BG_COLS] = {0}, flops[HT__BG_COLS] = {0}, time[HT__BG_COLS] = {0};
   if (comm->rank == 0) {
     printf("GEMM GFLOP/s, %d rank%s x %d thread%s, sum over ranks (M x K x N per rank)\n", comm->size,
            comm->size == 1 ? "" : "s", omp_get_max_threads(), omp_get_max_threads() == 1 ? "" : "s");
     printf("%-8s %-4s %-18s", "layer", "op", "M x K x N");
-    for (int c = 0; c < HT__BG_COLS; c++) printf(" %14s", ht__bg_cols[c].name);
+    for (int c = 0; c < HT__BG_COLS; c++) printf(" %14s", bg_cols[c].name);
     printf("\n");
   }
   for (int d = 0; d + 1 < n; d++)
@@ -76,9 +77,9 @@ static int ht__bench_gemm_run(const ht_comm *comm, const int *w, int n, int B, d
       for (int c = 0; c < HT__BG_COLS; c++) {
         double g = 0;
         int rc = 0;
-        if (ht__bg_cols[c].backend != HT_GEMM_ONEDNN || ht_gemm_have_onednn()) {
+        if (bg_cols[c].backend != HT_GEMM_ONEDNN || ht_gemm_have_onednn()) {
           HT_CHECK_MPI(MPI_Barrier(comm->main));
-          rc = ht_gemm_bench(ht__bg_cols[c].backend, ht__bg_cols[c].precision, B, I, O, (ht_gemm_product)k, seconds, &g);
+          rc = ht_gemm_bench(bg_cols[c].backend, bg_cols[c].precision, B, I, O, (ht_gemm_product)k, seconds, &g);
         }
         HT_CHECK(ht_comm_agree(comm, rc));
         HT_CHECK_MPI(MPI_Allreduce(&g, &rate[c], 1, MPI_DOUBLE, MPI_SUM, comm->main));
@@ -98,9 +99,9 @@ static int ht__bench_gemm_run(const ht_comm *comm, const int *w, int n, int B, d
     }
   if (comm->rank == 0) {
     printf("gemm_best_gflops_total");
-    for (int c = 0; c < HT__BG_COLS; c++) printf(" %s=%.3f", ht__bg_cols[c].name, best[c]);
+    for (int c = 0; c < HT__BG_COLS; c++) printf(" %s=%.3f", bg_cols[c].name, best[c]);
     printf("\ngemm_model_gflops_total");
-    for (int c = 0; c < HT__BG_COLS; c++) printf(" %s=%.3f", ht__bg_cols[c].name, time[c] > 0 ? flops[c] / time[c] / 1e9 : 0);
+    for (int c = 0; c < HT__BG_COLS; c++) printf(" %s=%.3f", bg_cols[c].name, time[c] > 0 ? flops[c] / time[c] / 1e9 : 0);
     printf("\n");
     fflush(stdout);
   }
@@ -108,7 +109,7 @@ static int ht__bench_gemm_run(const ht_comm *comm, const int *w, int n, int B, d
 }
 
 /* Fastest step of m on B rows in ms, fused relu on or off (slowest rank). */
-static int ht__step_ms(const ht_comm *comm, ht_model *m, ht_precision prec, int fuse, int B, double *ms) {
+static int step_ms(const ht_comm *comm, ht_model *m, ht_precision prec, int fuse, int B, double *ms) {
   ht_gemm_opts o = {.backend = HT_GEMM_ONEDNN, .precision = prec, .fuse_relu = fuse};
   double best = 0;
   int rc = ht_model_set_compute(m, &o);
@@ -120,12 +121,12 @@ static int ht__step_ms(const ht_comm *comm, ht_model *m, ht_precision prec, int 
   return 0;
 }
 
-static int ht__bench_fusion(const ht_comm *comm, const int *w, int n, int B) {
+static int bench_fusion(const ht_comm *comm, const int *w, int n, int B) {
   ht_model_spec spec;
   memset(&spec, 0, sizeof spec);
-  snprintf(spec.type, sizeof spec.type, "mlp");
-  snprintf(spec.activation, sizeof spec.activation, "relu");
-  snprintf(spec.init, sizeof spec.init, "auto");
+  spec.type = HT_MODEL_MLP;
+  spec.activation = HT_ACT_RELU;
+  spec.init = HT_INIT_AUTO;
   spec.in = w[0];
   spec.out = w[n - 1];
   spec.n_hidden = n - 2;
@@ -138,7 +139,7 @@ static int ht__bench_fusion(const ht_comm *comm, const int *w, int n, int B) {
   int rc = 0;
   for (int round = 0; rc == 0 && round < 3; round++)
     for (int p = 0; rc == 0 && p < 2; p++)
-      for (int f = 0; rc == 0 && f < 2; f++) rc = ht__step_ms(comm, &m, p ? HT_PREC_BF16 : HT_PREC_FP32, f, B, &ms[p][f]);
+      for (int f = 0; rc == 0 && f < 2; f++) rc = step_ms(comm, &m, p ? HT_PREC_BF16 : HT_PREC_FP32, f, B, &ms[p][f]);
   ht_model_destroy(&m);
   HT_CHECK(rc);
   if (comm->rank == 0) {
@@ -152,9 +153,9 @@ static int ht__bench_fusion(const ht_comm *comm, const int *w, int n, int B) {
 int ht__bench_gemm(int argc, char **argv) {
   int w[HT__BG_MAX_LAYERS], n = 0, B = 128, rc = 0;
   double seconds = 0.3;
-  rc = ht__parse_layers("784,1024,1024,10", w, &n);
+  rc = parse_layers("784,1024,1024,10", w, &n);
   for (int i = 2; rc == 0 && i < argc; i++) {
-    if (i + 1 < argc && strcmp(argv[i], "--layers") == 0) rc = ht__parse_layers(argv[++i], w, &n);
+    if (i + 1 < argc && strcmp(argv[i], "--layers") == 0) rc = parse_layers(argv[++i], w, &n);
     else if (i + 1 < argc && strcmp(argv[i], "--batch") == 0) B = atoi(argv[++i]);
     else if (i + 1 < argc && strcmp(argv[i], "--seconds") == 0) seconds = atof(argv[++i]);
     else rc = ht_error(HT_EUSAGE, "bench gemm: unknown option '%s' (expected --layers, --batch, --seconds)", argv[i]);
@@ -164,8 +165,8 @@ int ht__bench_gemm(int argc, char **argv) {
   if (rc < 0) return ht_cli_fail("bench", rc);
   ht_comm comm;
   rc = ht_comm_init(&comm, &argc, &argv);
-  if (rc == 0) rc = ht__bench_gemm_run(&comm, w, n, B, seconds);
-  if (rc == 0 && ht_gemm_have_onednn()) rc = ht__bench_fusion(&comm, w, n, B);
+  if (rc == 0) rc = bench_gemm_run(&comm, w, n, B, seconds);
+  if (rc == 0 && ht_gemm_have_onednn()) rc = bench_fusion(&comm, w, n, B);
   int code = rc < 0 ? ht_cli_fail("bench", rc) : 0;
   ht_comm_finalize(&comm);
   return code;

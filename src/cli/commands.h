@@ -23,8 +23,4 @@ int ht__bench_allreduce(int argc, char **argv);
 /* bench_gemm.c: hytrain bench gemm (dispatched by ht_cmd_bench). */
 int ht__bench_gemm(int argc, char **argv);
 
-/* Prints "hytrain <cmd>: error: <message>" (and the HT_CHECK trace when the
- * environment has HT_DEBUG=1) to stderr; returns ht_exit_code(code). */
-int ht_cli_fail(const char *cmd, int code);
-
 #endif

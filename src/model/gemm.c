@@ -25,36 +25,21 @@
 /* Below this many elements an OpenMP team costs more than the loop itself. */
 #define HT__GEMM_OMP_MIN 32768L
 
-typedef struct ht__gemm_layer {
+typedef struct gemm_layer {
   int in, out;
   void *xq, *wq, *dyq; /* bf16 only: see the legend */
-} ht__gemm_layer;
+} gemm_layer;
 
 struct ht_gemm {
   ht_gemm_opts o;
   int n, max_batch;
-  ht__gemm_layer *layers; /* [n] */
+  gemm_layer *layers; /* [n] */
   ht__onednn *dnn;        /* oneDNN backend only */
 };
 
-static const char *const backend_names[] = {
-#define HT__NAME(e, s) s,
-    HT_GEMM_BACKEND_MAP(HT__NAME)
-#undef HT__NAME
-};
-static const char *const precision_names[] = {
-#define HT__NAME(e, s) s,
-    HT_PRECISION_MAP(HT__NAME)
-#undef HT__NAME
-};
+const char *ht_gemm_backend_name(ht_gemm_backend b) { return ht_enum_name(&ht_gemm_backends, (int)b); }
 
-const char *ht_gemm_backend_name(ht_gemm_backend b) {
-  return (unsigned)b < sizeof backend_names / sizeof *backend_names ? backend_names[b] : "?";
-}
-
-const char *ht_precision_name(ht_precision p) {
-  return (unsigned)p < sizeof precision_names / sizeof *precision_names ? precision_names[p] : "?";
-}
+const char *ht_precision_name(ht_precision p) { return ht_enum_name(&ht_precisions, (int)p); }
 
 int ht_gemm_have_onednn(void) {
 #ifdef HT_HAVE_ONEDNN
@@ -133,7 +118,7 @@ int ht_gemm_create(ht_gemm **out, const ht_gemm_opts *opts, int n, const int *in
   int ok = g->layers != NULL;
   size_t elem = g->o.backend == HT_GEMM_ONEDNN ? sizeof(uint16_t) : sizeof(float);
   for (int d = 0; ok && d < n; d++) {
-    ht__gemm_layer *l = &g->layers[d];
+    gemm_layer *l = &g->layers[d];
     l->in = in[d];
     l->out = outs[d];
     if (g->o.precision != HT_PREC_BF16) continue;
@@ -169,7 +154,7 @@ static int check_layer(const ht_gemm *g, int d, int B, const char *what) {
 
 int ht_gemm_forward(ht_gemm *g, int d, float *y, const float *x, const float *w, const float *b, int B, int relu) {
   HT_CHECK(check_layer(g, d, B, "forward"));
-  ht__gemm_layer *l = &g->layers[d];
+  gemm_layer *l = &g->layers[d];
   int I = l->in, O = l->out;
   if (relu && !ht_gemm_fuses_relu(g)) return ht_error(HT_EINVAL, "gemm forward: this backend does not fuse relu");
   const void *xa = x, *wa = w;
@@ -191,14 +176,14 @@ int ht_gemm_forward(ht_gemm *g, int d, float *y, const float *x, const float *w,
 
 int ht_gemm_backward_begin(ht_gemm *g, int d, const float *dy, int B) {
   HT_CHECK(check_layer(g, d, B, "backward"));
-  ht__gemm_layer *l = &g->layers[d];
+  gemm_layer *l = &g->layers[d];
   if (g->o.precision == HT_PREC_BF16) quantize(g, l->dyq, dy, (long)B * l->out);
   return 0;
 }
 
 int ht_gemm_backward_weights(ht_gemm *g, int d, float *dw, const float *dy, const float *x, int B, int o0, int o1) {
   HT_CHECK(check_layer(g, d, B, "backward weights"));
-  ht__gemm_layer *l = &g->layers[d];
+  gemm_layer *l = &g->layers[d];
   int I = l->in, O = l->out, rows = o1 - o0;
   if (o0 < 0 || o1 > O) return ht_error(HT_EINVAL, "gemm backward weights: rows %d..%d of %d", o0, o1, O);
   if (rows <= 0) return 0;
@@ -217,7 +202,7 @@ int ht_gemm_backward_weights(ht_gemm *g, int d, float *dw, const float *dy, cons
 
 int ht_gemm_backward_input(ht_gemm *g, int d, float *dx, const float *dy, const float *w, int B) {
   HT_CHECK(check_layer(g, d, B, "backward input"));
-  ht__gemm_layer *l = &g->layers[d];
+  gemm_layer *l = &g->layers[d];
   int I = l->in, O = l->out;
   int bf16 = g->o.precision == HT_PREC_BF16;
   const void *dya = bf16 ? l->dyq : (const void *)dy, *wa = bf16 ? l->wq : (const void *)w;

@@ -40,17 +40,17 @@ const char *ht__onednn_isa(void) { return ""; }
 
 #include <oneapi/dnnl/dnnl.h>
 
-typedef struct ht__mm_entry {
+typedef struct mm_entry {
   ht__mm_shape key;
   dnnl_primitive_t prim;
   dnnl_memory_t a, b, bias, c, scratch; /* bias is NULL without a bias term */
   size_t scratch_bytes;
-} ht__mm_entry;
+} mm_entry;
 
 struct ht__onednn {
   dnnl_engine_t engine;
   dnnl_stream_t stream;
-  ht__mm_entry *entries;
+  mm_entry *entries;
   int n, cap;
   void *scratch;        /* shared scratchpad, 64-byte aligned */
   size_t scratch_bytes;
@@ -80,7 +80,7 @@ int ht__onednn_create(ht__onednn **out) {
   return 0;
 }
 
-static void entry_free(ht__mm_entry *en) {
+static void entry_free(mm_entry *en) {
   if (en->prim) dnnl_primitive_destroy(en->prim);
   dnnl_memory_t mems[5] = {en->a, en->b, en->bias, en->c, en->scratch};
   for (int i = 0; i < 5; i++)
@@ -101,7 +101,7 @@ void ht__onednn_destroy(ht__onednn **pe) {
 }
 
 /* Builds the primitive and memory objects of s into en (zeroed on failure by the caller). */
-static int entry_build(ht__onednn *e, const ht__mm_shape *s, ht__mm_entry *en) {
+static int entry_build(ht__onednn *e, const ht__mm_shape *s, mm_entry *en) {
   dnnl_data_type_t in_t = s->bf16 ? dnnl_bf16 : dnnl_f32;
   dnnl_memory_desc_t a_md, b_md, bias_md, c_md;
   dnnl_dims_t a_dims = {s->M, s->K}, a_str = {s->as0, s->as1};
@@ -146,7 +146,7 @@ static int entry_build(ht__onednn *e, const ht__mm_shape *s, ht__mm_entry *en) {
 }
 
 /* The cache entry of s, built at the first call with this shape. */
-static int entry_get(ht__onednn *e, const ht__mm_shape *s, ht__mm_entry **out) {
+static int entry_get(ht__onednn *e, const ht__mm_shape *s, mm_entry **out) {
   for (int i = 0; i < e->n; i++)
     if (memcmp(&e->entries[i].key, s, sizeof *s) == 0) {
       *out = &e->entries[i];
@@ -154,12 +154,12 @@ static int entry_get(ht__onednn *e, const ht__mm_shape *s, ht__mm_entry **out) {
     }
   if (e->n == e->cap) {
     int cap = e->cap ? 2 * e->cap : 16;
-    ht__mm_entry *grown = realloc(e->entries, (size_t)cap * sizeof *grown);
+    mm_entry *grown = realloc(e->entries, (size_t)cap * sizeof *grown);
     if (!grown) return ht_error(HT_ENOMEM, "oneDNN: out of memory for the primitive cache");
     e->entries = grown;
     e->cap = cap;
   }
-  ht__mm_entry *en = &e->entries[e->n];
+  mm_entry *en = &e->entries[e->n];
   memset(en, 0, sizeof *en);
   int rc = entry_build(e, s, en);
   if (rc < 0) {
@@ -183,7 +183,7 @@ static int entry_get(ht__onednn *e, const ht__mm_shape *s, ht__mm_entry **out) {
 }
 
 int ht__onednn_matmul(ht__onednn *e, const ht__mm_shape *s, const void *A, const void *B, const float *bias, float *C) {
-  ht__mm_entry *en = NULL;
+  mm_entry *en = NULL;
   HT_CHECK(entry_get(e, s, &en));
   /* oneDNN only reads A, B and bias; its handles are not const-qualified. */
   HT__DNNL(dnnl_memory_set_data_handle(en->a, (void *)A));
@@ -208,25 +208,17 @@ int ht__onednn_matmul(ht__onednn *e, const ht__mm_shape *s, const void *A, const
 }
 
 const char *ht__onednn_isa(void) {
-  switch (dnnl_get_effective_cpu_isa()) {
-  case dnnl_cpu_isa_avx512_core_bf16:
-  case dnnl_cpu_isa_avx512_core_amx:
-    return "avx512_bf16";
-  case dnnl_cpu_isa_avx512_core:
-  case dnnl_cpu_isa_avx512_core_vnni:
-  case dnnl_cpu_isa_avx512_mic:
-  case dnnl_cpu_isa_avx512_mic_4ops:
+  /* dnnl_cpu_isa_t is a set of bits that grows with the ISA, and holds
+   * hint values besides: compare, not switch. */
+  dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+  if (isa == dnnl_cpu_isa_avx512_core_bf16 || isa == dnnl_cpu_isa_avx512_core_amx) return "avx512_bf16";
+  if (isa == dnnl_cpu_isa_avx512_core || isa == dnnl_cpu_isa_avx512_core_vnni || isa == dnnl_cpu_isa_avx512_mic ||
+      isa == dnnl_cpu_isa_avx512_mic_4ops)
     return "avx512";
-  case dnnl_cpu_isa_avx2:
-  case dnnl_cpu_isa_avx2_vnni:
-    return "avx2";
-  case dnnl_cpu_isa_avx:
-    return "avx";
-  case dnnl_cpu_isa_sse41:
-    return "sse";
-  default:
-    return "";
-  }
+  if (isa == dnnl_cpu_isa_avx2 || isa == dnnl_cpu_isa_avx2_vnni) return "avx2";
+  if (isa == dnnl_cpu_isa_avx) return "avx";
+  if (isa == dnnl_cpu_isa_sse41) return "sse";
+  return "";
 }
 
 #endif

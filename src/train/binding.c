@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "hytrain/error.h"
-#include "hytrain/grad_sync.h"
+#include "train/grad_sync_impl.h"
 #include "train/internal.h"
 
 void ht_rank_cpuset(cpu_set_t *set) {
@@ -42,14 +42,14 @@ void ht__cpuset_text(const cpu_set_t *set, char *out, size_t len) {
   }
 }
 
-typedef struct ht__binding {
+typedef struct rank_binding {
   char omp[192];    /* "t0:cpus 0 t1:cpus 1" */
   char comm[64];    /* the communication thread's cpus */
   int shared;       /* the communication thread may run on a core of the team */
-} ht__binding;
+} rank_binding;
 
 int ht_grad_sync_binding_report(const ht_grad_sync *gs, const ht_log *log) {
-  ht__binding me;
+  rank_binding me;
   memset(&me, 0, sizeof me);
   int n = omp_get_max_threads();
   cpu_set_t team[64];
@@ -74,7 +74,7 @@ int ht_grad_sync_binding_report(const ht_grad_sync *gs, const ht_log *log) {
   }
   cpu_set_t cset;
   CPU_ZERO(&cset);
-  if (gs->ct.started && pthread_getaffinity_np(gs->ct.thread, sizeof cset, &cset) == 0) {
+  if (ht_comm_thread_cpus(gs->ct, &cset) == 0) {
     ht__cpuset_text(&cset, me.comm, sizeof me.comm);
     cpu_set_t both;
     CPU_AND(&both, &cset, &all);
@@ -82,8 +82,13 @@ int ht_grad_sync_binding_report(const ht_grad_sync *gs, const ht_log *log) {
   } else {
     snprintf(me.comm, sizeof me.comm, "-");
   }
-  ht__binding all_r[gs->comm->rank == 0 ? gs->comm->size : 1];
-  HT_CHECK_MPI(MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all_r, (int)sizeof me, MPI_BYTE, 0, gs->comm->main));
+  rank_binding all_r[gs->comm->rank == 0 ? gs->comm->size : 1];
+  ht_comm_stall_enter(gs->comm, "the binding table's gather (MPI_Gather)");
+  int mrc = MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all_r, (int)sizeof me, MPI_BYTE, 0, gs->comm->main);
+  ht_comm_stall_leave(gs->comm);
+  if (mrc != MPI_SUCCESS)
+    return ht__mpi_error(mrc, "MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all_r, (int)sizeof me, MPI_BYTE, 0, gs->comm->main)",
+                         __FILE__, __LINE__);
   if (gs->comm->rank != 0) return 0;
   static const char *const waits[] = {"yield", "sleep", "block", "adaptive", "backoff"};
   ht_log_info(log, "  %-5s %-12s %s", "rank", "comm thread", "OpenMP threads (thread:cpus)");

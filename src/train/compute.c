@@ -30,30 +30,6 @@
 #define HT__AUTO_STEPS 3
 #define HT__AUTO_ROUNDS 2
 
-int ht__compute_opts_from_config(const ht_config *cfg, ht_gemm_backend *backend, ht_precision *precision) {
-  static const char *const backends[] = {
-#define HT__NAME(e, s) s,
-      HT_GEMM_BACKEND_MAP(HT__NAME)
-#undef HT__NAME
-  };
-  static const char *const precisions[] = {
-#define HT__NAME(e, s) s,
-      HT_PRECISION_MAP(HT__NAME)
-#undef HT__NAME
-  };
-  int b = -1, p = -1;
-  for (int i = 0; i < (int)(sizeof backends / sizeof *backends); i++)
-    if (strcmp(cfg->compute.backend, backends[i]) == 0) b = i;
-  for (int i = 0; i < (int)(sizeof precisions / sizeof *precisions); i++)
-    if (strcmp(cfg->compute.precision, precisions[i]) == 0) p = i;
-  if (b < 0)
-    return ht_error(HT_ECONFIG, "compute.backend: expected one of auto|openblas|onednn, got '%s'", cfg->compute.backend);
-  if (p < 0) return ht_error(HT_ECONFIG, "compute.precision: expected one of fp32|bf16, got '%s'", cfg->compute.precision);
-  *backend = (ht_gemm_backend)b;
-  *precision = (ht_precision)p;
-  return 0;
-}
-
 /* Collective on comm->main: the slowest rank's fastest step on each backend. */
 static int time_backends(const ht_comm *comm, ht_model *m, ht_precision prec, int B, double t[2]) {
   const ht_gemm_backend order[2] = {HT_GEMM_OPENBLAS, HT_GEMM_ONEDNN};
@@ -75,10 +51,10 @@ static int time_backends(const ht_comm *comm, ht_model *m, ht_precision prec, in
 }
 
 int ht__compute_setup(const ht_config *cfg, const ht_comm *comm, const ht_log *log, ht_model *m, int B) {
-  ht_gemm_backend backend;
-  ht_precision prec;
-  int rc = ht__compute_opts_from_config(cfg, &backend, &prec);
-  if (rc == 0 && backend == HT_GEMM_ONEDNN && !ht_gemm_have_onednn())
+  ht_gemm_backend backend = cfg->compute.backend;
+  ht_precision prec = cfg->compute.precision;
+  int rc = 0;
+  if (backend == HT_GEMM_ONEDNN && !ht_gemm_have_onednn())
     rc = ht_error(HT_ECONFIG, "compute.backend onednn: this hytrain was built without oneDNN (install libdnnl-dev "
                               "and rebuild, or use compute.backend=auto|openblas)");
   HT_CHECK(ht_comm_agree(comm, rc));

@@ -24,10 +24,6 @@ void ht__cpuset_text(const cpu_set_t *set, char *out, size_t len);
  * BLAS core of every rank; rank 0 prints the table and binding warnings. */
 int ht__startup_report(const ht_comm *comm, const ht_log *log);
 
-/* compute.c: compute.backend / compute.precision as enums (HT_ECONFIG on a
- * spelling it does not know). Not collective. */
-int ht__compute_opts_from_config(const ht_config *cfg, ht_gemm_backend *backend, ht_precision *precision);
-
 /* compute.c: collective on comm->main. Resolves compute.backend auto (timing
  * both backends on B-row steps of m; all ranks agree), switches m to the
  * chosen backend and precision, and has rank 0 print the compute line and ISA
@@ -57,17 +53,17 @@ int ht__slurm_run_dir(const ht_config *cfg, char *out, size_t len);
 void ht__experiment_name(const ht_config *cfg, char *out, size_t len);
 
 /* progress.c: rank 0's live progress line (terminal) or plain periodic lines. */
-typedef struct ht_progress {
+typedef struct ht__progress {
   int tty;              /* stdout is a terminal: redraw one line with \r */
   int64_t total_steps;
   int64_t first_step;   /* step this process started from (resume): the ETA uses the steps since */
   double t0;
   int dirty;            /* a \r line is on screen */
-} ht_progress;
-void ht__progress_init(ht_progress *p, int64_t total_steps);
-void ht__progress_step(ht_progress *p, const ht_log *log, int64_t epoch, int64_t epochs, int64_t step, double loss,
+} ht__progress;
+void ht__progress_init(ht__progress *p, int64_t total_steps);
+void ht__progress_step(ht__progress *p, const ht_log *log, int64_t epoch, int64_t epochs, int64_t step, double loss,
                        double samples_per_s);
-void ht__progress_clear(ht_progress *p);
+void ht__progress_clear(ht__progress *p);
 
 /* Where training stands; everything a checkpoint needs to continue the loop
  * and metrics.jsonl exactly. */
@@ -115,8 +111,7 @@ typedef struct ht__ckpt_ctl {
   int64_t total_steps;           /* the run's last step: its checkpoint is the final one */
   int64_t last_step;             /* step of the last checkpoint (-1: none) */
   double last_time;              /* rank 0: ht_now() of the last checkpoint */
-  ht_ckpt_writer writer;         /* rank 0 only */
-  int have_writer;
+  ht_ckpt_writer *writer;        /* rank 0 only, else NULL */
   ht_ckpt_rank *gathered;        /* rank 0: [size] data states */
   ht__signals sig;
   int64_t n_saves;

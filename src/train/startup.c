@@ -15,17 +15,17 @@
 #include "hytrain/grad_sync.h"
 #include "train/internal.h"
 
-typedef struct ht__rank_info {
+typedef struct rank_info {
   char host[64];
   char cpus[128];
   char blas[32];
   int threads;
   int ncpus;
   int blas_parallel;   /* openblas_get_parallel(): 0 single, 1 pthreads, 2 OpenMP */
-} ht__rank_info;
+} rank_info;
 
 int ht__startup_report(const ht_comm *comm, const ht_log *log) {
-  ht__rank_info me;
+  rank_info me;
   memset(&me, 0, sizeof me);
   gethostname(me.host, sizeof me.host - 1);
   /* With OMP_PROC_BIND set, libgomp pins each team thread (the main thread
@@ -39,8 +39,13 @@ int ht__startup_report(const ht_comm *comm, const ht_log *log) {
   me.threads = omp_get_max_threads();
   me.blas_parallel = openblas_get_parallel();
 
-  ht__rank_info all[comm->rank == 0 ? comm->size : 1];
-  HT_CHECK_MPI(MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all, (int)sizeof me, MPI_BYTE, 0, comm->main));
+  rank_info all[comm->rank == 0 ? comm->size : 1];
+  ht_comm_stall_enter(comm, "the start-up table's gather (MPI_Gather)");
+  int mrc = MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all, (int)sizeof me, MPI_BYTE, 0, comm->main);
+  ht_comm_stall_leave(comm);
+  if (mrc != MPI_SUCCESS)
+    return ht__mpi_error(mrc, "MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all, (int)sizeof me, MPI_BYTE, 0, comm->main)",
+                         __FILE__, __LINE__);
   if (comm->rank != 0) return 0;
 
   ht_log_info(log, "hytrain: %d rank%s x %d thread%s, OpenBLAS core %s (%s build)", comm->size,

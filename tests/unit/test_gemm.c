@@ -275,9 +275,9 @@ static void gemm_errors(void **state) {
 static void make_mlp(ht_model *m, int B, ht_gemm_backend be, ht_precision prec) {
   ht_model_spec s;
   memset(&s, 0, sizeof s);
-  snprintf(s.type, sizeof s.type, "mlp");
-  snprintf(s.activation, sizeof s.activation, "relu");
-  snprintf(s.init, sizeof s.init, "auto");
+  s.type = HT_MODEL_MLP;
+  s.activation = HT_ACT_RELU;
+  s.init = HT_INIT_AUTO;
   s.in = 64, s.out = 10, s.n_hidden = 2, s.hidden[0] = 96, s.hidden[1] = 48;
   assert_int_equal(ht_model_create(m, &s, B), 0);
   ht_model_init(m, 7);
