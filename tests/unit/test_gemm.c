@@ -160,6 +160,14 @@ static void openblas_fp32_reference(void **state) {
   free_case(&c);
 }
 
+static void openblas_bf16_reference(void **state) {
+  layer_case c = make_case(16, 300, 40, 3);
+  outputs o = run_layer(&c, HT_GEMM_OPENBLAS, HT_PREC_BF16, 0, 0);
+  check_layer(&c, &o, 0, 1.0 / 128);
+  free_outputs(&o);
+  free_case(&c);
+}
+
 #ifdef HT_HAVE_ONEDNN
 /* Odd sizes (no multiple of a vector or block), relu fused and not, dW whole
  * and in blocks of 5 rows (the last block shorter). */
@@ -171,14 +179,6 @@ static void onednn_fp32_reference(void **state) {
       check_layer(&c, &o, relu, 1e-5);
       free_outputs(&o);
     }
-  free_case(&c);
-}
-
-static void openblas_bf16_reference(void **state) {
-  layer_case c = make_case(16, 300, 40, 3);
-  outputs o = run_layer(&c, HT_GEMM_OPENBLAS, HT_PREC_BF16, 0, 0);
-  check_layer(&c, &o, 0, 1.0 / 128);
-  free_outputs(&o);
   free_case(&c);
 }
 
