@@ -5,3 +5,12 @@ ht_e2e_test(determinism determinism.sh TIMEOUT 300)
 ht_e2e_test(errors errors.sh TIMEOUT 300)
 ht_e2e_test(regression regression.sh TIMEOUT 300)
 ht_e2e_test(cli cli.sh TIMEOUT 60)
+
+# The main end-to-end tests again with every train/eval on the oneDNN backend.
+if(HT_HAVE_ONEDNN)
+  ht_e2e_test(fashion_softmax_onednn fashion_softmax.sh TIMEOUT 600 ENV HT_TEST_BACKEND=onednn)
+  ht_e2e_test(determinism_onednn determinism.sh TIMEOUT 600 ENV HT_TEST_BACKEND=onednn)
+  ht_e2e_test(regression_onednn regression.sh TIMEOUT 600 ENV HT_TEST_BACKEND=onednn)
+  ht_e2e_test(ckpt_resume_sgd_onednn ckpt_resume.sh ARGS sgd TIMEOUT 600 ENV HT_TEST_BACKEND=onednn)
+  ht_e2e_test(comm_onednn comm.sh TIMEOUT 600 ENV HT_TEST_BACKEND=onednn)
+endif()

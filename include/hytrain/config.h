@@ -86,6 +86,10 @@ typedef struct ht_config {
     double stall_timeout_s;    /* watchdog: end the job after this many seconds, 0 = never */
     ht_transport transport;    /* auto | shm | mpi */
   } comm;
+  struct {
+    ht_gemm_backend backend;   /* auto | openblas | onednn */
+    ht_precision precision;    /* fp32 | bf16 */
+  } compute;
   char source[HT_PATH_MAX];    /* the YAML file it was loaded from, "" if none */
 } ht_config;
 

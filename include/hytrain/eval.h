@@ -48,12 +48,13 @@ int ht_eval_check_data(const ht_dataset *ds, const char *path, const ht_data_sha
 int ht_eval_model(ht_model *m, const ht_dataset *ds, const ht_comm *comm, ht_eval_metrics *out);
 
 /* Collective on comm->main: rebuilds the model stored in checkpoint ckpt
- * (batches of max_batch rows), reads this rank's shard of data (NULL or "":
+ * (batches of max_batch rows; GEMM backend and precision gemm, NULL for the
+ * reference openblas fp32), reads this rank's shard of data (NULL or "":
  * the evaluation split recorded in the checkpoint), applies the checkpoint's
  * normalisation, checks the data against the model and evaluates it. The
  * path evaluated is written to data_used (HT_PATH_MAX bytes) and task to the
  * data's task. Returns 0 or an error every rank agrees on. */
-int ht_eval_checkpoint(const char *ckpt, const char *data, int max_batch, const ht_comm *comm, ht_eval_metrics *out,
-                       char *data_used, ht_task *task);
+int ht_eval_checkpoint(const char *ckpt, const char *data, int max_batch, const ht_gemm_opts *gemm, const ht_comm *comm,
+                       ht_eval_metrics *out, char *data_used, ht_task *task);
 
 #endif

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hytrain/gemm.h"
 #include "hytrain/loss.h"
 #include "hytrain/options.h"
 
@@ -36,6 +37,7 @@ typedef struct ht_layer {
   int in, out;       /* features in / out */
   size_t w_off;      /* dense: offset of weight [out, in] in params/grads */
   size_t b_off;      /* dense: offset of bias [out] */
+  int dense;         /* dense: index among the dense layers (the GEMM context's layer) */
 } ht_layer;
 
 typedef struct ht_model_spec {
@@ -65,6 +67,8 @@ typedef struct ht_model {
   double *l2_rows;      /* [widest dense out] scratch: per-row sums of W^2 for the L2 term */
   size_t slice_elems;   /* backward splits a dense weight gradient into row blocks of about this many
                            elements (0 = whole layers); see ht_model_slices */
+  ht_gemm *gemm;        /* the dense layers' products (openblas fp32 unless ht_model_set_compute) */
+  int fuse_relu;        /* forward applies a relu that follows a dense layer inside its GEMM */
 } ht_model;
 
 /* Called by backward after dense layer `layer` (an index into m->layers) has
@@ -84,6 +88,21 @@ int ht_model_slices(const ht_model *m, size_t *lo, size_t *hi, int max);
 /* Builds the layer list from spec and allocates every buffer for max_batch rows.
  * Errors: unknown type/activation, logistic with out != 2, etc. */
 int ht_model_create(ht_model *m, const ht_model_spec *spec, int max_batch);
+
+/* Switches the GEMM backend and precision of the dense layers (the model is
+ * created with openblas fp32). opts->backend must be openblas or onednn.
+ * Parameters and gradients are untouched. Errors: those of ht_gemm_create;
+ * the model keeps its previous backend then. */
+int ht_model_set_compute(ht_model *m, const ht_gemm_opts *opts);
+
+/* Times ht_model_step on B rows of zeros (labels 0, targets 0) with the
+ * current backend: `warmup` untimed steps, then `steps` timed ones. Writes
+ * the fastest step's seconds to *best. Overwrites grads, not params. */
+int ht_model_time_steps(ht_model *m, int B, int warmup, int steps, double *best);
+
+/* FLOPs of the dense layers' GEMMs in one training step on B rows
+ * (forward, dW and dX; layer 0 computes no dX). */
+double ht_model_gemm_flops(const ht_model *m, int B);
 
 /* Seeded initialisation as documented above. Same seed => same weights. Each
  * dense layer draws from its own stream, ht_rng_mix(seed, layer index, 0), so

@@ -37,6 +37,10 @@
 #define HT_WAIT_KINDS(X)                                                                                 \
   X(HT_WAIT_YIELD, "yield") X(HT_WAIT_SLEEP, "sleep") X(HT_WAIT_BLOCK, "block") X(HT_WAIT_ADAPTIVE, "adaptive") \
   X(HT_WAIT_BACKOFF, "backoff")
+/* compute.backend (docs/compute.md) */
+#define HT_GEMM_BACKENDS(X) X(HT_GEMM_AUTO, "auto") X(HT_GEMM_OPENBLAS, "openblas") X(HT_GEMM_ONEDNN, "onednn")
+/* compute.precision */
+#define HT_PRECISIONS(X) X(HT_PREC_FP32, "fp32") X(HT_PREC_BF16, "bf16")
 /* A sweep file's method and metric (src/sweep). */
 #define HT_SWEEP_METHODS(X) X(HT_SWEEP_GRID, "grid") X(HT_SWEEP_RANDOM, "random")
 #define HT_SWEEP_METRICS(X) \
@@ -55,6 +59,8 @@ typedef enum { HT_TRANSPORTS(HT__ENUM_VALUE) } ht_transport;
 typedef enum { HT_WAIT_KINDS(HT__ENUM_VALUE) } ht_wait_kind;
 typedef enum { HT_SWEEP_METHODS(HT__ENUM_VALUE) } ht_sweep_method;
 typedef enum { HT_SWEEP_METRICS(HT__ENUM_VALUE) } ht_sweep_metric;
+typedef enum { HT_GEMM_BACKENDS(HT__ENUM_VALUE) } ht_gemm_backend;
+typedef enum { HT_PRECISIONS(HT__ENUM_VALUE) } ht_precision;
 
 /* The spellings of one enum. */
 typedef struct ht_enum_table {
@@ -64,7 +70,8 @@ typedef struct ht_enum_table {
 } ht_enum_table;
 
 extern const ht_enum_table ht_model_types, ht_activations, ht_inits, ht_optimizers, ht_schedules, ht_normalizes,
-    ht_data_modes, ht_sync_modes, ht_transports, ht_wait_kinds, ht_sweep_methods, ht_sweep_metrics;
+    ht_data_modes, ht_sync_modes, ht_transports, ht_wait_kinds, ht_sweep_methods, ht_sweep_metrics,
+    ht_gemm_backends, ht_precisions;
 
 /* The value spelled exactly text (case-sensitive), or -1. The one place that
  * compares option text: everything else holds the C value. */

@@ -4,7 +4,7 @@
  * the same rank/thread layout as the training you compare against), so the
  * reference rate comes from the same cores in the same run. Prints per-rank
  * rates and one line "sgemm_gflops_total=<sum over ranks>".
- * hytrain bench allreduce: see bench_allreduce.c.
+ * hytrain bench allreduce: see bench_allreduce.c; hytrain bench gemm: bench_gemm.c.
  */
 #include <cblas.h>
 #include <omp.h>
@@ -55,8 +55,10 @@ int ht_cmd_bench(int argc, char **argv) {
   int m = 1024, n = 1024, k = 1024, rc = 0;
   double seconds = 3;
   if (argc >= 2 && strcmp(argv[1], "allreduce") == 0) return ht__bench_allreduce(argc, argv);
+  if (argc >= 2 && strcmp(argv[1], "gemm") == 0) return ht__bench_gemm(argc, argv);
   if (argc < 2 || strcmp(argv[1], "sgemm") != 0) {
     fputs("usage: hytrain bench sgemm [--m M] [--n N] [--k K] [--seconds S]\n"
+          "       hytrain bench gemm [--layers 784,1024,1024,10] [--batch B] [--seconds S]\n"
           "       hytrain bench allreduce [--floats N] [--bucket-mb X] [--steps S] [--wait yield|block|sleep:US]\n",
           argc < 2 ? stderr : stdout);
     return argc >= 2 && (strcmp(argv[1], "--help") == 0) ? 0 : 2;

@@ -20,4 +20,7 @@ int ht_cmd_cv(int argc, char **argv);
 /* bench_allreduce.c: hytrain bench allreduce (dispatched by ht_cmd_bench). */
 int ht__bench_allreduce(int argc, char **argv);
 
+/* bench_gemm.c: hytrain bench gemm (dispatched by ht_cmd_bench). */
+int ht__bench_gemm(int argc, char **argv);
+
 #endif

@@ -20,6 +20,7 @@ static const char ht__usage[] =
     "  convert idx|csv|libsvm ...                           convert data into hytrain's HDF5 format\n"
     "  config --list | config CONFIG [--set key=value]...  list options / print an effective config\n"
     "  bench sgemm [--m M --n N --k K]                      measure cblas_sgemm GFLOP/s on every rank\n"
+    "  bench gemm [--layers W,W,... --batch B]              GFLOP/s of an MLP's products per backend/precision\n"
     "  sweep SWEEP.yaml [--group-size G] [--list|--trial N|--collect]  hyper-parameter sweep (run under mpirun)\n"
     "  cv CONFIG --folds K [--group-size G]                 K-fold cross-validation (run under mpirun)\n"
     "  runs list DIR                                        table of runs: status, best metric, steps, wall time\n"

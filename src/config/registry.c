@@ -157,6 +157,14 @@ static const ht_option options[] = {
     OPT_FLOAT("comm.stall_timeout_s", comm.stall_timeout_s, "600", 0, HUGE_VAL, 0,
               "Stall watchdog: end the whole job with an error when a gradient bucket has been in flight, or the main "
               "thread has waited in such a collective, this many seconds; 0 = never."),
+
+    OPT_ENUM("compute.backend", compute.backend, "auto", ht_gemm_backends,
+             "Library for the dense layers' matrix products: OpenBLAS, oneDNN, or auto (time both on the model's "
+             "shapes at start-up and take the faster; OpenBLAS when oneDNN is absent or the model is too small to "
+             "time)."),
+    OPT_ENUM("compute.precision", compute.precision, "fp32", ht_precisions,
+             "Inputs of the matrix products: fp32, or bf16 (rounded to bfloat16, summed in fp32; weights, "
+             "gradients, optimizer state and checkpoints stay fp32)."),
 };
 
 #define N_OPTIONS ((int)(sizeof options / sizeof options[0]))

@@ -13,7 +13,8 @@
  *   l2_rows [widest dense out] (double) scratch for the L2 sum
  *
  * Every buffer is allocated in ht_model_create for max_batch rows; forward,
- * step and eval allocate nothing.
+ * step and eval allocate nothing, except that the oneDNN backend builds (and
+ * keeps) a primitive the first time it sees a row count (see gemm.h).
  */
 #include "hytrain/model.h"
 
@@ -26,6 +27,7 @@
 #include "hytrain/error.h"
 #include "hytrain/layers.h"
 #include "hytrain/rng.h"
+#include "hytrain/timer.h"
 
 /* Below this many weights the L2 loop runs on one thread. */
 #define HT__L2_OMP_MIN 16384L
@@ -100,6 +102,7 @@ static void add_dense(ht_model *m, int in, int out, int dense_index, size_t *off
   snprintf(l->name, sizeof l->name, "dense%d", dense_index);
   l->in = in;
   l->out = out;
+  l->dense = dense_index;
   l->w_off = *off;
   l->b_off = *off + (size_t)out * (size_t)in;
   *off = l->b_off + (size_t)out;
@@ -182,7 +185,64 @@ int ht_model_create(ht_model *m, const ht_model_spec *spec, int max_batch) {
                     ht_enum_name(&ht_model_types, (int)spec->type),
                     n_params, max_batch);
   }
+  ht_gemm_opts reference = {.backend = HT_GEMM_OPENBLAS, .precision = HT_PREC_FP32};
+  int rc = ht_model_set_compute(m, &reference);
+  if (rc < 0) ht_model_destroy(m);
+  return rc;
+}
+
+int ht_model_set_compute(ht_model *m, const ht_gemm_opts *opts) {
+  int in[HT_MAX_LAYERS], out[HT_MAX_LAYERS], n = 0;
+  for (int i = 0; i < m->n_layers; i++)
+    if (m->layers[i].kind == HT_LAYER_DENSE) {
+      in[n] = m->layers[i].in;
+      out[n] = m->layers[i].out;
+      n++;
+    }
+  ht_gemm *g;
+  HT_CHECK(ht_gemm_create(&g, opts, n, in, out, m->max_batch));
+  ht_gemm_destroy(&m->gemm);
+  m->gemm = g;
+  m->fuse_relu = ht_gemm_fuses_relu(g);
   return 0;
+}
+
+double ht_model_gemm_flops(const ht_model *m, int B) {
+  double flops = 0;
+  for (int i = 0; i < m->n_layers; i++) {
+    const ht_layer *l = &m->layers[i];
+    if (l->kind != HT_LAYER_DENSE) continue;
+    flops += 2.0 * B * (double)l->in * (double)l->out * (i == 0 ? 2 : 3);
+  }
+  return flops;
+}
+
+int ht_model_time_steps(ht_model *m, int B, int warmup, int steps, double *best) {
+  *best = 0;
+  if (B < 1 || B > m->max_batch) return ht_error(HT_EINVAL, "model timing: %d rows, 1..%d", B, m->max_batch);
+  float *x = calloc((size_t)B * (size_t)m->spec.in, sizeof(float));
+  float *t = calloc((size_t)B * (size_t)(m->n_logits > 0 ? m->n_logits : 1), sizeof(float));
+  int32_t *y = calloc((size_t)B, sizeof(int32_t));
+  int rc = 0;
+  if (!x || !t || !y) {
+    rc = ht_error(HT_ENOMEM, "model timing: out of memory for %d rows", B);
+    goto out;
+  }
+  double fastest = HUGE_VAL;
+  for (int k = 0; k < warmup + steps; k++) {
+    double t0 = ht_now();
+    double loss = ht_model_step(m, x, m->spec.regression ? NULL : y, m->spec.regression ? t : NULL, B, NULL, NULL);
+    double dt = ht_now() - t0;
+    if (isnan(loss)) {
+      rc = ht_error(HT_EINTERNAL, "model timing: a step on zeros failed: %s", ht_error_message());
+      goto out;
+    }
+    if (k >= warmup && dt < fastest) fastest = dt;
+  }
+  *best = fastest;
+out:
+  free(x), free(t), free(y);
+  return rc;
 }
 
 void ht_model_init(ht_model *m, uint64_t seed) {
@@ -219,9 +279,17 @@ const float *ht_model_forward(ht_model *m, const float *x, int B) {
     const ht_layer *l = &m->layers[i];
     long n = (long)B * l->out;
     switch (l->kind) {
-    case HT_LAYER_DENSE:
-      ht_dense_forward(m->act[i + 1], m->act[i], m->params + l->w_off, m->params + l->b_off, B, l->in, l->out);
+    case HT_LAYER_DENSE: {
+      /* A relu right after this layer runs inside the GEMM when the backend
+       * fuses it: the GEMM writes the relu's output act[i+2] and act[i+1]
+       * (which nothing reads: relu backward uses its output) is skipped. */
+      int fuse = m->fuse_relu && i + 1 < m->n_layers && m->layers[i + 1].kind == HT_LAYER_RELU;
+      int rc = ht_gemm_forward(m->gemm, l->dense, m->act[i + 1 + fuse], m->act[i], m->params + l->w_off,
+                               m->params + l->b_off, B, fuse);
+      if (rc < 0) return NULL;
+      i += fuse;
       break;
+    }
     case HT_LAYER_RELU:
       ht_relu_forward(m->act[i + 1], m->act[i], n);
       break;
@@ -327,7 +395,7 @@ static int check_batch(const ht_model *m, const int32_t *y, const float *t, int 
 double ht_model_step(ht_model *m, const float *x, const int32_t *y, const float *t, int B,
                      ht_grad_ready_fn ready, void *user) {
   if (check_batch(m, y, t, B, "step") < 0) return NAN;
-  ht_model_forward(m, x, B);
+  if (!ht_model_forward(m, x, B)) return NAN;
   double loss = model_loss(m, y, t, B);
   if (ready) ready(user, -1, 0, 0);
   for (int i = m->n_layers - 1; i >= 0; i--) {
@@ -342,9 +410,10 @@ double ht_model_step(ht_model *m, const float *x, const int32_t *y, const float 
        * is final, so the allreduce of one block runs while the next is
        * computed. */
       ht_dense_backward_bias(db, m->dact[i + 1], B, l->out);
+      if (ht_gemm_backward_begin(m->gemm, l->dense, m->dact[i + 1], B) < 0) return NAN;
       for (int o1 = l->out; o1 > 0; o1 -= rows) {
         int o0 = o1 - rows > 0 ? o1 - rows : 0;
-        ht_dense_backward_weights(dw, m->dact[i + 1], m->act[i], B, l->in, l->out, o0, o1);
+        if (ht_gemm_backward_weights(m->gemm, l->dense, dw, m->dact[i + 1], m->act[i], B, o0, o1) < 0) return NAN;
         if (m->spec.l2 > 0.0) apply_l2_rows(m, l, o0, o1);
         size_t lo = l->w_off + (size_t)o0 * (size_t)l->in;
         size_t hi = o1 == l->out ? l->b_off + (size_t)l->out : l->w_off + (size_t)o1 * (size_t)l->in;
@@ -352,7 +421,8 @@ double ht_model_step(ht_model *m, const float *x, const int32_t *y, const float 
       }
       if (m->spec.l2 > 0.0) loss += l2_term(m, l);
       /* Layer 0's input is the data: no gradient needed there. */
-      if (i > 0) ht_dense_backward_input(m->dact[i], m->dact[i + 1], m->params + l->w_off, B, l->in, l->out);
+      if (i > 0 && ht_gemm_backward_input(m->gemm, l->dense, m->dact[i], m->dact[i + 1], m->params + l->w_off, B) < 0)
+        return NAN;
       break;
     }
     case HT_LAYER_RELU:
@@ -383,6 +453,12 @@ void ht_model_eval(ht_model *m, const float *x, const int32_t *y, const float *t
                    double *loss_sum, int64_t *correct, double *sse) {
   if (check_batch(m, y, t, B, "eval") < 0) return;
   const float *logits = ht_model_forward(m, x, B);
+  if (!logits) {
+    /* The GEMM failed (its message is recorded): make the sums say so. */
+    if (loss_sum) *loss_sum = NAN;
+    if (sse) *sse = NAN;
+    return;
+  }
   int C = m->n_logits;
   /* The loss returns a mean; dact[L] is only scratch here. */
   double mean = model_loss(m, y, t, B);
@@ -410,6 +486,7 @@ void ht_model_destroy(ht_model *m) {
   free(m->params);
   free(m->grads);
   free(m->l2_rows);
+  ht_gemm_destroy(&m->gemm);
   /* act[0] is the caller's input, not ours. */
   for (int i = 1; i <= HT_MAX_LAYERS; i++) {
     free(m->act[i]);

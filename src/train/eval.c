@@ -61,8 +61,8 @@ int ht_eval_model(ht_model *m, const ht_dataset *ds, const ht_comm *comm, ht_eva
 }
 
 /* This rank's part of ht_eval_checkpoint up to the evaluation (no collectives). */
-static int load(const char *ckpt, const char *path, int max_batch, const ht_comm *comm, const ht_model_spec *spec,
-                ht_dataset *ds, ht_model *m, ht_norm *norm) {
+static int load(const char *ckpt, const char *path, int max_batch, const ht_gemm_opts *gemm, const ht_comm *comm,
+                const ht_model_spec *spec, ht_dataset *ds, ht_model *m, ht_norm *norm) {
   HT_CHECK(ht_dataset_read_shard(ds, path, comm->rank, comm->size));
   ht_data_shape want;
   ht_data_shape_of_spec(spec, &want);
@@ -70,13 +70,14 @@ static int load(const char *ckpt, const char *path, int max_batch, const ht_comm
   snprintf(against, sizeof against, "the model in %s", ckpt);
   HT_CHECK(ht_eval_check_data(ds, path, &want, against));
   HT_CHECK(ht_model_create(m, spec, max_batch));
+  if (gemm) HT_CHECK(ht_model_set_compute(m, gemm));
   HT_CHECK(ht_ckpt_load_params(ckpt, m, norm));
   ht_norm_apply(norm, ds->x, ds->n);
   return 0;
 }
 
-int ht_eval_checkpoint(const char *ckpt, const char *data, int max_batch, const ht_comm *comm, ht_eval_metrics *out,
-                       char *data_used, ht_task *task) {
+int ht_eval_checkpoint(const char *ckpt, const char *data, int max_batch, const ht_gemm_opts *gemm, const ht_comm *comm,
+                       ht_eval_metrics *out, char *data_used, ht_task *task) {
   ht_model_spec spec;
   ht_ckpt_info info;
   ht_dataset ds;
@@ -88,7 +89,7 @@ int ht_eval_checkpoint(const char *ckpt, const char *data, int max_batch, const 
   int rc = ht_ckpt_load_spec(ckpt, &spec, &info);
   const char *path = data && data[0] ? data : info.data_test;
   if (rc == 0 && !path[0]) rc = ht_error(HT_EUSAGE, "%s records no evaluation split; pass --data FILE", ckpt);
-  if (rc == 0) rc = load(ckpt, path, max_batch, comm, &spec, &ds, &m, &norm);
+  if (rc == 0) rc = load(ckpt, path, max_batch, gemm, comm, &spec, &ds, &m, &norm);
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
   HT_CHECK_GOTO(ht_eval_model(&m, &ds, comm, out), rc, done);
   snprintf(data_used, HT_PATH_MAX, "%s", path);

@@ -24,6 +24,12 @@ void ht__cpuset_text(const cpu_set_t *set, char *out, size_t len);
  * BLAS core of every rank; rank 0 prints the table and binding warnings. */
 int ht__startup_report(const ht_comm *comm, const ht_log *log);
 
+/* compute.c: collective on comm->main. Resolves compute.backend auto (timing
+ * both backends on B-row steps of m; all ranks agree), switches m to the
+ * chosen backend and precision, and has rank 0 print the compute line and ISA
+ * warnings. Overwrites m's gradients (not its parameters). */
+int ht__compute_setup(const ht_config *cfg, const ht_comm *comm, const ht_log *log, ht_model *m, int B);
+
 /* run_dir.c: collective on comm->main. Rank 0 picks (or takes) the run
  * directory, creates it and broadcasts its path. */
 int ht__run_dir_create(const ht_config *cfg, const ht_comm *comm, const char *requested, char *out, size_t len);

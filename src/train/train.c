@@ -461,6 +461,7 @@ int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *
   ht_log_file(&r.log, "config %s, run directory %s", cfg->source, r.run_dir);
   HT_CHECK_GOTO(ht__startup_report(comm, &r.log), rc, done);
   ht_log_info(&r.log, "  %s", r.data_desc);
+  HT_CHECK_GOTO(ht__compute_setup(cfg, comm, &r.log, &r.model, cfg->train.batch_size), rc, done);
   HT_CHECK_GOTO(ht__ckpt_setup(&r.ck, cfg, comm, &r.log, r.run_dir, &r.model, &r.opt, &r.norm, r.config_yaml,
                                opts->stop_at_step, r.total_steps),
                 rc, done);

@@ -22,6 +22,7 @@ checkpoint: {every_steps: 7, keep: 2}
 YAML
 # 2048 rows / 2 ranks / 32 = 32 steps per epoch, 96 steps in all.
 mpi 2 train "$WORK/cfg.yaml" --run-dir "$WORK/full" >/dev/null
+check_backend "$WORK/full"
 for s in $STOPS; do
   expect_code "stop at step $s" 75 mpi 2 train "$WORK/cfg.yaml" --run-dir "$WORK/cut" --resume auto --stop-at-step "$s"
   grep -q "stopped by --stop-at-step $s at step $s" "$WORK/err.txt" && pass "stop message names step $s" \

@@ -17,6 +17,7 @@ data: {train: fm/train.h5}
 comm: {bucket_mb: 0.01, slice_mb: 0.05}
 YAML
 mpi 2 train "$WORK/cfg.yaml" --run-dir "$WORK/sync" --set comm.mode=sync >"$WORK/sync.log"
+check_backend "$WORK/sync"
 mpi 2 train "$WORK/cfg.yaml" --run-dir "$WORK/overlap" --set comm.mode=overlap \
   --timeline "$WORK/tl.json" >"$WORK/overlap.log"
 mpi 2 train "$WORK/cfg.yaml" --run-dir "$WORK/block" --set comm.mode=overlap --set comm.wait=block >/dev/null

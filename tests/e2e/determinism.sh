@@ -11,6 +11,7 @@ schedule: {name: cosine, warmup_steps: 10}
 data: {train: fm/train.h5, test: fm/test.h5}
 YAML
 for run in a b; do mpi 2 train "$WORK/cfg.yaml" --run-dir "$WORK/np2-$run" >/dev/null; done
+check_backend "$WORK/np2-a"
 if h5diff "$WORK/np2-a/checkpoints/ckpt-60.h5" "$WORK/np2-b/checkpoints/ckpt-60.h5" /model >"$WORK/diff.txt"; then
   pass "2 ranks x 1 thread: two runs give identical /model"
 else fail "2 ranks x 1 thread: weights differ: $(head -5 "$WORK/diff.txt")"; fi

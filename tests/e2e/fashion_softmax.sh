@@ -10,6 +10,7 @@ optimizer: {name: sgd, lr: 0.05, momentum: 0.9}
 data: {train: fm/train.h5, test: fm/test.h5}
 YAML
 mpi 2 train "$WORK/cfg.yaml" --run-dir "$WORK/run" >"$WORK/train.log"
+check_backend "$WORK/run"
 acc=$(last_epoch_field "$WORK/run/metrics.jsonl" test_accuracy)
 steps=$(last_epoch_field "$WORK/run/metrics.jsonl" step)
 if ge "$acc" 0.80; then pass "softmax test accuracy $acc >= 0.80"; else fail "softmax test accuracy $acc < 0.80"; fi

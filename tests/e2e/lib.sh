@@ -12,8 +12,27 @@ FAILS=0
 fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
 pass() { echo "ok: $*"; }
 
+# HT_TEST_BACKEND (set by the *_onednn CTest entries): the GEMM backend every
+# `train` and `eval` below runs on (compute.backend / eval --backend).
+HT_TEST_BACKEND=${HT_TEST_BACKEND:-}
+backend_args() { # subcommand
+  [ -n "$HT_TEST_BACKEND" ] || return 0
+  case "$1" in
+  train) echo "--set compute.backend=$HT_TEST_BACKEND" ;;
+  eval) echo "--backend $HT_TEST_BACKEND" ;;
+  esac
+}
+
 # mpirun -np N hytrain ARGS... (bind-to none: tests share 2 cores)
-mpi() { local np=$1; shift; "$MPIEXEC" -n "$np" --oversubscribe --bind-to none "$HYTRAIN" "$@"; }
+# shellcheck disable=SC2046
+mpi() { local np=$1; shift; "$MPIEXEC" -n "$np" --oversubscribe --bind-to none "$HYTRAIN" "$@" $(backend_args "$1"); }
+
+# check_backend RUN_DIR: with HT_TEST_BACKEND, the run's log must say it computed on it.
+check_backend() {
+  [ -n "$HT_TEST_BACKEND" ] || return 0
+  if grep -q "compute: $HT_TEST_BACKEND " "$1/log.txt"; then pass "$1 computed on $HT_TEST_BACKEND"
+  else fail "$1/log.txt does not say 'compute: $HT_TEST_BACKEND': $(grep -m1 'compute:' "$1/log.txt")"; fi
+}
 
 # expect_error NAME CODE PATTERN cmd... : the command must exit with CODE and
 # print a line matching PATTERN (grep -E) on stderr, within the CTest timeout.

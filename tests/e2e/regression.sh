@@ -5,6 +5,7 @@
 $PY "$HT_SOURCE_DIR/scripts/make-regression-data" --out "$WORK/reg" >/dev/null
 mpi 2 train "$HT_SOURCE_DIR/configs/regression_linear.yaml" --set data.train="$WORK/reg/train.h5" \
   --set data.test="$WORK/reg/test.h5" --run-dir "$WORK/run" >/dev/null
+check_backend "$WORK/run"
 rmse=$(last_epoch_field "$WORK/run/metrics.jsonl" test_rmse)
 if ge 0.08 "$rmse"; then pass "regression test RMSE $rmse < 0.08"; else fail "regression test RMSE $rmse >= 0.08"; fi
 ev=$(mpi 1 eval "$WORK/run/checkpoints/$(cat "$WORK/run/checkpoints/latest")")

@@ -467,7 +467,10 @@ typedef struct gm_case {
   double *num;    /* [n_params] numeric gradient */
 } gm_case;
 
-static void gm_setup(gm_case *c, const char *type, const char *act, int regression, int classes) {
+/* be: the GEMM backend of the analytic gradient (fp32; oneDNN with the relu
+ * fused into the forward GEMM); slice: m.slice_elems (dW in row blocks). */
+static void gm_setup_on(gm_case *c, const char *type, const char *act, int regression, int classes,
+                        ht_gemm_backend be, size_t slice) {
   ht_model_spec spec = {0};
   spec.type = (ht_model_type)ht_enum_parse(&ht_model_types, type);
   spec.activation = (ht_activation)ht_enum_parse(&ht_activations, act);
@@ -482,6 +485,9 @@ static void gm_setup(gm_case *c, const char *type, const char *act, int regressi
   spec.l2 = 0.05;
   int rc = ht_model_create(&c->m, &spec, GM_B);
   if (rc < 0) fail_msg("ht_model_create(%s): %s", type, ht_error_message());
+  ht_gemm_opts gopts = {.backend = be, .precision = HT_PREC_FP32, .fuse_relu = 1};
+  if (ht_model_set_compute(&c->m, &gopts) < 0) fail_msg("ht_model_set_compute(%s): %s", type, ht_error_message());
+  c->m.slice_elems = slice;
   ht_model_init(&c->m, 1234);
   ht_rng r;
   ht_rng_seed(&r, 99);
@@ -513,18 +519,27 @@ static void gm_setup(gm_case *c, const char *type, const char *act, int regressi
   free(p);
 }
 
+static void gm_setup(gm_case *c, const char *type, const char *act, int regression, int classes) {
+  gm_setup_on(c, type, act, regression, classes, HT_GEMM_OPENBLAS, 0);
+}
+
 static void gm_teardown(gm_case *c) {
   free(c->num);
   ht_model_destroy(&c->m);
 }
 
-static void check_model(const char *type, const char *act, int regression, int classes) {
+static void check_model_on(const char *type, const char *act, int regression, int classes, ht_gemm_backend be,
+                           size_t slice) {
   gm_case c;
-  gm_setup(&c, type, act, regression, classes);
-  char what[64];
-  snprintf(what, sizeof what, "model %s/%s", type, act);
+  gm_setup_on(&c, type, act, regression, classes, be, slice);
+  char what[80];
+  snprintf(what, sizeof what, "model %s/%s on %s", type, act, ht_gemm_backend_name(be));
   assert_grad(what, c.m.grads, c.num, (long)c.m.n_params);
   gm_teardown(&c);
+}
+
+static void check_model(const char *type, const char *act, int regression, int classes) {
+  check_model_on(type, act, regression, classes, HT_GEMM_OPENBLAS, 0);
 }
 
 static void model_softmax_gradcheck(void **state) { check_model("softmax", "relu", 0, GM_K); }
@@ -535,6 +550,20 @@ static void model_mlp_relu_gradcheck(void **state) { check_model("mlp", "relu", 
 static void model_mlp_tanh_gradcheck(void **state) { check_model("mlp", "tanh", 0, GM_K); }
 static void model_mlp_sigmoid_gradcheck(void **state) { check_model("mlp", "sigmoid", 0, GM_K); }
 static void model_mlp_regression_gradcheck(void **state) { check_model("mlp", "tanh", 1, GM_K); }
+
+#ifdef HT_HAVE_ONEDNN
+/* The same checks with the analytic gradient from oneDNN's matmul (fp32):
+ * every product shape (forward with bias and fused relu, dW, dX), and dW in
+ * row blocks of 2 and 3 rows (slice_elems 12 over 5 and 6 inputs). */
+static void model_softmax_gradcheck_onednn(void **state) { check_model_on("softmax", "relu", 0, GM_K, HT_GEMM_ONEDNN, 0); }
+static void model_logistic_gradcheck_onednn(void **state) { check_model_on("logistic", "relu", 0, 2, HT_GEMM_ONEDNN, 0); }
+static void model_mlp_relu_gradcheck_onednn(void **state) { check_model_on("mlp", "relu", 0, GM_K, HT_GEMM_ONEDNN, 0); }
+static void model_mlp_tanh_gradcheck_onednn(void **state) { check_model_on("mlp", "tanh", 0, GM_K, HT_GEMM_ONEDNN, 0); }
+static void model_mlp_regression_gradcheck_onednn(void **state) { check_model_on("mlp", "tanh", 1, GM_K, HT_GEMM_ONEDNN, 0); }
+static void model_mlp_relu_sliced_gradcheck_onednn(void **state) {
+  check_model_on("mlp", "relu", 0, GM_K, HT_GEMM_ONEDNN, 12);
+}
+#endif
 
 /* The checker itself must fail on the classic mistakes. */
 static void gradcheck_detects_errors(void **state) {
@@ -590,6 +619,14 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(model_mlp_sigmoid_gradcheck),
     cmocka_unit_test(model_mlp_regression_gradcheck),
     cmocka_unit_test(gradcheck_detects_errors),
+#ifdef HT_HAVE_ONEDNN
+    cmocka_unit_test(model_softmax_gradcheck_onednn),
+    cmocka_unit_test(model_logistic_gradcheck_onednn),
+    cmocka_unit_test(model_mlp_relu_gradcheck_onednn),
+    cmocka_unit_test(model_mlp_tanh_gradcheck_onednn),
+    cmocka_unit_test(model_mlp_regression_gradcheck_onednn),
+    cmocka_unit_test(model_mlp_relu_sliced_gradcheck_onednn),
+#endif
 };
 
 HT_TEST_MAIN("gradcheck", tests)
