@@ -84,6 +84,12 @@ typedef struct ht_config {
     double stall_timeout_s;    /* watchdog: end the job after this many seconds, 0 = never */
     char transport[HT_NAME_MAX]; /* auto | shm | mpi */
   } comm;
+  struct {
+    char binding[HT_NAME_MAX]; /* auto | launcher | none (hytrain/binding.h) */
+  } compute;
+  struct {
+    char progress[HT_NAME_MAX]; /* bar | lines | auto */
+  } log;
   char source[HT_PATH_MAX];    /* the YAML file it was loaded from, "" if none */
 } ht_config;
 

@@ -139,6 +139,16 @@ static const ht_option options[] = {
     OPT_FLOAT("comm.stall_timeout_s", comm.stall_timeout_s, "600", 0, HUGE_VAL, 0,
               "Stall watchdog: end the whole job with an error when a gradient bucket has been in flight, or the main "
               "thread has waited in such a collective, this many seconds; 0 = never."),
+
+    OPT_ENUM("compute.binding", compute.binding, "auto", "auto|launcher|none",
+             "CPU binding of the ranks on a node: check it and, when every rank was given the same mask (nobody "
+             "bound them), split the node's cores among them (auto); check and warn only (launcher); leave it alone "
+             "(none)."),
+
+    OPT_ENUM("log.progress", log.progress, "auto", "bar|lines|auto",
+             "Progress output: one line redrawn in place (bar), a plain line every train.log_every steps (lines), or "
+             "the bar only when a person watches the terminal: the process's own without a launcher, mpirun's under "
+             "mpirun (auto)."),
 };
 
 #define N_OPTIONS ((int)(sizeof options / sizeof options[0]))

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "hytrain/binding.h"
 #include "hytrain/comm.h"
 #include "hytrain/config.h"
 #include "hytrain/dataset.h"
@@ -21,8 +22,9 @@
 void ht__cpuset_text(const cpu_set_t *set, char *out, size_t len);
 
 /* startup.c: collective on comm->main. Gathers host, cpuset, thread count and
- * BLAS core of every rank; rank 0 prints the table and binding warnings. */
-int ht__startup_report(const ht_comm *comm, const ht_log *log);
+ * BLAS core of every rank and each node's binding outcome (may be NULL);
+ * rank 0 prints the table, the binding notes and the warnings. */
+int ht__startup_report(const ht_comm *comm, const ht_log *log, const ht_binding_outcome *binding);
 
 /* run_dir.c: collective on comm->main. Rank 0 picks (or takes) the run
  * directory, creates it and broadcasts its path. */

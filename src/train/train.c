@@ -25,6 +25,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include "hytrain/binding.h"
 #include "hytrain/ckpt.h"
 #include "hytrain/dataset.h"
 #include "hytrain/error.h"
@@ -59,6 +60,7 @@ typedef struct ht__run {
   int64_t steps_per_epoch, total_steps;
   char run_dir[HT_PATH_MAX];
   ht__cursor cur;       /* where training stands (restored by --resume) */
+  ht_binding_outcome binding; /* compute.binding's check and split, for the start-up table */
   ht__ckpt_ctl ck;      /* checkpoint scheduling, writer and stop signals */
   int ck_ready;
 } ht__run;
@@ -434,7 +436,13 @@ int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *
   r.log.rank = comm->rank;
   r.cur.best_value = NAN;
   r.cur.best_step = -1;
-  int rc = ht__load_and_build(&r);
+  /* Before the loader, checkpoint and communication threads start: they
+   * inherit the main thread's cpus, so they follow a split. */
+  ht_binding_opts bopts;
+  int rc = ht_binding_opts_from_config(cfg, &bopts);
+  HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
+  HT_CHECK_GOTO(ht_binding_setup(&bopts, comm, &r.binding), rc, done);
+  rc = ht__load_and_build(&r);
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
   if (cfg->checkpoint.keep_best && !r.have_test) rc = ht_error(HT_ECONFIG, "checkpoint.keep_best: needs data.test (the best checkpoint is the one with the best test metric)");
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
@@ -481,7 +489,7 @@ int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *
   if (rc == 0 && comm->rank == 0) rc = ht__open_outputs(&r);
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
   ht_log_file(&r.log, "config %s, run directory %s", cfg->source, r.run_dir);
-  HT_CHECK_GOTO(ht__startup_report(comm, &r.log), rc, done);
+  HT_CHECK_GOTO(ht__startup_report(comm, &r.log, &r.binding), rc, done);
   ht_log_info(&r.log, "  %s", r.data_desc);
   HT_CHECK_GOTO(ht__ckpt_setup(&r.ck, cfg, comm, &r.log, r.run_dir, &r.model, &r.opt, &r.norm, r.config_yaml,
                                opts->stop_at_step, r.total_steps),
