@@ -239,7 +239,9 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
   double t_start = ht_now() - cur->wall_offset; /* wall_s continues across resumes */
   double t_window = ht_now();
   ht_progress prog;
-  ht__progress_init(&prog, r->total_steps);
+  ht_progress_mode pmode = HT_PROGRESS_AUTO;
+  HT_CHECK(ht__progress_opts_from_config(cfg, &pmode)); /* validated at load: cannot fail on one rank only */
+  ht__progress_init(&prog, r->total_steps, pmode);
   prog.first_step = cur->step;
   ht__eval ev = {0, -1, -1};
 
