@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "hytrain/ckpt.h"
+#include "hytrain/events.h"
 
 typedef struct ht_ckpt_writer {
   char dir[4096];
@@ -40,7 +41,12 @@ typedef struct ht_ckpt_writer {
   /* statistics (under mu): completed writes */
   int64_t n_written;
   double write_s_total, write_s_max, bytes_total;
+  ht_track *track;                  /* timeline track of the writer thread (under mu), or NULL */
 } ht_ckpt_writer;
+
+/* Hands the writer thread the events track it records a ckpt_write span on
+ * per checkpoint (NULL: stop). Under the writer's mutex, as for the loader. */
+void ht_ckpt_writer_set_track(ht_ckpt_writer *w, ht_track *track);
 
 /* Sets up a writer for checkpoints of model m (and its optimizer buffers:
  * has_m / has_v say which exist) in dir. async: allocate the staging buffers

@@ -90,8 +90,10 @@ static void *ht__writer_main(void *arg) {
     double t0 = ht_now();
     ht_error_clear();
     int rc = ht__commit(w, &w->staged, w->staged_best);
-    double secs = ht_now() - t0;
+    double t1 = ht_now(), secs = t1 - t0;
     pthread_mutex_lock(&w->mu);
+    int64_t step = w->staged.info.step;
+    ht_track_span(w->track, HT_EV_CKPT_WRITE, (int)(step < INT32_MAX ? step : -1), t0, t1);
     ht__record(w, rc, secs, ht__state_bytes(&w->staged));
     w->pending = 0;
     pthread_cond_broadcast(&w->cv);
@@ -193,6 +195,13 @@ int ht_ckpt_writer_poll(ht_ckpt_writer *w) {
   int rc = ht__error_locked(w);
   pthread_mutex_unlock(&w->mu);
   return rc;
+}
+
+void ht_ckpt_writer_set_track(ht_ckpt_writer *w, ht_track *track) {
+  if (!w->started) return;
+  pthread_mutex_lock(&w->mu);
+  w->track = track;
+  pthread_mutex_unlock(&w->mu);
 }
 
 void ht_ckpt_writer_destroy(ht_ckpt_writer *w) {

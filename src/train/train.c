@@ -217,6 +217,10 @@ static int ht__improved(const ht__run *r, const ht__eval *ev) {
 /* After the last step: stops the communication thread, prints the event table
  * and the communication summary, writes the timeline (collective). */
 static int ht__comm_finish(ht__run *r) {
+  /* From here the main thread reads every track: the loader (prefetching
+   * past the last step) and the writer stop recording first. */
+  ht_loader_set_track(&r->loader, NULL);
+  if (r->ck.have_writer) ht_ckpt_writer_set_track(&r->ck.writer, NULL);
   int rc = ht_grad_sync_finish(&r->sync);
   if (rc < 0) ht_comm_abort(r->comm, rc, ht_error_message());
   HT_CHECK(ht_grad_sync_report(&r->sync, &r->events, &r->log, r->metrics));
@@ -423,7 +427,13 @@ static int ht__comm_setup(ht__run *r) {
   if (rc == 0) rc = ht_grad_sync_create(&r->sync, &o, r->comm, &r->model, &r->opt, &r->events, &cpus);
   HT_CHECK(ht_comm_agree(r->comm, rc));
   HT_CHECK(ht_grad_sync_binding_report(&r->sync, &r->log));
+  /* Tracks 0 (main) and 1 (comm) belong to grad_sync; the loader and writer
+   * threads already run, so they get theirs after the reset of the totals. */
+  ht_track *loader_track = ht_events_track(&r->events, 2, "loader");
+  ht_track *ckpt_track = r->ck.have_writer && r->ck.writer.async ? ht_events_track(&r->events, 3, "ckpt") : NULL;
   HT_CHECK(ht_events_start(&r->events, r->comm->main));
+  ht_loader_set_track(&r->loader, loader_track);
+  if (ckpt_track) ht_ckpt_writer_set_track(&r->ck.writer, ckpt_track);
   return 0;
 }
 
