@@ -100,9 +100,17 @@ static int ht__load_and_build(ht__run *r) {
       return ht_error(HT_EDATA, "%s: %s labels, but the training data %s has %s labels", cfg->data.test,
                       r->test.task == HT_TASK_CLASSIFY ? "class" : "regression", cfg->data.train,
                       r->train.task == HT_TASK_CLASSIFY ? "class" : "regression");
+    if (r->test.task == HT_TASK_CLASSIFY && r->test.num_classes > r->train.num_classes && r->train.classes_inferred)
+      return ht_error(HT_EDATA,
+                      "%s: %s %d, beyond the training data's classes 0..%d (%s has no num_classes attribute, so its "
+                      "classes are inferred from its labels); add the attribute to %s, or training rows of that class",
+                      cfg->data.test, r->test.classes_inferred ? "has a label" : "declares num_classes",
+                      r->test.classes_inferred ? r->test.num_classes - 1 : r->test.num_classes,
+                      r->train.num_classes - 1, cfg->data.train, cfg->data.train);
     if (r->test.task == HT_TASK_CLASSIFY && r->test.num_classes > r->train.num_classes)
-      return ht_error(HT_EDATA, "%s: %d classes, but the training data %s has %d", cfg->data.test,
-                      r->test.num_classes, cfg->data.train, r->train.num_classes);
+      return ht_error(HT_EDATA, "%s: %d classes%s, but the training data %s has %d", cfg->data.test,
+                      r->test.num_classes, r->test.classes_inferred ? " (inferred from its largest label)" : "",
+                      cfg->data.train, r->train.num_classes);
     if (r->test.task == HT_TASK_REGRESS && r->test.t != r->train.t)
       return ht_error(HT_ESHAPE, "%s: %d targets per row, but the training data %s has %d", cfg->data.test,
                       r->test.t, cfg->data.train, r->train.t);
@@ -503,6 +511,9 @@ int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *
   ht_log_file(&r.log, "config %s, run directory %s", cfg->source, r.run_dir);
   HT_CHECK_GOTO(ht__startup_report(comm, &r.log, &r.binding), rc, done);
   ht_log_info(&r.log, "  %s", r.data_desc);
+  if (r.train.task == HT_TASK_CLASSIFY && r.train.classes_inferred)
+    ht_log_info(&r.log, "  classes: %d, inferred from the labels of %s (largest label %d): the file has no num_classes attribute",
+                r.train.num_classes, cfg->data.train, r.train.num_classes - 1);
   HT_CHECK_GOTO(ht__ckpt_setup(&r.ck, cfg, comm, &r.log, r.run_dir, &r.model, &r.opt, &r.norm, r.config_yaml,
                                opts->stop_at_step, r.total_steps),
                 rc, done);
