@@ -8,3 +8,5 @@ ht_e2e_test(cli cli.sh TIMEOUT 60)
 ht_e2e_test(binding binding.sh TIMEOUT 180)
 ht_e2e_test(progress progress.sh TIMEOUT 180)
 ht_e2e_test(timeline timeline.sh TIMEOUT 180)
+ht_unit_test(binding SOURCES unit/test_binding.c CASES
+  share_even share_keeps_siblings share_packages share_fewer_cores topology_of_this_machine)
