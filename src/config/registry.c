@@ -227,9 +227,11 @@ void ht__config_suggest(const char *key, char *buf, size_t len) {
     const char *dot = strrchr(k, '.');
     if (!strchr(key, '.') && dot && strcmp(dot + 1, key) == 0 && best_d > 0) best_d = 0, best = k, best_len = strlen(k);
   }
-  /* Suggest only near misses: at most 2 edits, or a quarter of the key. */
+  /* Suggest only near misses: at most 2 edits, or a quarter of the key, and
+   * at least half of the key kept ("foo" is 2 edits from the section "log",
+   * but nothing like it). */
   size_t limit = klen / 4 > 2 ? klen / 4 : 2;
-  if (best && best_d <= limit && best_d < klen) snprintf(buf, len, " (did you mean '%.*s'?)", (int)best_len, best);
+  if (best && best_d <= limit && 2 * best_d <= klen) snprintf(buf, len, " (did you mean '%.*s'?)", (int)best_len, best);
 }
 
 void ht_config_list(FILE *out) {
