@@ -11,3 +11,7 @@ ht_e2e_test(comm_delayed comm_delayed.sh TIMEOUT 300)
 ht_e2e_test(comm_stall comm_stall.sh TIMEOUT 180 ARGS auto)
 ht_e2e_test(comm_stall_mpi comm_stall.sh TIMEOUT 180 ARGS mpi)
 ht_unit_test(slices SOURCES unit/test_slices.c CASES slices_tile_and_are_final events_nest_and_count)
+# The watchdog before the communication thread exists (a start-up agreement
+# with a frozen rank); the program is mpitest_stall's "agree" mode.
+add_test(NAME e2e.comm_stall_startup COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/comm_stall_startup.sh $<TARGET_FILE:mpitest_stall>)
+set_tests_properties(e2e.comm_stall_startup PROPERTIES TIMEOUT 120 ENVIRONMENT "${HT_TEST_ENV}")

@@ -26,26 +26,13 @@
 #include <sched.h>
 
 #include "hytrain/comm.h"
-#include "hytrain/config.h"
+#include "hytrain/options.h"
 
-/* X(enum suffix, spelling in compute.binding). */
-#define HT_BINDING_MAP(X) \
-  X(AUTO, "auto")         \
-  X(LAUNCHER, "launcher") \
-  X(NONE, "none")
-
-typedef enum {
-#define HT__BINDING_ENUM(id, name) HT_BINDING_##id,
-  HT_BINDING_MAP(HT__BINDING_ENUM)
-#undef HT__BINDING_ENUM
-} ht_binding_mode;
-
+/* The module's options (compute.binding; ht_binding_mode is in
+ * hytrain/options.h). */
 typedef struct ht_binding_opts {
   ht_binding_mode mode;
 } ht_binding_opts;
-
-/* compute.binding into o; 0 or HT_ECONFIG. */
-int ht_binding_opts_from_config(const ht_config *cfg, ht_binding_opts *o);
 
 /* What the check found, for rank 0's start-up table. Filled on the first rank
  * of each node; empty strings elsewhere. */

@@ -99,9 +99,6 @@ int ht_ckpt_load_params(const char *path, ht_model *m, ht_norm *norm);
  * (reported as one line naming the file and dataset). */
 int ht_ckpt_inspect(const char *path, FILE *out);
 
-/* Writes `text` to dir/name atomically (temp file, fsync, rename, fsync dir). */
-int ht_write_file_atomic(const char *dir, const char *name, const char *text);
-
 /* ---- the checkpoint directory (rotate.c) ---- */
 
 /* Steps of the complete checkpoints ckpt-<step>.h5 in dir, newest first;

@@ -15,43 +15,37 @@
 #ifndef HYTRAIN_CKPT_WRITER_H
 #define HYTRAIN_CKPT_WRITER_H
 
-#include <pthread.h>
 #include <stdint.h>
 
 #include "hytrain/ckpt.h"
 #include "hytrain/events.h"
 
-typedef struct ht_ckpt_writer {
-  char dir[4096];
-  int async, keep, stall_ms;
-  int max_ranks;
-  /* staging copy (async only): the writer thread reads it while a job is pending */
-  ht_ckpt_state staged;
-  float *params, *opt_m, *opt_v;   /* [n_params] each */
-  ht_ckpt_rank *ranks;              /* [max_ranks] */
-  int staged_best;                  /* the staged checkpoint is the best so far */
-  pthread_t thread;
-  int started;
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  int pending;                      /* a staged job is not finished yet */
-  int quit;
-  int err_code;                     /* first failure of a write (0: none) */
-  char err_msg[1024];
-  /* statistics (under mu): completed writes */
-  int64_t n_written;
-  double write_s_total, write_s_max, bytes_total;
-  ht_track *track;                  /* timeline track of the writer thread (under mu), or NULL */
-} ht_ckpt_writer;
+/* One writer per run, rank 0 only (opaque: the staging buffers, the thread
+ * and its hand-off live in src/ckpt/writer.c). */
+typedef struct ht_ckpt_writer ht_ckpt_writer;
 
-/* Hands the writer thread the events track it records a ckpt_write span on
- * per checkpoint (NULL: stop). Under the writer's mutex, as for the loader. */
+/* Completed writes so far (for the end-of-run report). */
+typedef struct ht_ckpt_writer_stats {
+  int64_t n_written;
+  double write_s_total, write_s_max; /* seconds per write: sum and longest */
+  double bytes_total;                /* tensor bytes written */
+} ht_ckpt_writer_stats;
+
+/* Hands the writer thread the events track it records one ckpt_write span
+ * on per checkpoint written (NULL: stop recording). Under the writer's mutex:
+ * once it returns the thread records on the new track only, so the caller may
+ * read an old track's totals. No-op for a synchronous writer. */
 void ht_ckpt_writer_set_track(ht_ckpt_writer *w, ht_track *track);
 
-/* Sets up a writer for checkpoints of model m (and its optimizer buffers:
- * has_m / has_v say which exist) in dir. async: allocate the staging buffers
- * and start the thread. keep: checkpoint.keep. stall_ms: test hook. */
-int ht_ckpt_writer_create(ht_ckpt_writer *w, const char *dir, const ht_model *m, int has_m, int has_v,
+/* 1 when the writer has its own thread (checkpoint.async). */
+int ht_ckpt_writer_is_async(const ht_ckpt_writer *w);
+
+/* Sets up a writer into *out for checkpoints of model m (and its optimizer
+ * buffers: has_m / has_v say which exist) in dir, for up to max_ranks ranks'
+ * data cursors. async: allocate the staging buffers and start the thread.
+ * keep: checkpoint.keep. stall_ms: test hook (the writer sleeps mid-file).
+ * Not collective. Returns 0, HT_ENOMEM or HT_EINTERNAL (*out NULL then). */
+int ht_ckpt_writer_create(ht_ckpt_writer **out, const char *dir, const ht_model *m, int has_m, int has_v,
                           int max_ranks, int async, int keep, int stall_ms);
 
 /* Saves s as ckpt-<s->info.step>.h5 (see above). *stall_s receives the time
@@ -66,7 +60,11 @@ int ht_ckpt_writer_wait(ht_ckpt_writer *w);
 /* Non-blocking: the first write error so far (0 if none). */
 int ht_ckpt_writer_poll(ht_ckpt_writer *w);
 
-/* Waits for the write in flight, stops the thread, frees the staging buffers. */
-void ht_ckpt_writer_destroy(ht_ckpt_writer *w);
+/* The completed writes so far (any time; consistent with each other). */
+void ht_ckpt_writer_get_stats(ht_ckpt_writer *w, ht_ckpt_writer_stats *out);
+
+/* Waits for the write in flight, stops the thread, frees the staging buffers
+ * and the writer; *w = NULL. Safe on NULL. */
+void ht_ckpt_writer_destroy(ht_ckpt_writer **w);
 
 #endif

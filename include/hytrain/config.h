@@ -13,6 +13,8 @@
 #include <mpi.h>
 #include <stdio.h>
 
+#include "hytrain/options.h"
+
 #define HT_PATH_MAX 1024
 #define HT_NAME_MAX 64
 #define HT_MAX_HIDDEN 16
@@ -23,11 +25,11 @@ typedef struct ht_config {
     char root[HT_PATH_MAX];   /* parent of run directories (default "runs") */
   } run;
   struct {
-    char type[HT_NAME_MAX];       /* softmax | logistic | linear | svm | mlp */
+    ht_model_type type;           /* softmax | logistic | linear | svm | mlp */
     int hidden[HT_MAX_HIDDEN];    /* hidden layer widths (mlp only) */
     int n_hidden;                 /* number of entries used in hidden[] */
-    char activation[HT_NAME_MAX]; /* relu | tanh | sigmoid */
-    char init[HT_NAME_MAX];       /* auto | he | xavier */
+    ht_activation activation;     /* relu | tanh | sigmoid */
+    ht_init init;                 /* auto | he | xavier */
     double l2;                    /* L2 penalty 0.5*l2*||W||^2 added to the loss */
   } model;
   struct {
@@ -39,7 +41,7 @@ typedef struct ht_config {
     int eval_batch_size;
   } train;
   struct {
-    char name[HT_NAME_MAX];    /* sgd | adamw */
+    ht_optim_kind name;        /* sgd | adamw */
     double lr;
     double momentum;
     int nesterov;              /* bool */
@@ -47,7 +49,7 @@ typedef struct ht_config {
     double beta1, beta2, eps;
   } optimizer;
   struct {
-    char name[HT_NAME_MAX];    /* constant | step | cosine */
+    ht_sched_kind name;        /* constant | step | cosine */
     long long warmup_steps;
     long long step_every;      /* step schedule: multiply by gamma every this many steps */
     double gamma;
@@ -56,14 +58,14 @@ typedef struct ht_config {
   struct {
     char train[HT_PATH_MAX];   /* HDF5 dataset (required) */
     char test[HT_PATH_MAX];    /* HDF5 dataset, "" = no evaluation */
-    char normalize[HT_NAME_MAX]; /* none | standard */
+    ht_normalize normalize;    /* none | standard */
     int shuffle;               /* bool */
-    char mode[HT_NAME_MAX];    /* memory | stream | auto */
+    ht_data_mode mode;         /* memory | stream | auto */
     long long chunk_rows;      /* stream: rows per read; 0 = auto */
     int shuffle_buffer_chunks; /* stream: pieces held by the shuffle buffer */
     int prefetch;              /* ready batches the loader thread keeps ahead */
     int memory_budget_mb;      /* auto: memory mode when the shard fits; stream: loader limit */
-    char augment[HT_NAME_MAX]; /* none | flip | shift:<px> | flip,shift:<px> */
+    ht_augment_opt augment;    /* none | flip | shift:<px> | flip,shift:<px> */
     int folds;                 /* K-fold: 0 = off, else K >= 2 contiguous folds of data.train */
     int fold;                  /* K-fold: the validation fold, 0..K-1 */
   } data;
@@ -75,20 +77,20 @@ typedef struct ht_config {
     int async;                 /* bool: write on the checkpoint writer thread */
   } checkpoint;
   struct {
-    char mode[HT_NAME_MAX];    /* sync | overlap | delayed */
+    ht_sync_mode mode;         /* sync | overlap | delayed */
     double bucket_mb;          /* target bucket size in MiB */
     double slice_mb;           /* row-block size of big weight gradients in MiB */
-    char wait[HT_NAME_MAX];    /* backoff[:<us>] | sleep:<us> | adaptive[:<us>] | yield | block */
+    ht_wait_opt wait;          /* backoff[:<us>] | sleep:<us> | adaptive[:<us>] | yield | block */
     int thread_core;           /* core for the communication thread, -1 = none */
     double stall_warn_s;       /* watchdog: warn after this many seconds, 0 = never */
     double stall_timeout_s;    /* watchdog: end the job after this many seconds, 0 = never */
-    char transport[HT_NAME_MAX]; /* auto | shm | mpi */
+    ht_transport transport;    /* auto | shm | mpi */
   } comm;
   struct {
-    char binding[HT_NAME_MAX]; /* auto | launcher | none (hytrain/binding.h) */
+    ht_binding_mode binding;   /* auto | launcher | none (hytrain/binding.h) */
   } compute;
   struct {
-    char progress[HT_NAME_MAX]; /* bar | lines | auto */
+    ht_progress_mode progress; /* bar | lines | auto */
   } log;
   char source[HT_PATH_MAX];    /* the YAML file it was loaded from, "" if none */
 } ht_config;
@@ -99,9 +101,11 @@ typedef enum {
   HT_OPT_FLOAT,    /* double */
   HT_OPT_BOOL,     /* int, 0 or 1; YAML true/false */
   HT_OPT_STRING,   /* char[HT_NAME_MAX] */
-  HT_OPT_ENUM,     /* char[HT_NAME_MAX], one of choices "a|b|c" */
+  HT_OPT_ENUM,     /* a C enum (int-sized) from hytrain/options.h; choices spells it */
   HT_OPT_PATH,     /* char[HT_PATH_MAX], resolved (see ht_config_load_file) */
   HT_OPT_INT_LIST, /* int[HT_MAX_HIDDEN] + count (count_offset) */
+  HT_OPT_WAIT,     /* ht_wait_opt: comm.wait's kind[:<us>] */
+  HT_OPT_AUGMENT,  /* ht_augment_opt: none | flip | shift:<px> | flip,shift:<px> */
 } ht_opt_type;
 
 /* ht_option.flags */
@@ -120,7 +124,11 @@ typedef struct ht_option {
   const char *def;          /* default, as text in the same syntax as --set */
   double min, max;          /* bounds for numbers (and list items), inclusive
                                unless flags say otherwise; max may be HUGE_VAL */
-  const char *choices;      /* ENUM: "a|b|c" */
+  const ht_enum_table *choices; /* ENUM: the spellings (hytrain/options.h) */
+  /* A rule of this key alone beyond its type and bounds (run.name must be a
+   * directory name), or NULL: writes the reason (no key) into why and returns
+   * nonzero when field is not acceptable. */
+  int (*check)(const void *field, char *why, size_t len);
   const char *help;         /* one sentence */
   unsigned flags;           /* HT_OPT_* above */
 } ht_option;
@@ -166,6 +174,17 @@ void ht_config_list(FILE *out);
 /* Formats one option's current value as text ("[256, 128]", "0.1", "true"),
  * in the syntax --set accepts; strings are not quoted. Truncates to len. */
 void ht_config_format_value(const ht_config *cfg, const ht_option *opt, char *buf, size_t len);
+
+/* Checks v against the bounds of the numeric option key as its registry row
+ * states them, with the message a parsed value gets ("optimizer.lr: 0 is out
+ * of range (0, 1000]"). Modules that take a value outside a config (tests,
+ * tools) use it so that a bound is written and worded in one place. Returns 0
+ * or HT_ECONFIG (recorded); HT_EINTERNAL for a key that is not a number. */
+int ht_config_check_number(const char *key, double v);
+
+/* Parses a comm.wait value (also for tools: bench allreduce --wait). Returns
+ * 0 or HT_ECONFIG with the recorded message "comm.wait: expected ...". */
+int ht_config_parse_wait(const char *text, ht_wait_opt *out);
 
 /* Collective on comm: root's config is copied to every rank as bytes (the
  * struct has no pointers and all ranks run the same binary). Returns 0 or

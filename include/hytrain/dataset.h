@@ -120,6 +120,7 @@ int ht_norm_fit(ht_norm *norm, const ht_dataset *ds, int enabled, MPI_Comm comm)
 /* x[i,j] = (x[i,j] - mean[j]) / std[j] for n rows. */
 void ht_norm_apply(const ht_norm *norm, float *x, int64_t n);
 
+/* Frees mean and std (local); safe on a zeroed ht_norm. */
 void ht_norm_free(ht_norm *norm);
 
 /* Like ht_norm_fit, for a shard that is not in memory (ds holds the header

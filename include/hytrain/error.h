@@ -43,6 +43,7 @@ const char *ht_strerror(int code);
 /* Records a formatted message for this thread unless one is already recorded,
  * and returns code. Use as: return ht_error(HT_EDATA, "%s: row %lld: ...", ...). */
 int ht_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* ht_error with a va_list. Returns code. */
 int ht_verror(int code, const char *fmt, va_list ap);
 
 /* The recorded message of this thread ("" if none). */
@@ -53,6 +54,15 @@ const char *ht_error_trace(void);
 
 /* Forgets this thread's message and trace. */
 void ht_error_clear(void);
+
+/* Collective failures are reported once, by the lowest rank that holds the
+ * message (ht_comm_agree): the other ranks call this, which forgets their
+ * message and marks the failure as reported elsewhere, so that the CLI stays
+ * silent there instead of printing the bare code's text. */
+void ht_error_defer(void);
+
+/* 1 after ht_error_defer until the next ht_error_clear or recorded message. */
+int ht_error_deferred(void);
 
 /* Appends "file:line function" to this thread's trace. Used by HT_CHECK. */
 void ht__error_trace_push(const char *file, int line, const char *func);

@@ -84,7 +84,8 @@ typedef struct ht_events {
 } ht_events;
 
 /* capacity: timeline records kept per track (0 = totals only, no timeline).
- * Returns 0 or HT_ENOMEM. */
+ * Allocates nothing: each track's buffer is allocated by ht_events_track, and
+ * a track without memory keeps its totals only. Returns 0. */
 int ht_events_create(ht_events *ev, int64_t capacity);
 
 /* Claims track index (0 <= index < HT_EV_MAX_TRACKS) for one thread and names
@@ -116,6 +117,8 @@ int ht_events_print_table(const ht_events *ev, MPI_Comm comm, FILE *out);
  * HT_EIO/HT_EMPI code on every rank. */
 int ht_events_write_trace(const ht_events *ev, MPI_Comm comm, const char *path);
 
+/* Frees the tracks (local; every thread that records must have stopped).
+ * Safe on a zeroed ht_events. */
 void ht_events_destroy(ht_events *ev);
 
 #endif

@@ -35,22 +35,20 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <sched.h>
+
 #include "hytrain/comm.h"
-#include "hytrain/comm_thread.h"
 #include "hytrain/config.h"
 #include "hytrain/events.h"
 #include "hytrain/log.h"
 #include "hytrain/model.h"
 #include "hytrain/optim.h"
-#include "hytrain/shm_grads.h"
 
-typedef enum { HT_SYNC_SYNC, HT_SYNC_OVERLAP, HT_SYNC_DELAYED } ht_sync_mode;
-
-/* comm.transport: how buckets are summed. auto: in shared memory when every
- * rank runs on one node (hytrain/shm_grads.h), else with MPI messages
- * (hytrain/bucket_reduce.h); shm: shared memory or an error; mpi: messages
+/* comm.mode is ht_sync_mode and comm.transport ht_transport (hytrain/options.h).
+ * transport: how buckets are summed. auto: in shared memory when every
+ * rank runs on one node (src/comm/shm_grads.h), else with MPI messages
+ * (src/comm/bucket_reduce.h); shm: shared memory or an error; mpi: messages
  * always (e.g. to measure a network). The sums are bit-identical. */
-typedef enum { HT_TRANSPORT_AUTO, HT_TRANSPORT_SHM, HT_TRANSPORT_MPI } ht_transport;
 
 typedef struct ht_grad_sync_opts {
   ht_sync_mode mode;
@@ -59,60 +57,27 @@ typedef struct ht_grad_sync_opts {
   ht_wait_kind wait;
   int sleep_us;
   int thread_core;      /* -1: the rank's cpuset */
-  double stall_warn_s;  /* the communication thread's watchdog; 0 = off */
-  double stall_timeout_s;
   ht_transport transport;
 } ht_grad_sync_opts;
 
-/* The comm.* keys of cfg. Returns 0 or HT_ECONFIG. */
+/* The comm.* keys of cfg (not collective). Returns 0 or HT_ECONFIG. */
 int ht_grad_sync_opts_from_config(const ht_config *cfg, ht_grad_sync_opts *o);
 
-/* End-of-run figures of this rank (see ht_grad_sync_report). */
-typedef struct ht_grad_sync_stats {
-  int64_t steps;
-  double inflight_s;    /* time with a reduction in flight (communication thread) */
-  double wait_s;        /* main thread waiting for buckets */
-  double comm_cpu_s;    /* CPU time of the communication thread */
-  double process_cpu_s; /* CPU time of the whole process over the same period */
-  double wall_s;        /* wall time from the first step to finish */
-  int cpus;             /* cores in the rank's cpuset */
-} ht_grad_sync_stats;
-
-typedef struct ht_grad_sync {
-  ht_grad_sync_opts o;
-  const ht_comm *comm;
-  ht_model *m;
-  ht_optim *opt;
-  int n_slices, n_buckets;
-  size_t *slice_lo, *slice_hi;  /* [n_slices] as ht_model_slices reports them */
-  int *bucket_end;              /* [n_slices]: bucket that slice i completes, or -1 */
-  ht_bucket *buckets;           /* [n_buckets] */
-  ht_comm_thread ct;
-  int slice;                    /* next slice expected from backward this step */
-  int bad_slice;                /* backward reported a slice the plan did not expect */
-  float *own_grads;             /* the model's gradient buffer (restored at destroy) */
-  float *spare;                 /* delayed with messages: the second gradient buffer (allocated) */
-  float *bufs[2];               /* the gradient buffers in use: [0] the model's (or its shared
-                                 * copy), [1] delayed mode's second one */
-  ht_shm_grads shm;             /* shared-memory summing; shm.base == NULL: MPI messages */
-  char transport_note[256];     /* why shared memory is not used, "" if it is or was not asked */
-  int pending;                  /* delayed: a gradient is being reduced */
-  float *pending_buf;
-  double pending_lr;
-  ht_track *track;              /* main thread's track (may be NULL) */
-  double t_mark;
-  double t_first, cpu_first;    /* first step: wall and process CPU clocks */
-  ht_grad_sync_stats stats;
-} ht_grad_sync;
+/* Buckets, the communication thread and the per-bucket optimizer of one
+ * training (opaque; src/train/grad_sync_impl.h). One per training, used by
+ * the main thread only. */
+typedef struct ht_grad_sync ht_grad_sync;
 
 /* Plans the buckets (sets m->slice_elems), sets up the transport, starts the
  * communication thread on cpus (the rank's cpuset, may be NULL) and, for
- * delayed mode, allocates the second gradient buffer. With shared memory the
- * model's gradient buffer is moved into the segment (m->grads points there
- * until destroy). ev may be NULL (no events); otherwise tracks 0 ("main") and
- * 1 ("comm") are claimed. Collective on comm->grad (every rank must call
- * it) unless transport is mpi or there is one rank. */
-int ht_grad_sync_create(ht_grad_sync *gs, const ht_grad_sync_opts *o, const ht_comm *comm, ht_model *m,
+ * delayed mode, allocates the second gradient buffer; *out receives the
+ * object (also on failure, when it may be partly set up: destroy it). With
+ * shared memory the model's gradient buffer is moved into the segment
+ * (m->grads points there until destroy). ev may be NULL (no events);
+ * otherwise tracks 0 ("main") and 1 ("comm") are claimed. Collective on
+ * comm->grad (every rank must call it) unless transport is mpi or there is
+ * one rank. Returns 0, HT_ENOMEM, HT_ECONFIG, HT_EMPI or HT_EINTERNAL. */
+int ht_grad_sync_create(ht_grad_sync **out, const ht_grad_sync_opts *o, const ht_comm *comm, ht_model *m,
                         ht_optim *opt, ht_events *ev, const cpu_set_t *cpus);
 
 /* Forward + loss + backward on this rank's batch (ht_model_step), handing each
@@ -128,22 +93,30 @@ double ht_grad_sync_compute(ht_grad_sync *gs, const float *x, const int32_t *y, 
  * may be inside a collective). */
 int ht_grad_sync_apply(ht_grad_sync *gs, double lr);
 
-/* Delayed mode: waits for and applies the pending gradient; no-op otherwise. */
+/* Delayed mode: waits for and applies the pending gradient; no-op otherwise.
+ * Returns 0 or HT_EMPI. */
 int ht_grad_sync_flush(ht_grad_sync *gs);
 
 /* Flushes, then stops and joins the communication thread (its reductions are
- * all complete) and fills gs->stats. Call once, after the last step. */
+ * all complete) and records the run's figures for ht_grad_sync_report.
+ * Call once, after the last step. Returns 0 or HT_EMPI. */
 int ht_grad_sync_finish(ht_grad_sync *gs);
+
+/* The main thread's event track (NULL without events), for the trainer's
+ * own spans (data wait, checkpoint). */
+ht_track *ht_grad_sync_track(const ht_grad_sync *gs);
 
 /* Collective on comm->main, after ht_grad_sync_finish: rank 0 prints the
  * event table and the communication summary (time in flight and waited for,
  * the part hidden behind compute, the communication thread's CPU time), to
- * stdout and, as one {"kind": "comm", ...} record, to metrics (may be NULL). */
+ * stdout and, as one {"kind": "comm", ...} record, to metrics (may be NULL).
+ * Returns 0 or HT_EMPI. */
 int ht_grad_sync_report(const ht_grad_sync *gs, const ht_events *ev, const ht_log *log, FILE *metrics);
 
 /* Collective on comm->main: each rank's OpenMP threads (cpu each runs on) and
  * the communication thread's cpus; rank 0 prints them and warns when the
- * communication thread shares a compute core with comm.wait=block. */
+ * communication thread shares a compute core with comm.wait=block. Returns
+ * 0 or HT_EMPI. */
 int ht_grad_sync_binding_report(const ht_grad_sync *gs, const ht_log *log);
 
 /* The cpus this rank may use: the union of the masks of its OpenMP team
@@ -152,7 +125,7 @@ int ht_grad_sync_binding_report(const ht_grad_sync *gs, const ht_log *log);
 void ht_rank_cpuset(cpu_set_t *set);
 
 /* Stops the thread if still running, restores the model's gradient buffer
- * and frees everything. Safe on a zeroed struct. */
-void ht_grad_sync_destroy(ht_grad_sync *gs);
+ * and frees everything; *gs = NULL. Safe on NULL. */
+void ht_grad_sync_destroy(ht_grad_sync **gs);
 
 #endif

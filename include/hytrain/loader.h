@@ -87,9 +87,6 @@ typedef struct ht_loader {
   struct ht__loader_impl *impl; /* thread, ring, buffers */
 } ht_loader;
 
-/* Parses data.augment ("none", "flip", "shift:2", "flip,shift:2"); 0 or
- * HT_ECONFIG. */
-int ht_loader_parse_augment(const char *text, int *flip, int *shift);
 
 /* Memory mode with default options (the foundation's interface). */
 int ht_loader_create(ht_loader *l, const ht_dataset *ds, int batch, int shuffle, uint64_t seed, int rank);

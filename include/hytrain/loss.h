@@ -15,6 +15,8 @@
 
 typedef enum { HT_LOSS_SOFTMAX_CE, HT_LOSS_SIGMOID_BCE, HT_LOSS_MSE, HT_LOSS_HINGE } ht_loss_kind;
 
+/* Each: the mean loss over the B rows, and dlogits [B, C] written (not
+ * accumulated). Not collective; no allocation. */
 double ht_softmax_ce(float *dlogits, const float *logits, const int32_t *y, int B, int C);
 double ht_sigmoid_bce(float *dlogits, const float *logits, const int32_t *y, int B);
 double ht_mse(float *dlogits, const float *logits, const float *t, int B, int C);

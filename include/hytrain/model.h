@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "hytrain/loss.h"
+#include "hytrain/options.h"
 
 #define HT_MAX_LAYERS 40
 
@@ -38,14 +39,14 @@ typedef struct ht_layer {
 } ht_layer;
 
 typedef struct ht_model_spec {
-  char type[64];     /* softmax | logistic | linear | svm | mlp */
+  ht_model_type type; /* softmax | logistic | linear | svm | mlp */
   int in;            /* D, features */
   int out;           /* K classes, or T targets (regression) */
   int regression;    /* 1: targets are floats (mse) */
   int hidden[16];
   int n_hidden;
-  char activation[64]; /* relu | tanh | sigmoid */
-  char init[64];       /* auto | he | xavier */
+  ht_activation activation; /* relu | tanh | sigmoid (mlp) */
+  ht_init init;             /* auto | he | xavier */
   double l2;
 } ht_model_spec;
 

@@ -16,7 +16,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum { HT_OPTIM_SGD, HT_OPTIM_ADAMW } ht_optim_kind;
+#include "hytrain/config.h"
+
+/* The optimizer's options, filled once from the config (optimizer.*). */
+typedef struct ht_optim_opts {
+  ht_optim_kind kind;       /* optimizer.name */
+  double momentum;          /* sgd */
+  int nesterov;             /* sgd, bool */
+  double weight_decay;
+  double beta1, beta2, eps; /* adamw */
+} ht_optim_opts;
+
+void ht_optim_opts_from_config(const ht_config *cfg, ht_optim_opts *o);
 
 typedef struct ht_optim {
   ht_optim_kind kind;
@@ -28,9 +39,10 @@ typedef struct ht_optim {
   int64_t t;       /* completed steps (AdamW bias correction) */
 } ht_optim;
 
-/* name: "sgd" or "adamw". */
-int ht_optim_create(ht_optim *o, const char *name, double momentum, int nesterov, double weight_decay,
-                    double beta1, double beta2, double eps, size_t n);
+/* Checks the options the kind uses against the bounds of their config keys
+ * (ht_config_check_number) and allocates the state for n parameters.
+ * Returns 0, HT_ECONFIG or HT_ENOMEM (recorded). */
+int ht_optim_create(ht_optim *o, const ht_optim_opts *opts, size_t n);
 void ht_optim_begin_step(ht_optim *o);
 void ht_optim_update(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr);
 
@@ -42,17 +54,29 @@ void ht_optim_update_scaled(ht_optim *o, float *params, const float *grads, size
                             float gscale);
 void ht_optim_destroy(ht_optim *o);
 
-typedef enum { HT_SCHED_CONSTANT, HT_SCHED_STEP, HT_SCHED_COSINE } ht_sched_kind;
-
 typedef struct ht_sched {
   ht_sched_kind kind;
   double lr, gamma, min_lr;
   int64_t warmup, step_every, total;  /* total: steps in the whole run (cosine) */
 } ht_sched;
 
-/* name: constant | step | cosine. */
-int ht_sched_create(ht_sched *s, const char *name, double lr, int64_t warmup, int64_t step_every,
-                    double gamma, double min_lr, int64_t total);
+/* The schedule's options, filled once from the config (schedule.*, plus
+ * optimizer.lr, the peak rate). */
+typedef struct ht_sched_opts {
+  ht_sched_kind kind;  /* schedule.name */
+  double lr;           /* optimizer.lr */
+  int64_t warmup;      /* schedule.warmup_steps */
+  int64_t step_every;  /* step */
+  double gamma;        /* step */
+  double min_lr;       /* cosine */
+} ht_sched_opts;
+
+void ht_sched_opts_from_config(const ht_config *cfg, ht_sched_opts *o);
+
+/* A schedule over a run of total steps (cosine decays until then). Checks
+ * the options the kind uses against their config keys' bounds; cosine needs
+ * min_lr <= lr. Returns 0 or HT_ECONFIG (recorded). */
+int ht_sched_create(ht_sched *s, const ht_sched_opts *opts, int64_t total);
 
 /* Learning rate for 0-based step:
  *   step < warmup: lr * (step + 1) / warmup

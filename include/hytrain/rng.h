@@ -18,6 +18,7 @@ uint64_t ht_rng_mix(uint64_t a, uint64_t b, uint64_t c);
 /* Seeds the generator from one 64-bit value. */
 void ht_rng_seed(ht_rng *r, uint64_t seed);
 
+/* The next 64 random bits (advances r). */
 uint64_t ht_rng_next(ht_rng *r);
 
 /* Uniform integer in [0, n), n > 0, without modulo bias. */

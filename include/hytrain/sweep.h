@@ -44,10 +44,10 @@ typedef struct ht_sweep {
   char config[HT_PATH_MAX];      /* base config, resolved */
   int n_sets;
   char sets[HT_SWEEP_MAX_PARAMS][HT_SWEEP_VALUE_MAX * 2]; /* "key=value" */
-  int random;                    /* 0 grid, 1 random */
+  ht_sweep_method method;        /* grid | random */
   long long seed;
   int n_trials;
-  char metric[HT_NAME_MAX];      /* test_accuracy | test_rmse | train_loss */
+  ht_sweep_metric metric;        /* test_accuracy | test_rmse | train_loss */
   int cv;                        /* 1: K-fold cross-validation (hytrain cv): the
                                     summary is mean and std, not a best trial */
   int n_params;

@@ -41,6 +41,14 @@ int ht__attr_read(hid_t obj, const char *name, hid_t memtype, void *out, const c
   return 0;
 }
 
+int ht__attr_read_enum(hid_t obj, const char *name, const ht_enum_table *t, int *out, const char *what) {
+  char text[64] = "";
+  HT_CHECK(ht__attr_read_str(obj, name, text, sizeof text, what));
+  *out = ht_enum_parse(t, text);
+  if (*out < 0) return ht_error(HT_EDATA, "%s: attribute '%s' is '%s', expected one of %s", what, name, text, t->choices);
+  return 0;
+}
+
 int ht__attr_read_str(hid_t obj, const char *name, char *out, size_t len, const char *what) {
   if (H5Aexists(obj, name) <= 0) return ht_error(HT_EDATA, "%s: attribute '%s' is missing", what, name);
   hid_t attr = H5Aopen(obj, name, H5P_DEFAULT);
@@ -69,24 +77,24 @@ hid_t ht__group(hid_t f, const char *path) {
   return g;
 }
 
-int ht__write_ds(hid_t f, const char *name, hid_t filetype, hid_t memtype, const void *data, int rank,
+int ht__write_ds(hid_t f, const char *name, hid_t filetype, hid_t memtype, const void *data, int ndims,
                  const hsize_t *dims, const char *file) {
   char what[1400];
   snprintf(what, sizeof what, "%s: %s", file, name);
-  hid_t space = H5Screate_simple(rank, dims, NULL);
+  hid_t space = H5Screate_simple(ndims, dims, NULL);
   hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
   hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
   H5Pset_create_intermediate_group(lcpl, 1);
   /* Chunks of whole rows, at most ~1 MiB, so one corrupt chunk is found
    * quickly and a reader of one layer stays cheap. */
-  hsize_t chunk[2] = {dims[0], rank > 1 ? dims[1] : 1};
-  size_t row_bytes = (rank > 1 ? dims[1] : 1) * H5Tget_size(filetype);
+  hsize_t chunk[2] = {dims[0], ndims > 1 ? dims[1] : 1};
+  size_t row_bytes = (ndims > 1 ? dims[1] : 1) * H5Tget_size(filetype);
   hsize_t rows = (1u << 20) / (row_bytes ? row_bytes : 1);
-  if (rank == 1) rows = (1u << 20) / H5Tget_size(filetype);
+  if (ndims == 1) rows = (1u << 20) / H5Tget_size(filetype);
   if (rows < 1) rows = 1;
   if (chunk[0] > rows) chunk[0] = rows;
   if (chunk[0] < 1) chunk[0] = 1;
-  H5Pset_chunk(dcpl, rank, chunk);
+  H5Pset_chunk(dcpl, ndims, chunk);
   H5Pset_fletcher32(dcpl);
   hid_t ds = H5Dcreate2(f, name, filetype, space, lcpl, dcpl, H5P_DEFAULT);
   herr_t rc = ds < 0 ? -1 : H5Dwrite(ds, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
@@ -98,14 +106,14 @@ int ht__write_ds(hid_t f, const char *name, hid_t filetype, hid_t memtype, const
   return 0;
 }
 
-static void ht__fmt_dims(char *buf, size_t len, int rank, const hsize_t *d) {
+static void fmt_dims(char *buf, size_t len, int ndims, const hsize_t *d) {
   size_t off = (size_t)snprintf(buf, len, "[");
-  for (int i = 0; i < rank && off < len; i++)
+  for (int i = 0; i < ndims && off < len; i++)
     off += (size_t)snprintf(buf + off, len - off, "%s%llu", i ? ", " : "", (unsigned long long)d[i]);
   if (off < len) snprintf(buf + off, len - off, "]");
 }
 
-int ht__read_ds(hid_t f, const char *name, hid_t memtype, void *out, int rank, const hsize_t *dims,
+int ht__read_ds(hid_t f, const char *name, hid_t memtype, void *out, int ndims, const hsize_t *dims,
                 const char *file) {
   char what[1400];
   snprintf(what, sizeof what, "%s: %s", file, name);
@@ -120,16 +128,16 @@ int ht__read_ds(hid_t f, const char *name, hid_t memtype, void *out, int rank, c
   }
   hid_t space = H5Dget_space(ds);
   hsize_t got[8] = {0};
-  int got_rank = H5Sget_simple_extent_ndims(space);
-  if (got_rank > 0 && got_rank <= 8) H5Sget_simple_extent_dims(space, got, NULL);
+  int got_ndims = H5Sget_simple_extent_ndims(space);
+  if (got_ndims > 0 && got_ndims <= 8) H5Sget_simple_extent_dims(space, got, NULL);
   H5Sclose(space);
-  int same = got_rank == rank;
-  for (int i = 0; same && i < rank; i++) same = got[i] == dims[i];
+  int same = got_ndims == ndims;
+  for (int i = 0; same && i < ndims; i++) same = got[i] == dims[i];
   if (!same) {
     H5Dclose(ds);
     char a[128], b[128];
-    ht__fmt_dims(a, sizeof a, got_rank > 0 && got_rank <= 8 ? got_rank : 0, got);
-    ht__fmt_dims(b, sizeof b, rank, dims);
+    fmt_dims(a, sizeof a, got_ndims > 0 && got_ndims <= 8 ? got_ndims : 0, got);
+    fmt_dims(b, sizeof b, ndims, dims);
     return ht_error(HT_ESHAPE, "%s: shape %s does not match the expected %s (checkpoint of a different model?)",
                     what, a, b);
   }

@@ -10,23 +10,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hytrain/options.h"
+
 int ht__attr_str(hid_t obj, const char *name, const char *val, const char *what);
 int ht__attr_i64(hid_t obj, const char *name, int64_t v, const char *what);
 int ht__attr_write(hid_t obj, const char *name, hid_t type, const void *val, hsize_t n, const char *what);
 int ht__attr_read(hid_t obj, const char *name, hid_t memtype, void *out, const char *what);
 int ht__attr_read_str(hid_t obj, const char *name, char *out, size_t len, const char *what);
+/* A string attribute holding a spelling of table t (hytrain/options.h), into
+ * its C value; HT_EDATA names the attribute and the accepted spellings. */
+int ht__attr_read_enum(hid_t obj, const char *name, const ht_enum_table *t, int *out, const char *what);
 
 /* Creates (or opens) the group at path (intermediate groups created). */
 hid_t ht__group(hid_t f, const char *path);
 
 /* Writes dataset `name` (a full path) of `memtype` data stored as `filetype`,
- * shape dims[rank], chunked (whole rows, <= ~1 MiB) with fletcher32. */
-int ht__write_ds(hid_t f, const char *name, hid_t filetype, hid_t memtype, const void *data, int rank,
+ * shape dims[ndims], chunked (whole rows, <= ~1 MiB) with fletcher32. */
+int ht__write_ds(hid_t f, const char *name, hid_t filetype, hid_t memtype, const void *data, int ndims,
                  const hsize_t *dims, const char *file);
 
-/* Reads dataset `name` whose shape must equal dims[rank]; a failed read
+/* Reads dataset `name` whose shape must equal dims[ndims]; a failed read
  * (fletcher32 mismatch, truncated file) is reported as corruption. */
-int ht__read_ds(hid_t f, const char *name, hid_t memtype, void *out, int rank, const hsize_t *dims,
+int ht__read_ds(hid_t f, const char *name, hid_t memtype, void *out, int ndims, const hsize_t *dims,
                 const char *file);
 
 /* Opens a checkpoint read-only and checks format and format_version. */

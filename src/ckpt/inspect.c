@@ -12,23 +12,23 @@
 #include "hytrain/ckpt.h"
 #include "hytrain/error.h"
 
-typedef struct ht__walk {
+typedef struct dir_walk {
   FILE *out;
   const char *path;
   int bad;            /* datasets that failed */
   char first[1400];   /* the first failure, as an error line */
   int first_code;
-} ht__walk;
+} dir_walk;
 
-static void ht__fail(ht__walk *w, int code, const char *msg) {
+static void inspect_fail(dir_walk *w, int code, const char *msg) {
   if (!w->bad++) {
     snprintf(w->first, sizeof w->first, "%s", msg);
     w->first_code = code;
   }
 }
 
-static herr_t ht__visit(hid_t obj, const char *name, const H5O_info_t *info, void *user) {
-  ht__walk *w = user;
+static herr_t visit(hid_t obj, const char *name, const H5O_info_t *info, void *user) {
+  dir_walk *w = user;
   if (info->type != H5O_TYPE_DATASET) return 0;
   char msg[1400];
   hid_t ds = H5Dopen2(obj, name, H5P_DEFAULT);
@@ -36,16 +36,16 @@ static herr_t ht__visit(hid_t obj, const char *name, const H5O_info_t *info, voi
     H5Eclear2(H5E_DEFAULT);
     snprintf(msg, sizeof msg, "%s: /%s: cannot open the dataset (corrupt file?)", w->path, name);
     fprintf(w->out, "  /%-34s  CANNOT OPEN\n", name);
-    ht__fail(w, HT_EDATA, msg);
+    inspect_fail(w, HT_EDATA, msg);
     return 0;
   }
   hid_t space = H5Dget_space(ds), type = H5Dget_type(ds), dcpl = H5Dget_create_plist(ds);
   hsize_t dims[8] = {0};
-  int rank = H5Sget_simple_extent_ndims(space);
-  if (rank > 0 && rank <= 8) H5Sget_simple_extent_dims(space, dims, NULL);
+  int ndims = H5Sget_simple_extent_ndims(space);
+  if (ndims > 0 && ndims <= 8) H5Sget_simple_extent_dims(space, dims, NULL);
   char shape[128] = "[";
   size_t off = 1;
-  for (int i = 0; i < rank && off < sizeof shape; i++)
+  for (int i = 0; i < ndims && off < sizeof shape; i++)
     off += (size_t)snprintf(shape + off, sizeof shape - off, "%s%llu", i ? ", " : "", (unsigned long long)dims[i]);
   if (off < sizeof shape) snprintf(shape + off, sizeof shape - off, "]");
   int has_fletcher = 0;
@@ -71,11 +71,11 @@ static herr_t ht__visit(hid_t obj, const char *name, const H5O_info_t *info, voi
     status = "CORRUPT (fletcher32 mismatch or unreadable)";
     snprintf(msg, sizeof msg, "%s: /%s: data cannot be read or fails its fletcher32 checksum (corrupt file)", w->path,
              name);
-    ht__fail(w, HT_EDATA, msg);
+    inspect_fail(w, HT_EDATA, msg);
   } else if (!has_fletcher) {
     status = "no checksum";
     snprintf(msg, sizeof msg, "%s: /%s: dataset has no fletcher32 checksum", w->path, name);
-    ht__fail(w, HT_EDATA, msg);
+    inspect_fail(w, HT_EDATA, msg);
   } else {
     status = "fletcher32 ok";
   }
@@ -110,10 +110,10 @@ int ht_ckpt_inspect(const char *path, FILE *out) {
     return rc;
   }
   fprintf(out, "  %-18s %s\n  %-18s %s\ndatasets:\n", "created", created, "data_test", info.data_test);
-  ht__walk w = {.out = out, .path = path};
-  if (H5Ovisit(f, H5_INDEX_NAME, H5_ITER_INC, ht__visit, &w) < 0) {
+  dir_walk w = {.out = out, .path = path};
+  if (H5Ovisit(f, H5_INDEX_NAME, H5_ITER_INC, visit, &w) < 0) {
     H5Eclear2(H5E_DEFAULT);
-    ht__fail(&w, HT_EDATA, "");
+    inspect_fail(&w, HT_EDATA, "");
     snprintf(w.first, sizeof w.first, "%s: cannot walk the file's objects (corrupt metadata?)", path);
   }
   H5Fclose(f);

@@ -13,12 +13,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ckpt/atomic.h"
 #include "ckpt/h5io.h"
 #include "hytrain/ckpt.h"
 #include "hytrain/error.h"
+#include "hytrain/fileio.h"
 
-static int ht__write_root(hid_t f, const char *path, const ht_ckpt_state *s) {
+static int write_root(hid_t f, const char *path, const ht_ckpt_state *s) {
   const ht_ckpt_info *info = &s->info;
   char stamp[64];
   time_t now = time(NULL);
@@ -38,20 +38,20 @@ static int ht__write_root(hid_t f, const char *path, const ht_ckpt_state *s) {
   return 0;
 }
 
-static int ht__write_model_attrs(hid_t f, const char *path, const ht_model_spec *sp) {
+static int write_model_attrs(hid_t f, const char *path, const ht_model_spec *sp) {
   hid_t g = ht__group(f, "/model");
   HT_CHECK_H5(g, path);
   int rc = 0, hidden[16];
   memcpy(hidden, sp->hidden, sizeof hidden);
-  HT_CHECK_GOTO(ht__attr_str(g, "type", sp->type, path), rc, out);
+  HT_CHECK_GOTO(ht__attr_str(g, "type", ht_enum_name(&ht_model_types, (int)sp->type), path), rc, out);
   HT_CHECK_GOTO(ht__attr_i64(g, "in", sp->in, path), rc, out);
   HT_CHECK_GOTO(ht__attr_i64(g, "out", sp->out, path), rc, out);
   HT_CHECK_GOTO(ht__attr_i64(g, "regression", sp->regression, path), rc, out);
   HT_CHECK_GOTO(ht__attr_write(g, "hidden", H5T_NATIVE_INT, hidden, (hsize_t)(sp->n_hidden ? sp->n_hidden : 1), path),
                 rc, out);
   HT_CHECK_GOTO(ht__attr_i64(g, "n_hidden", sp->n_hidden, path), rc, out);
-  HT_CHECK_GOTO(ht__attr_str(g, "activation", sp->activation, path), rc, out);
-  HT_CHECK_GOTO(ht__attr_str(g, "init", sp->init, path), rc, out);
+  HT_CHECK_GOTO(ht__attr_str(g, "activation", ht_enum_name(&ht_activations, (int)sp->activation), path), rc, out);
+  HT_CHECK_GOTO(ht__attr_str(g, "init", ht_enum_name(&ht_inits, (int)sp->init), path), rc, out);
   HT_CHECK_GOTO(ht__attr_write(g, "l2", H5T_NATIVE_DOUBLE, &sp->l2, 0, path), rc, out);
 out:
   H5Gclose(g);
@@ -60,7 +60,7 @@ out:
 
 /* Writes <prefix>/<layer>/weight [out, in] and /bias [out] from a flat buffer
  * laid out like the model's parameters. */
-static int ht__write_layers(hid_t f, const char *path, const ht_model *m, const char *prefix, const float *flat) {
+static int write_layers(hid_t f, const char *path, const ht_model *m, const char *prefix, const float *flat) {
   char name[256];
   for (int i = 0; i < m->n_layers; i++) {
     const ht_layer *L = &m->layers[i];
@@ -74,24 +74,24 @@ static int ht__write_layers(hid_t f, const char *path, const ht_model *m, const 
   return 0;
 }
 
-static int ht__write_optimizer(hid_t f, const char *path, const ht_ckpt_state *s) {
+static int write_optimizer(hid_t f, const char *path, const ht_ckpt_state *s) {
   hid_t g = ht__group(f, "/optimizer");
   HT_CHECK_H5(g, path);
-  int rc = ht__attr_str(g, "name", s->optim == HT_OPTIM_ADAMW ? "adamw" : "sgd", path);
+  int rc = ht__attr_str(g, "name", ht_enum_name(&ht_optimizers, (int)s->optim), path);
   H5Gclose(g);
   HT_CHECK(rc);
   hsize_t one[1] = {1};
   HT_CHECK(ht__write_ds(f, "/optimizer/t", H5T_STD_I64LE, H5T_NATIVE_INT64, &s->opt_t, 1, one, path));
   if (s->optim == HT_OPTIM_ADAMW) {
-    HT_CHECK(ht__write_layers(f, path, s->model, "/optimizer/m", s->opt_m));
-    HT_CHECK(ht__write_layers(f, path, s->model, "/optimizer/v", s->opt_v));
+    HT_CHECK(write_layers(f, path, s->model, "/optimizer/m", s->opt_m));
+    HT_CHECK(write_layers(f, path, s->model, "/optimizer/v", s->opt_v));
   } else if (s->opt_m) {
-    HT_CHECK(ht__write_layers(f, path, s->model, "/optimizer/momentum", s->opt_m));
+    HT_CHECK(write_layers(f, path, s->model, "/optimizer/momentum", s->opt_m));
   }
   return 0;
 }
 
-static int ht__write_ranks(hid_t f, const char *path, const ht_ckpt_state *s) {
+static int write_ranks(hid_t f, const char *path, const ht_ckpt_state *s) {
   char name[64];
   hsize_t three[1] = {3};
   for (int r = 0; r < s->info.world_size; r++) {
@@ -106,7 +106,7 @@ static int ht__write_ranks(hid_t f, const char *path, const ht_ckpt_state *s) {
   return 0;
 }
 
-static int ht__write_metrics(hid_t f, const char *path, const ht_ckpt_state *s) {
+static int write_metrics(hid_t f, const char *path, const ht_ckpt_state *s) {
   const ht_ckpt_info *in = &s->info;
   double best[2] = {in->best_value, (double)in->best_step};
   hsize_t two[1] = {2}, five[1] = {5};
@@ -122,21 +122,22 @@ static int ht__write_metrics(hid_t f, const char *path, const ht_ckpt_state *s) 
   return 0;
 }
 
-static int ht__write_preprocess(hid_t f, const char *path, const ht_norm *norm) {
+static int write_preprocess(hid_t f, const char *path, const ht_norm *norm) {
   hsize_t dd[1] = {(hsize_t)norm->d};
   HT_CHECK(ht__write_ds(f, "/preprocess/mean", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, norm->mean, 1, dd, path));
   HT_CHECK(ht__write_ds(f, "/preprocess/std", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, norm->std, 1, dd, path));
   hid_t p = H5Gopen2(f, "/preprocess", H5P_DEFAULT);
   HT_CHECK_H5(p, path);
-  int rc = ht__attr_str(p, "normalize", norm->enabled ? "standard" : "none", path);
+  int rc = ht__attr_str(p, "normalize",
+                        ht_enum_name(&ht_normalizes, norm->enabled ? HT_NORMALIZE_STANDARD : HT_NORMALIZE_NONE), path);
   H5Gclose(p);
   return rc;
 }
 
-static int ht__write_body(hid_t f, const char *path, const ht_ckpt_state *s, int stall_ms) {
-  HT_CHECK(ht__write_root(f, path, s));
-  HT_CHECK(ht__write_model_attrs(f, path, &s->model->spec));
-  HT_CHECK(ht__write_layers(f, path, s->model, "/model", s->params));
+static int write_body(hid_t f, const char *path, const ht_ckpt_state *s, int stall_ms) {
+  HT_CHECK(write_root(f, path, s));
+  HT_CHECK(write_model_attrs(f, path, &s->model->spec));
+  HT_CHECK(write_layers(f, path, s->model, "/model", s->params));
   if (stall_ms > 0) {
     /* Test hook (HT_TEST_CKPT_STALL_MS): hold the half-written file open so a
      * crash test can kill the process mid-write. Flushed first so the partial
@@ -145,23 +146,23 @@ static int ht__write_body(hid_t f, const char *path, const ht_ckpt_state *s, int
     struct timespec ts = {stall_ms / 1000, (long)(stall_ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
   }
-  HT_CHECK(ht__write_optimizer(f, path, s));
-  HT_CHECK(ht__write_ranks(f, path, s));
-  HT_CHECK(ht__write_metrics(f, path, s));
-  HT_CHECK(ht__write_preprocess(f, path, s->norm));
+  HT_CHECK(write_optimizer(f, path, s));
+  HT_CHECK(write_ranks(f, path, s));
+  HT_CHECK(write_metrics(f, path, s));
+  HT_CHECK(write_preprocess(f, path, s->norm));
   return 0;
 }
 
 /* errno values that mean "the file system refused the write"; reported as
  * such rather than as the HDF5 error stack's innermost line. */
-static int ht__io_errno(int e) {
+static int io_errno(int e) {
   return e == ENOSPC || e == EDQUOT || e == EFBIG || e == EIO || e == EACCES || e == EROFS || e == ENOENT ||
          e == ENOTDIR || e == EPERM;
 }
 
 int ht_ckpt_write(const char *path, const ht_ckpt_state *s, int stall_ms) {
-  char partial[4200];
-  snprintf(partial, sizeof partial, "%s.partial", path);
+  char partial[HT_FILE_PATH_MAX];
+  HT_CHECK(ht_file_partial_name(path, partial, sizeof partial));
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
   H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
@@ -171,7 +172,7 @@ int ht_ckpt_write(const char *path, const ht_ckpt_state *s, int stall_ms) {
   if (f < 0) {
     rc = ht__h5_error(partial, "H5Fcreate", __FILE__, __LINE__); /* before H5Pclose clears the stack */
   } else {
-    rc = ht__write_body(f, partial, s, stall_ms);
+    rc = write_body(f, partial, s, stall_ms);
     if (rc == 0 && H5Fflush(f, H5F_SCOPE_GLOBAL) < 0) rc = ht__h5_error(partial, "H5Fflush", __FILE__, __LINE__);
     if (H5Fclose(f) < 0 && rc == 0) rc = ht__h5_error(partial, "H5Fclose", __FILE__, __LINE__);
   }
@@ -179,12 +180,12 @@ int ht_ckpt_write(const char *path, const ht_ckpt_state *s, int stall_ms) {
   H5Pclose(fapl);
   if (rc < 0) {
     H5Eclear2(H5E_DEFAULT);
-    if (ht__io_errno(err)) {
+    if (io_errno(err)) {
       ht_error_clear();
       rc = ht_error(HT_EIO, "%s: cannot write the checkpoint: %s", partial, strerror(err));
     }
     unlink(partial);
     return rc;
   }
-  return ht__commit_partial(partial, path);
+  return ht_file_commit(partial, path);
 }

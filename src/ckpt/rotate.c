@@ -13,7 +13,7 @@
 #include "hytrain/error.h"
 
 /* Parses "ckpt-<step>.h5" exactly; returns 1 and the step, else 0. */
-static int ht__ckpt_name(const char *name, int64_t *step) {
+static int ckpt_name(const char *name, int64_t *step) {
   if (strncmp(name, "ckpt-", 5) != 0) return 0;
   char *end = NULL;
   errno = 0;
@@ -23,7 +23,7 @@ static int ht__ckpt_name(const char *name, int64_t *step) {
   return 1;
 }
 
-static int ht__cmp_desc(const void *a, const void *b) {
+static int cmp_desc(const void *a, const void *b) {
   int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
   return x < y ? 1 : x > y ? -1 : 0;
 }
@@ -40,7 +40,7 @@ int ht_ckpt_list(const char *dir, int64_t **steps, int *n) {
   struct dirent *e;
   while ((e = readdir(d))) {
     int64_t s;
-    if (!ht__ckpt_name(e->d_name, &s)) continue;
+    if (!ckpt_name(e->d_name, &s)) continue;
     if (*n == cap) {
       cap = cap ? cap * 2 : 16;
       int64_t *p = realloc(*steps, sizeof(int64_t) * (size_t)cap);
@@ -56,7 +56,7 @@ int ht_ckpt_list(const char *dir, int64_t **steps, int *n) {
     (*steps)[(*n)++] = s;
   }
   closedir(d);
-  if (*n) qsort(*steps, (size_t)*n, sizeof(int64_t), ht__cmp_desc);
+  if (*n) qsort(*steps, (size_t)*n, sizeof(int64_t), cmp_desc);
   return 0;
 }
 

@@ -14,7 +14,7 @@
 #include "hytrain/ckpt.h"
 #include "hytrain/error.h"
 
-static int ht__read_info(hid_t f, const char *path, ht_ckpt_info *info) {
+static int read_info(hid_t f, const char *path, ht_ckpt_info *info) {
   memset(info, 0, sizeof *info);
   int64_t v = 0;
   HT_CHECK(ht__attr_read(f, "step", H5T_NATIVE_INT64, &info->step, path));
@@ -37,13 +37,15 @@ int ht_ckpt_load_spec(const char *path, ht_model_spec *spec, ht_ckpt_info *info)
   char what[1200];
   snprintf(what, sizeof what, "%s: /model", path);
   hid_t g = -1;
-  HT_CHECK_GOTO(ht__read_info(f, path, info), rc, done);
+  HT_CHECK_GOTO(read_info(f, path, info), rc, done);
   if (H5Lexists(f, "model", H5P_DEFAULT) <= 0) {
     rc = ht_error(HT_EDATA, "%s: /model is missing", path);
     goto done;
   }
   g = H5Gopen2(f, "model", H5P_DEFAULT);
-  HT_CHECK_GOTO(ht__attr_read_str(g, "type", spec->type, sizeof spec->type, what), rc, done);
+  int e = 0;
+  HT_CHECK_GOTO(ht__attr_read_enum(g, "type", &ht_model_types, &e, what), rc, done);
+  spec->type = (ht_model_type)e;
   HT_CHECK_GOTO(ht__attr_read(g, "in", H5T_NATIVE_INT64, &v, what), rc, done);
   spec->in = (int)v;
   HT_CHECK_GOTO(ht__attr_read(g, "out", H5T_NATIVE_INT64, &v, what), rc, done);
@@ -57,8 +59,10 @@ int ht_ckpt_load_spec(const char *path, ht_model_spec *spec, ht_ckpt_info *info)
   }
   spec->n_hidden = (int)v;
   HT_CHECK_GOTO(ht__attr_read(g, "hidden", H5T_NATIVE_INT, spec->hidden, what), rc, done);
-  HT_CHECK_GOTO(ht__attr_read_str(g, "activation", spec->activation, sizeof spec->activation, what), rc, done);
-  HT_CHECK_GOTO(ht__attr_read_str(g, "init", spec->init, sizeof spec->init, what), rc, done);
+  HT_CHECK_GOTO(ht__attr_read_enum(g, "activation", &ht_activations, &e, what), rc, done);
+  spec->activation = (ht_activation)e;
+  HT_CHECK_GOTO(ht__attr_read_enum(g, "init", &ht_inits, &e, what), rc, done);
+  spec->init = (ht_init)e;
   HT_CHECK_GOTO(ht__attr_read(g, "l2", H5T_NATIVE_DOUBLE, &spec->l2, what), rc, done);
 done:
   if (g >= 0) H5Gclose(g);
@@ -67,7 +71,7 @@ done:
 }
 
 /* Reads <prefix>/<layer>/weight|bias into a flat buffer laid out like m's params. */
-static int ht__read_layers(hid_t f, const char *path, const ht_model *m, const char *prefix, float *flat) {
+static int read_layers(hid_t f, const char *path, const ht_model *m, const char *prefix, float *flat) {
   char name[256];
   for (int i = 0; i < m->n_layers; i++) {
     const ht_layer *L = &m->layers[i];
@@ -81,7 +85,7 @@ static int ht__read_layers(hid_t f, const char *path, const ht_model *m, const c
   return 0;
 }
 
-static int ht__read_norm(hid_t f, const char *path, int d, ht_norm *norm) {
+static int read_norm(hid_t f, const char *path, int d, ht_norm *norm) {
   memset(norm, 0, sizeof *norm);
   norm->d = d;
   norm->mean = malloc(sizeof(float) * (size_t)(d > 0 ? d : 1));
@@ -90,54 +94,54 @@ static int ht__read_norm(hid_t f, const char *path, int d, ht_norm *norm) {
   hsize_t dd[1] = {(hsize_t)d};
   HT_CHECK(ht__read_ds(f, "/preprocess/mean", H5T_NATIVE_FLOAT, norm->mean, 1, dd, path));
   HT_CHECK(ht__read_ds(f, "/preprocess/std", H5T_NATIVE_FLOAT, norm->std, 1, dd, path));
-  char mode[32] = "";
+  int mode = HT_NORMALIZE_NONE;
   hid_t p = H5Gopen2(f, "/preprocess", H5P_DEFAULT);
   HT_CHECK_H5(p, path);
-  int rc = ht__attr_read_str(p, "normalize", mode, sizeof mode, path);
+  int rc = ht__attr_read_enum(p, "normalize", &ht_normalizes, &mode, path);
   H5Gclose(p);
-  norm->enabled = strcmp(mode, "standard") == 0;
+  norm->enabled = mode == HT_NORMALIZE_STANDARD;
   return rc;
 }
 
 int ht_ckpt_load_params(const char *path, ht_model *m, ht_norm *norm) {
   hid_t f;
   HT_CHECK(ht__ckpt_open(path, &f));
-  int rc = ht__read_layers(f, path, m, "/model", m->params);
-  if (rc == 0) rc = ht__read_norm(f, path, m->spec.in, norm);
+  int rc = read_layers(f, path, m, "/model", m->params);
+  if (rc == 0) rc = read_norm(f, path, m->spec.in, norm);
   H5Fclose(f);
   return rc;
 }
 
-static int ht__read_optimizer(hid_t f, const char *path, ht_ckpt_state *s) {
-  char name[32] = "", what[1200];
+static int read_optimizer(hid_t f, const char *path, ht_ckpt_state *s) {
+  char what[1200];
+  int name = -1;
   snprintf(what, sizeof what, "%s: /optimizer", path);
   if (H5Lexists(f, "/optimizer", H5P_DEFAULT) <= 0) return ht_error(HT_EDATA, "%s: group is missing", what);
   hid_t g = H5Gopen2(f, "/optimizer", H5P_DEFAULT);
   HT_CHECK_H5(g, what);
-  int rc = ht__attr_read_str(g, "name", name, sizeof name, what);
+  int rc = ht__attr_read_enum(g, "name", &ht_optimizers, &name, what);
   H5Gclose(g);
   HT_CHECK(rc);
-  const char *want = s->optim == HT_OPTIM_ADAMW ? "adamw" : "sgd";
-  if (strcmp(name, want) != 0)
+  if (name != (int)s->optim)
     return ht_error(HT_ECONFIG, "%s: optimizer '%s', but optimizer.name is '%s'; resume with the same optimizer", what,
-                    name, want);
+                    ht_enum_name(&ht_optimizers, name), ht_enum_name(&ht_optimizers, (int)s->optim));
   hsize_t one[1] = {1};
   HT_CHECK(ht__read_ds(f, "/optimizer/t", H5T_NATIVE_INT64, &s->opt_t, 1, one, path));
   if (s->optim == HT_OPTIM_ADAMW) {
-    HT_CHECK(ht__read_layers(f, path, s->model, "/optimizer/m", s->opt_m));
-    HT_CHECK(ht__read_layers(f, path, s->model, "/optimizer/v", s->opt_v));
+    HT_CHECK(read_layers(f, path, s->model, "/optimizer/m", s->opt_m));
+    HT_CHECK(read_layers(f, path, s->model, "/optimizer/v", s->opt_v));
   } else if (s->opt_m) {
     /* A checkpoint of plain SGD (no momentum) resumed with momentum starts
      * the buffer at zero, as PyTorch does for a fresh buffer. */
     if (H5Lexists(f, "/optimizer/momentum", H5P_DEFAULT) > 0)
-      HT_CHECK(ht__read_layers(f, path, s->model, "/optimizer/momentum", s->opt_m));
+      HT_CHECK(read_layers(f, path, s->model, "/optimizer/momentum", s->opt_m));
     else
       memset(s->opt_m, 0, sizeof(float) * s->model->n_params);
   }
   return 0;
 }
 
-static int ht__read_ranks(hid_t f, const char *path, ht_ckpt_state *s) {
+static int read_ranks(hid_t f, const char *path, ht_ckpt_state *s) {
   int W = s->info.world_size;
   s->ranks = calloc((size_t)W, sizeof *s->ranks);
   if (!s->ranks) return ht_error(HT_ENOMEM, "out of memory");
@@ -157,7 +161,7 @@ static int ht__read_ranks(hid_t f, const char *path, ht_ckpt_state *s) {
   return 0;
 }
 
-static int ht__read_metrics(hid_t f, const char *path, ht_ckpt_info *in) {
+static int read_metrics(hid_t f, const char *path, ht_ckpt_info *in) {
   double best[2], prog[5];
   hsize_t two[1] = {2}, five[1] = {5};
   HT_CHECK(ht__read_ds(f, "/metrics/best", H5T_NATIVE_DOUBLE, best, 1, two, path));
@@ -181,12 +185,12 @@ int ht_ckpt_read(const char *path, ht_ckpt_state *s) {
   hid_t f;
   HT_CHECK(ht__ckpt_open(path, &f));
   int rc = 0;
-  HT_CHECK_GOTO(ht__read_info(f, path, &s->info), rc, done);
-  HT_CHECK_GOTO(ht__read_layers(f, path, s->model, "/model", s->params), rc, done);
-  HT_CHECK_GOTO(ht__read_optimizer(f, path, s), rc, done);
-  HT_CHECK_GOTO(ht__read_ranks(f, path, s), rc, done);
-  HT_CHECK_GOTO(ht__read_metrics(f, path, &s->info), rc, done);
-  HT_CHECK_GOTO(ht__read_norm(f, path, s->model->spec.in, s->norm), rc, done);
+  HT_CHECK_GOTO(read_info(f, path, &s->info), rc, done);
+  HT_CHECK_GOTO(read_layers(f, path, s->model, "/model", s->params), rc, done);
+  HT_CHECK_GOTO(read_optimizer(f, path, s), rc, done);
+  HT_CHECK_GOTO(read_ranks(f, path, s), rc, done);
+  HT_CHECK_GOTO(read_metrics(f, path, &s->info), rc, done);
+  HT_CHECK_GOTO(read_norm(f, path, s->model->spec.in, s->norm), rc, done);
 done:
   H5Fclose(f);
   return rc;

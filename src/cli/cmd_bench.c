@@ -12,13 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "hytrain/comm.h"
 #include "hytrain/error.h"
 #include "hytrain/rng.h"
 #include "hytrain/timer.h"
 
-static int ht__bench_sgemm(const ht_comm *comm, int m, int n, int k, double seconds) {
+static int bench_sgemm(const ht_comm *comm, int m, int n, int k, double seconds) {
   float *a = malloc(sizeof(float) * (size_t)m * (size_t)k), *b = malloc(sizeof(float) * (size_t)k * (size_t)n),
         *c = malloc(sizeof(float) * (size_t)m * (size_t)n);
   if (!a || !b || !c) {
@@ -71,7 +72,7 @@ int ht_cmd_bench(int argc, char **argv) {
   if (rc < 0) return ht_cli_fail("bench", rc);
   ht_comm comm;
   rc = ht_comm_init(&comm, &argc, &argv);
-  if (rc == 0) rc = ht__bench_sgemm(&comm, m, n, k, seconds);
+  if (rc == 0) rc = bench_sgemm(&comm, m, n, k, seconds);
   int code = rc < 0 ? ht_cli_fail("bench", rc) : 0;
   ht_comm_finalize(&comm);
   return code;

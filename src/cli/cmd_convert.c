@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "hytrain/convert.h"
 #include "hytrain/error.h"
@@ -40,9 +41,35 @@ static const char convert_usage[] =
     "\n"
     "See docs/data-format.md.\n";
 
+typedef enum { FORMAT_IDX, FORMAT_CSV, FORMAT_LIBSVM } input_format;
+
+/* The spellings of an argument's values and what they mean; a table ends
+ * with a NULL name. */
+typedef struct name_value {
+  const char *name;
+  int value;
+} name_value;
+
+static const name_value formats[] = {{"idx", FORMAT_IDX}, {"csv", FORMAT_CSV}, {"libsvm", FORMAT_LIBSVM}, {NULL, 0}};
+static const name_value tasks[] = {{"classify", HT_TASK_CLASSIFY}, {"regress", HT_TASK_REGRESS}, {NULL, 0}};
+static const name_value headers[] = {{"yes", 1}, {"no", 0}, {"auto", -1}, {NULL, 0}};
+static const name_value label_cols[] = {{"last", -1}, {"first", 0}, {NULL, 0}};
+static const name_value delimiters[] = {{"tab", '\t'}, {"\\t", '\t'}, {NULL, 0}};
+
+/* 1 and *value when text is one of the table's names, else 0. */
+static int lookup(const name_value *table, const char *text, int *value) {
+  for (const name_value *e = table; e->name; e++)
+    if (strcmp(e->name, text) == 0) {
+      *value = e->value;
+      return 1;
+    }
+  return 0;
+}
+
 /* The parsed command line. */
 typedef struct convert_args {
   const char *format;
+  int fmt;            /* input_format of format */
   const char *pos[3]; /* positional arguments after the format */
   int npos;
   ht_csv_opts csv;
@@ -60,43 +87,31 @@ static int parse_int(const char *opt, const char *text, int min, int *out) {
 }
 
 static int parse_task(const char *text, ht_task *task) {
-  if (strcmp(text, "classify") == 0)
-    *task = HT_TASK_CLASSIFY;
-  else if (strcmp(text, "regress") == 0)
-    *task = HT_TASK_REGRESS;
-  else
-    return ht_error(HT_EUSAGE, "--task expects classify or regress, got '%s'", text);
+  int v;
+  if (!lookup(tasks, text, &v)) return ht_error(HT_EUSAGE, "--task expects classify or regress, got '%s'", text);
+  *task = (ht_task)v;
   return 0;
 }
 
 /* Applies one "--name value" option valid for the format in a->format. */
 static int apply_option(convert_args *a, const char *name, const char *value) {
-  int is_csv = strcmp(a->format, "csv") == 0, is_svm = strcmp(a->format, "libsvm") == 0;
+  int is_csv = a->fmt == FORMAT_CSV, is_svm = a->fmt == FORMAT_LIBSVM;
   if (strcmp(name, "--task") == 0 && (is_csv || is_svm)) {
     HT_CHECK(parse_task(value, &a->csv.task));
     a->svm.task = a->csv.task;
   } else if (strcmp(name, "--label-col") == 0 && is_csv) {
-    if (strcmp(value, "last") == 0) {
-      a->csv.label_col = -1;
-    } else if (strcmp(value, "first") == 0) {
-      a->csv.label_col = 0;
-    } else {
+    if (!lookup(label_cols, value, &a->csv.label_col)) {
       int col = 0;
       HT_CHECK(parse_int(name, value, 1, &col));
       a->csv.label_col = col - 1;
     }
   } else if (strcmp(name, "--header") == 0 && is_csv) {
-    if (strcmp(value, "yes") == 0)
-      a->csv.header = 1;
-    else if (strcmp(value, "no") == 0)
-      a->csv.header = 0;
-    else if (strcmp(value, "auto") == 0)
-      a->csv.header = -1;
-    else
+    if (!lookup(headers, value, &a->csv.header))
       return ht_error(HT_EUSAGE, "--header expects yes, no or auto, got '%s'", value);
   } else if (strcmp(name, "--delimiter") == 0 && is_csv) {
-    if (strcmp(value, "tab") == 0 || strcmp(value, "\\t") == 0)
-      a->csv.delimiter = '\t';
+    int tab;
+    if (lookup(delimiters, value, &tab))
+      a->csv.delimiter = (char)tab;
     else if (strlen(value) == 1 && value[0] != '"' && value[0] != '\n' && value[0] != '\r')
       a->csv.delimiter = value[0];
     else
@@ -111,7 +126,7 @@ static int apply_option(convert_args *a, const char *name, const char *value) {
 
 static int parse_args(convert_args *a, int argc, char **argv) {
   a->format = argv[1];
-  if (strcmp(a->format, "idx") != 0 && strcmp(a->format, "csv") != 0 && strcmp(a->format, "libsvm") != 0)
+  if (!lookup(formats, a->format, &a->fmt))
     return ht_error(HT_EUSAGE, "unknown input format '%s' (expected idx, csv or libsvm)", a->format);
   for (int i = 2; i < argc; i++) {
     const char *arg = argv[i];
@@ -136,11 +151,11 @@ static int parse_args(convert_args *a, int argc, char **argv) {
       a->pos[a->npos++] = arg;
     }
   }
-  int want = strcmp(a->format, "idx") == 0 ? 3 : 2;
+  int want = a->fmt == FORMAT_IDX ? 3 : 2;
   if (a->npos != want) {
     if (want == 3) return ht_error(HT_EUSAGE, "usage: hytrain convert idx IMAGES LABELS OUT.h5");
     return ht_error(HT_EUSAGE, "usage: hytrain convert %s %s OUT.h5 [options] (see hytrain convert --help)", a->format,
-                    strcmp(a->format, "csv") == 0 ? "IN.csv" : "IN.txt");
+                    a->fmt == FORMAT_CSV ? "IN.csv" : "IN.txt");
   }
   return 0;
 }
@@ -161,9 +176,9 @@ int ht_cmd_convert(int argc, char **argv) {
   if (rc < 0) return ht_cli_fail("convert", rc);
 
   const char *out = a.pos[a.npos - 1];
-  if (strcmp(a.format, "idx") == 0)
+  if (a.fmt == FORMAT_IDX)
     rc = ht_convert_idx(a.pos[0], a.pos[1], out);
-  else if (strcmp(a.format, "csv") == 0)
+  else if (a.fmt == FORMAT_CSV)
     rc = ht_convert_csv(a.pos[0], out, &a.csv);
   else
     rc = ht_convert_libsvm(a.pos[0], out, &a.svm);

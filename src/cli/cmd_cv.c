@@ -5,16 +5,18 @@
  * data.folds = K (and data.test empty): fold k trains on the other folds of
  * data.train and evaluates on fold k. The folds run in parallel like sweep
  * trials (P/G groups of G ranks, dynamic queue); OUT/results.csv has one row
- * per fold and OUT/summary.yaml the mean and std of the metric.
+ * per fold and OUT/summary.yaml the mean and std of the metric. The command
+ * parses its arguments; the library builds the folds (ht_sweep_build_cv) and
+ * runs them (ht_sweep_run).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_util.h"
 #include "cli/commands.h"
-#include "cli/sweep_run.h"
-#include "hytrain/dataset.h"
 #include "hytrain/error.h"
+#include "hytrain/sweep_run.h"
 
 static const char ht__cv_help[] =
     "usage: mpirun -np P hytrain cv CONFIG --folds K [--group-size G] [--out DIR] [--set key=value]...\n"
@@ -28,90 +30,55 @@ static const char ht__cv_help[] =
     "Outputs: DIR/trial-NNNN/ (fold NNNN's run directory), DIR/results.csv, DIR/summary.yaml\n"
     "(mean and std of test_accuracy, or test_rmse for regression, over the folds).\n";
 
-/* The sweep over data.fold; the metric follows the task of data.train. */
-static int ht__cv_build(ht_sweep *sw, const ht__sweep_args *a) {
-  memset(sw, 0, sizeof *sw);
-  snprintf(sw->path, sizeof sw->path, "%s", a->sweep);
-  snprintf(sw->config, sizeof sw->config, "%s", a->sweep);
-  const char *base = strrchr(a->sweep, '/');
-  char stem[HT_NAME_MAX];
-  snprintf(stem, sizeof stem, "%s", base ? base + 1 : a->sweep);
-  char *dot = strrchr(stem, '.');
-  if (dot && dot != stem) *dot = '\0';
-  snprintf(sw->name, sizeof sw->name, "%.40s-cv%d", stem, a->folds);
-  sw->cv = 1;
-  sw->n_sets = 2;
-  snprintf(sw->sets[0], sizeof sw->sets[0], "data.folds=%d", a->folds);
-  snprintf(sw->sets[1], sizeof sw->sets[1], "data.test=");
-  sw->n_params = 1;
-  ht_sweep_param *p = &sw->params[0];
-  snprintf(p->key, sizeof p->key, "data.fold");
-  if (a->folds > HT_SWEEP_MAX_VALUES) return ht_error(HT_EUSAGE, "--folds %d: at most %d folds", a->folds, HT_SWEEP_MAX_VALUES);
-  p->n_values = a->folds;
-  for (int k = 0; k < a->folds; k++) snprintf(p->values[k], sizeof p->values[k], "%d", k);
-  sw->n_trials = a->folds;
-  /* Fold 0's config names the data; its task decides the metric. */
-  ht_config cfg;
-  HT_CHECK(ht_sweep_trial_config(sw, 0, a->sets, a->n_sets, &cfg));
-  ht_dataset head;
-  HT_CHECK(ht_dataset_probe(&head, cfg.data.train));
-  snprintf(sw->metric, sizeof sw->metric, "%s", head.task == HT_TASK_CLASSIFY ? "test_accuracy" : "test_rmse");
-  int64_t r0, n;
-  ht_shard_range(head.n_total, a->folds - 1, a->folds, &r0, &n);
-  if (n == 0) return ht_error(HT_EUSAGE, "--folds %d: %s has only %lld rows", a->folds, cfg.data.train, (long long)head.n_total);
-  return 0;
-}
-
 int ht_cmd_cv(int argc, char **argv) {
-  ht__sweep_args a;
-  memset(&a, 0, sizeof a);
-  a.group_size = 1;
-  a.trial = -1;
-  a.sets = calloc((size_t)argc, sizeof(char *));
-  int rc = a.sets ? 0 : ht_error(HT_ENOMEM, "out of memory");
+  ht_sweep_run_opts o;
+  memset(&o, 0, sizeof o);
+  o.group_size = 1;
+  o.trial = -1;
+  o.sets = calloc((size_t)argc, sizeof(char *));
+  int help = 0;
+  int rc = o.sets ? 0 : ht_error(HT_ENOMEM, "out of memory");
   for (int i = 1; i < argc && rc == 0; i++) {
     const char *arg = argv[i];
     int has_next = i + 1 < argc;
-    char *end = NULL;
     if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-      a.help = 1;
+      help = 1;
     } else if (strcmp(arg, "--set") == 0 && has_next) {
-      a.sets[a.n_sets++] = argv[++i];
+      o.sets[o.n_sets++] = argv[++i];
     } else if (strcmp(arg, "--out") == 0 && has_next) {
-      a.out = argv[++i];
-    } else if ((strcmp(arg, "--folds") == 0 || strcmp(arg, "--group-size") == 0) && has_next) {
-      long v = strtol(argv[++i], &end, 10);
-      int min = arg[2] == 'f' ? 2 : 1;
-      if (end == argv[i] || *end || v < min || v > 100000) rc = ht_error(HT_EUSAGE, "%s: expected an integer >= %d, got '%s'", arg, min, argv[i]);
-      else if (arg[2] == 'f') a.folds = (int)v;
-      else a.group_size = (int)v;
+      o.out = argv[++i];
+    } else if (strcmp(arg, "--folds") == 0 && has_next) {
+      rc = ht_cli_parse_int(arg, argv[++i], 2, 100000, &o.folds);
+    } else if (strcmp(arg, "--group-size") == 0 && has_next) {
+      rc = ht_cli_parse_int(arg, argv[++i], 1, 100000, &o.group_size);
     } else if (arg[0] == '-') {
       rc = ht_error(HT_EUSAGE, "unknown option '%s' or missing value (see hytrain cv --help)", arg);
-    } else if (!a.sweep) {
-      a.sweep = arg;
+    } else if (!o.source) {
+      o.source = arg;
     } else {
       rc = ht_error(HT_EUSAGE, "unexpected argument '%s': one CONFIG file is expected", arg);
     }
   }
-  if (rc == 0 && a.help) {
+  if (rc == 0 && help) {
     fputs(ht__cv_help, stdout);
-    free(a.sets);
+    free(o.sets);
     return 0;
   }
-  if (rc == 0 && !a.sweep) rc = ht_error(HT_EUSAGE, "missing CONFIG (usage: hytrain cv CONFIG --folds K)");
-  if (rc == 0 && a.folds == 0) rc = ht_error(HT_EUSAGE, "missing --folds K (the number of folds, >= 2)");
+  if (rc == 0 && !o.source) rc = ht_error(HT_EUSAGE, "missing CONFIG (usage: hytrain cv CONFIG --folds K)");
+  if (rc == 0 && o.folds == 0) rc = ht_error(HT_EUSAGE, "missing --folds K (the number of folds, >= 2)");
   ht_comm world;
   int irc = ht_comm_init(&world, &argc, &argv);
   if (irc < 0) {
     int code = world.rank == 0 ? ht_cli_fail("cv", irc) : ht_exit_code(irc);
     ht_comm_finalize(&world);
-    free(a.sets);
+    free(o.sets);
     return code;
   }
-  if (rc < 0 && world.rank != 0) ht_error_clear();
-  if (rc == 0) rc = ht__sweep_run(&a, &world, ht__cv_build);
+  /* Every rank parsed the same arguments; rank 0 reports a usage error. */
+  if (rc < 0 && world.rank != 0) ht_error_defer();
+  if (rc == 0) rc = ht_sweep_run(&o, &world, ht_sweep_build_cv, NULL);
   int code = rc < 0 ? ht_cli_fail("cv", rc) : 0;
-  free(a.sets);
+  free(o.sets);
   ht_comm_finalize(&world);
   return code;
 }

@@ -1,20 +1,19 @@
 /*
  * hytrain eval [--checkpoint] CHECKPOINT [--data FILE]
- * Rebuilds the model from the checkpoint, applies its normalisation and
+ * Parses the arguments and calls ht_eval_checkpoint (hytrain/eval.h), which
+ * rebuilds the model from the checkpoint, applies its normalisation and
  * evaluates it on FILE (default: the evaluation split the run used). Runs on
  * one process or under mpirun (each rank evaluates its shard).
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_util.h"
 #include "cli/commands.h"
-#include "hytrain/ckpt.h"
 #include "hytrain/comm.h"
-#include "hytrain/dataset.h"
 #include "hytrain/error.h"
-#include "hytrain/model.h"
+#include "hytrain/eval.h"
 
 static const char ht__eval_help[] =
     "usage: hytrain eval --checkpoint CKPT [--data FILE] [--batch N]\n"
@@ -24,62 +23,18 @@ static const char ht__eval_help[] =
     "dataset; FILE defaults to the evaluation split recorded in the checkpoint.\n"
     "Prints one line: rows, loss and accuracy (classifiers) or RMSE (regression).\n";
 
-static int ht__eval(const ht_comm *comm, const char *ckpt, const char *data, int batch) {
-  ht_model_spec spec;
-  ht_ckpt_info info;
-  HT_CHECK(ht_ckpt_load_spec(ckpt, &spec, &info));
-  const char *path = data && data[0] ? data : info.data_test;
-  if (!path[0]) return ht_error(HT_EUSAGE, "%s records no evaluation split; pass --data FILE", ckpt);
-  ht_dataset ds;
-  memset(&ds, 0, sizeof ds);
-  ht_model m;
-  memset(&m, 0, sizeof m);
-  ht_norm norm;
-  memset(&norm, 0, sizeof norm);
-  int rc = 0;
-  HT_CHECK_GOTO(ht_dataset_read_shard(&ds, path, comm->rank, comm->size), rc, out);
-  if (ds.d != spec.in) {
-    rc = ht_error(HT_ESHAPE, "%s: %d features per row, but the model in %s takes %d", path, ds.d, ckpt, spec.in);
-    goto out;
-  }
-  if ((ds.task == HT_TASK_REGRESS) != (spec.regression != 0)) {
-    rc = ht_error(HT_EDATA, "%s: %s labels, but the model in %s is a %s model", path,
-                  ds.task == HT_TASK_REGRESS ? "regression" : "class", ckpt, spec.regression ? "regression" : "classification");
-    goto out;
-  }
-  if (ds.task == HT_TASK_CLASSIFY && ds.num_classes > spec.out && strcmp(spec.type, "logistic") != 0) {
-    rc = ht_error(HT_EDATA, "%s: %d classes, but the model in %s predicts %d", path, ds.num_classes, ckpt, spec.out);
-    goto out;
-  }
-  HT_CHECK_GOTO(ht_model_create(&m, &spec, batch), rc, out);
-  HT_CHECK_GOTO(ht_ckpt_load_params(ckpt, &m, &norm), rc, out);
-  ht_norm_apply(&norm, ds.x, ds.n);
-  double sums[4] = {0, 0, 0, (double)ds.n};
-  int64_t correct = 0;
-  for (int64_t i = 0; i < ds.n; i += batch) {
-    int n = (int)(ds.n - i < batch ? ds.n - i : batch);
-    ht_model_eval(&m, ds.x + (size_t)i * (size_t)ds.d, ds.y ? ds.y + i : NULL, ds.yt ? ds.yt + (size_t)i * (size_t)ds.t : NULL,
-                  n, &sums[0], &correct, &sums[2]);
-  }
-  sums[1] = (double)correct;
-out:
-  rc = ht_comm_agree(comm, rc);
-  if (rc == 0) {
-    if (MPI_Allreduce(MPI_IN_PLACE, sums, 4, MPI_DOUBLE, MPI_SUM, comm->main) != MPI_SUCCESS)
-      rc = ht_error(HT_EMPI, "MPI_Allreduce failed");
-    else if (comm->rank == 0) {
-      double rows = sums[3] > 0 ? sums[3] : 1;
-      if (ds.task == HT_TASK_CLASSIFY)
-        printf("eval %s on %s: rows %.0f  loss %.6f  accuracy %.6f\n", ckpt, path, sums[3], sums[0] / rows, sums[1] / rows);
-      else
-        printf("eval %s on %s: rows %.0f  loss %.6f  rmse %.6f\n", ckpt, path, sums[3], sums[0] / rows,
-               sqrt(sums[2] / (rows * (ds.t > 0 ? ds.t : 1))));
-    }
-  }
-  ht_model_destroy(&m);
-  ht_norm_free(&norm);
-  ht_dataset_free(&ds);
-  return rc;
+/* Collective: evaluates and, on rank 0, prints the one line. */
+static int eval_and_print(const ht_comm *comm, const char *ckpt, const char *data, int batch) {
+  ht_eval_metrics ev;
+  char path[HT_PATH_MAX];
+  ht_task task;
+  HT_CHECK(ht_eval_checkpoint(ckpt, data, batch, comm, &ev, path, &task));
+  if (comm->rank != 0) return 0;
+  if (task == HT_TASK_CLASSIFY)
+    printf("eval %s on %s: rows %lld  loss %.6f  accuracy %.6f\n", ckpt, path, (long long)ev.rows, ev.loss, ev.accuracy);
+  else
+    printf("eval %s on %s: rows %lld  loss %.6f  rmse %.6f\n", ckpt, path, (long long)ev.rows, ev.loss, ev.rmse);
+  return 0;
 }
 
 int ht_cmd_eval(int argc, char **argv) {
@@ -113,7 +68,7 @@ int ht_cmd_eval(int argc, char **argv) {
   if (rc < 0) return ht_cli_fail("eval", rc);
   ht_comm comm;
   rc = ht_comm_init(&comm, &argc, &argv);
-  if (rc == 0) rc = ht__eval(&comm, ckpt, data, batch);
+  if (rc == 0) rc = eval_and_print(&comm, ckpt, data, batch);
   int code = rc < 0 ? ht_cli_fail("eval", rc) : 0;
   ht_comm_finalize(&comm);
   return code;

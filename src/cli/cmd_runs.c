@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "hytrain/config.h"
 #include "hytrain/error.h"
@@ -45,27 +46,27 @@ static const char ht__runs_help[] =
     "  stopped  ended early with a checkpoint (continue with --resume auto)\n"
     "  failed   ended early without a checkpoint\n";
 
-typedef struct ht__run_row {
+typedef struct run_row {
   char name[HT_PATH_MAX];
   const char *status;
   char best_key[32];
   double best;          /* NAN when no metric was recorded */
   long long steps;
   double wall;          /* seconds, summed over segments */
-} ht__run_row;
+} run_row;
 
-static int ht__is_file(const char *dir, const char *name) {
+static int is_file(const char *dir, const char *name) {
   char path[HT_PATH_MAX + 64];
   struct stat st;
   snprintf(path, sizeof path, "%s/%s", dir, name);
   return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static int ht__is_run_dir(const char *dir) { return ht__is_file(dir, "log.txt") || ht__is_file(dir, "metrics.jsonl"); }
+static int is_run_dir(const char *dir) { return is_file(dir, "log.txt") || is_file(dir, "metrics.jsonl"); }
 
 /* The number after "key": in one JSON line written by the trainer (flat
  * objects, numbers unquoted). Returns 1 if found. */
-static int ht__json_number(const char *line, const char *key, double *out) {
+static int json_number(const char *line, const char *key, double *out) {
   char pat[64];
   snprintf(pat, sizeof pat, "\"%s\":", key);
   const char *p = strstr(line, pat);
@@ -77,7 +78,7 @@ static int ht__json_number(const char *line, const char *key, double *out) {
   return 1;
 }
 
-static void ht__read_metrics(const char *dir, ht__run_row *row) {
+static void read_metrics(const char *dir, run_row *row) {
   char path[HT_PATH_MAX + 64];
   snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
   row->best = NAN;
@@ -87,16 +88,16 @@ static void ht__read_metrics(const char *dir, ht__run_row *row) {
   char line[4096];
   double acc = -INFINITY, rmse = INFINITY, loss = INFINITY, wall_done = 0, wall_seg = 0, v;
   while (fgets(line, sizeof line, f)) {
-    if (ht__json_number(line, "step", &v) && v > (double)row->steps) row->steps = (long long)v;
-    if (ht__json_number(line, "wall_s", &v)) {
+    if (json_number(line, "step", &v) && v > (double)row->steps) row->steps = (long long)v;
+    if (json_number(line, "wall_s", &v)) {
       /* wall_s restarts from 0 when a stopped run resumes: close the segment. */
       if (v < wall_seg) wall_done += wall_seg;
       wall_seg = v;
     }
     if (!strstr(line, "\"kind\": \"epoch\"")) continue;
-    if (ht__json_number(line, "test_accuracy", &v) && v > acc) acc = v;
-    if (ht__json_number(line, "test_rmse", &v) && v < rmse) rmse = v;
-    if (ht__json_number(line, "train_loss", &v) && v < loss) loss = v;
+    if (json_number(line, "test_accuracy", &v) && v > acc) acc = v;
+    if (json_number(line, "test_rmse", &v) && v < rmse) rmse = v;
+    if (json_number(line, "train_loss", &v) && v < loss) loss = v;
   }
   fclose(f);
   row->wall = wall_done + wall_seg;
@@ -113,7 +114,7 @@ static void ht__read_metrics(const char *dir, ht__run_row *row) {
 }
 
 /* 1 if another process holds the trainer's lock on DIR/log.txt. */
-static int ht__log_locked(const char *dir) {
+static int log_locked(const char *dir) {
   char path[HT_PATH_MAX + 64];
   snprintf(path, sizeof path, "%s/log.txt", dir);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -124,7 +125,7 @@ static int ht__log_locked(const char *dir) {
 }
 
 /* 1 if the log's last start line is followed by the final "done in" line. */
-static int ht__log_done(const char *dir) {
+static int log_done(const char *dir) {
   char path[HT_PATH_MAX + 64];
   snprintf(path, sizeof path, "%s/log.txt", dir);
   FILE *f = fopen(path, "r");
@@ -139,38 +140,38 @@ static int ht__log_done(const char *dir) {
   return done;
 }
 
-static void ht__row_fill(const char *dir, const char *name, ht__run_row *row) {
+static void row_fill(const char *dir, const char *name, run_row *row) {
   memset(row, 0, sizeof *row);
   snprintf(row->name, sizeof row->name, "%s", name);
-  ht__read_metrics(dir, row);
-  if (ht__log_locked(dir))
+  read_metrics(dir, row);
+  if (log_locked(dir))
     row->status = "running";
-  else if (ht__log_done(dir))
+  else if (log_done(dir))
     row->status = "done";
-  else if (ht__is_file(dir, "checkpoints/latest"))
+  else if (is_file(dir, "checkpoints/latest"))
     row->status = "stopped";
   else
     row->status = "failed";
 }
 
-typedef struct ht__rows {
-  ht__run_row *v;
+typedef struct row_span {
+  run_row *v;
   int n, cap;
-} ht__rows;
+} row_span;
 
-static int ht__cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* Collects run directories under dir (name = path relative to the root). */
-static int ht__scan(const char *dir, const char *name, int depth, ht__rows *rows) {
-  if (ht__is_run_dir(dir)) {
+static int scan(const char *dir, const char *name, int depth, row_span *rows) {
+  if (is_run_dir(dir)) {
     if (rows->n == rows->cap) {
       int cap = rows->cap ? 2 * rows->cap : 32;
-      ht__run_row *v = realloc(rows->v, sizeof *v * (size_t)cap);
+      run_row *v = realloc(rows->v, sizeof *v * (size_t)cap);
       if (!v) return ht_error(HT_ENOMEM, "out of memory");
       rows->v = v;
       rows->cap = cap;
     }
-    ht__row_fill(dir, name[0] ? name : ".", &rows->v[rows->n++]);
+    row_fill(dir, name[0] ? name : ".", &rows->v[rows->n++]);
     return 0;
   }
   if (depth == 0) return 0;
@@ -196,20 +197,20 @@ static int ht__scan(const char *dir, const char *name, int depth, ht__rows *rows
     else n++;
   }
   closedir(d);
-  if (n > 1) qsort(names, (size_t)n, sizeof *names, ht__cmp_name);
+  if (n > 1) qsort(names, (size_t)n, sizeof *names, cmp_name);
   for (int i = 0; i < n; i++) {
     char sub[HT_PATH_MAX], subname[HT_PATH_MAX];
     struct stat st;
     int ok = snprintf(sub, sizeof sub, "%s/%s", dir, names[i]) < (int)sizeof sub &&
              snprintf(subname, sizeof subname, "%s%s%s", name, name[0] ? "/" : "", names[i]) < (int)sizeof subname;
-    if (rc == 0 && ok && stat(sub, &st) == 0 && S_ISDIR(st.st_mode)) rc = ht__scan(sub, subname, depth - 1, rows);
+    if (rc == 0 && ok && stat(sub, &st) == 0 && S_ISDIR(st.st_mode)) rc = scan(sub, subname, depth - 1, rows);
     free(names[i]);
   }
   free(names);
   return rc;
 }
 
-static void ht__format_wall(double s, char *buf, size_t len) {
+static void format_wall(double s, char *buf, size_t len) {
   if (s < 60)
     snprintf(buf, len, "%.1fs", s);
   else if (s < 3600)
@@ -218,12 +219,12 @@ static void ht__format_wall(double s, char *buf, size_t len) {
     snprintf(buf, len, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
 }
 
-static int ht__runs_list(const char *root) {
+static int runs_list(const char *root) {
   struct stat st;
   if (stat(root, &st) != 0) return ht_error(HT_ENOENT, "%s: %s", root, strerror(errno));
   if (!S_ISDIR(st.st_mode)) return ht_error(HT_EUSAGE, "%s: not a directory (expected a runs directory)", root);
-  ht__rows rows = {0};
-  int rc = ht__scan(root, "", 3, &rows);
+  row_span rows = {0};
+  int rc = scan(root, "", 3, &rows);
   if (rc == 0 && rows.n == 0) rc = ht_error(HT_ENOENT, "%s: no run directories (with log.txt or metrics.jsonl) found", root);
   if (rc == 0) {
     int w = 3;
@@ -233,9 +234,9 @@ static int ht__runs_list(const char *root) {
     }
     printf("%-*s  %-7s  %-13s  %8s  %10s  %9s\n", w, "run", "status", "best", "value", "steps", "wall");
     for (int i = 0; i < rows.n; i++) {
-      const ht__run_row *r = &rows.v[i];
+      const run_row *r = &rows.v[i];
       char wall[32], value[32];
-      ht__format_wall(r->wall, wall, sizeof wall);
+      format_wall(r->wall, wall, sizeof wall);
       if (isnan(r->best))
         snprintf(value, sizeof value, "-");
       else
@@ -260,6 +261,6 @@ int ht_cmd_runs(int argc, char **argv) {
     return 0;
   }
   if (argc != 3) return ht_cli_fail("runs", ht_error(HT_EUSAGE, "expected exactly one DIR: hytrain runs list DIR"));
-  int rc = ht__runs_list(argv[2]);
+  int rc = runs_list(argv[2]);
   return rc < 0 ? ht_cli_fail("runs", rc) : 0;
 }

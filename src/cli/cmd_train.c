@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/config_args.h"
 #include "hytrain/comm.h"
@@ -30,7 +31,7 @@ static const char ht__train_help[] =
     "SIGTERM, SIGINT or SIGUSR1: checkpoint at the next step and exit 75 (resumable).\n"
     "Exit codes: 0 done, 2 bad input, 3 diverged, 75 stopped early (resumable), 1 other failure.\n";
 
-typedef struct ht__train_args {
+typedef struct train_args {
   const char *config;
   const char *run_dir;
   const char *resume;
@@ -39,9 +40,9 @@ typedef struct ht__train_args {
   char **sets;
   int n_sets;
   int help;
-} ht__train_args;
+} train_args;
 
-static int ht__parse(int argc, char **argv, ht__train_args *a) {
+static int parse_args(int argc, char **argv, train_args *a) {
   memset(a, 0, sizeof *a);
   a->sets = calloc((size_t)argc, sizeof(char *));
   if (!a->sets) return ht_error(HT_ENOMEM, "out of memory");
@@ -91,18 +92,18 @@ int ht_cmd_train(int argc, char **argv) {
     ht_comm_finalize(&comm);
     return code;
   }
-  ht__train_args a;
+  train_args a;
   ht_config cfg;
   memset(&cfg, 0, sizeof cfg);
   ht_train_result res;
   /* Arguments are identical on every rank; rank 0 alone reads the file and reports. */
-  rc = ht__parse(argc, argv, &a);
+  rc = parse_args(argc, argv, &a);
   if (rc == 0 && a.help) {
     if (comm.rank == 0) fputs(ht__train_help, stdout);
     goto done;
   }
   if (rc == 0 && comm.rank == 0) rc = ht__config_from_args(&cfg, a.config, a.sets, a.n_sets);
-  if (comm.rank != 0) ht_error_clear();
+  if (comm.rank != 0) ht_error_defer();
   rc = ht_comm_agree(&comm, comm.rank == 0 ? rc : 0);
   if (rc == 0) rc = ht_config_bcast(&cfg, 0, comm.main);
   if (rc == 0 && a.resume && !a.resume[0]) rc = ht_error(HT_EUSAGE, "--resume needs 'auto' or a checkpoint path");

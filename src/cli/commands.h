@@ -20,8 +20,4 @@ int ht_cmd_cv(int argc, char **argv);
 /* bench_allreduce.c: hytrain bench allreduce (dispatched by ht_cmd_bench). */
 int ht__bench_allreduce(int argc, char **argv);
 
-/* Prints "hytrain <cmd>: error: <message>" (and the HT_CHECK trace when the
- * environment has HT_DEBUG=1) to stderr; returns ht_exit_code(code). */
-int ht_cli_fail(const char *cmd, int code);
-
 #endif

@@ -1,14 +1,13 @@
 /*
- * hytrain: command dispatch and shared CLI helpers.
+ * hytrain: command dispatch (the shared CLI helpers are in cli_util.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/version.h"
 #include "hytrain/error.h"
-
-#define HT_VERSION "0.1.0"
 
 static const char ht__usage[] =
     "usage: hytrain <command> [options]\n"
@@ -26,18 +25,6 @@ static const char ht__usage[] =
     "  runs list DIR                                        table of runs: status, best metric, steps, wall time\n"
     "\n"
     "Run 'hytrain <command> --help' for a command's options. Documentation: README.md and docs/.\n";
-
-int ht_cli_fail(const char *cmd, int code) {
-  const char *msg = ht_error_message();
-  /* An empty message means another MPI rank reports this failure (ht_comm_agree). */
-  if (msg[0]) {
-    fprintf(stderr, "hytrain %s: error: %s\n", cmd, msg);
-    const char *debug = getenv("HT_DEBUG");
-    if (debug && debug[0] == '1' && ht_error_trace()[0]) fputs(ht_error_trace(), stderr);
-  }
-  fflush(stderr);
-  return ht_exit_code(code);
-}
 
 int main(int argc, char **argv) {
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {

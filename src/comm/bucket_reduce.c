@@ -1,5 +1,5 @@
-/* Summing gradient buckets over ranks in rank order; see hytrain/bucket_reduce.h. */
-#include "hytrain/bucket_reduce.h"
+/* Summing gradient buckets over ranks in rank order; see comm/bucket_reduce.h. */
+#include "comm/bucket_reduce.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -8,14 +8,14 @@
 #include "hytrain/error.h"
 
 /* Chunk c of a bucket of n floats over p ranks: [n*c/p, n*(c+1)/p). */
-static size_t ht__chunk_lo(size_t n, int c, int p) {
+static size_t chunk_lo(size_t n, int c, int p) {
   return (size_t)((unsigned __int128)n * (unsigned)c / (unsigned)p);
 }
 
 /* Tags: the same bucket index is never in flight twice at once, and every
  * rank issues buckets in the same order, so tags only need to tell the two
  * phases of the buckets in flight apart. */
-static int ht__tag(int k, int phase) { return 2 * (k % 16000) + phase; }
+static int tag(int k, int phase) { return 2 * (k % 16000) + phase; }
 
 int ht_bucket_reduce_init(ht_bucket_reduce *br, MPI_Comm comm, const ht_bucket *buckets, int n_buckets,
                           const ht_shm_grads *shm) {
@@ -49,7 +49,7 @@ int ht_bucket_reduce_init(ht_bucket_reduce *br, MPI_Comm comm, const ht_bucket *
   for (int k = 0; k < n_buckets; k++) {
     size_t n = buckets[k].hi - buckets[k].lo;
     br->recv_off[k] = total;
-    total += (size_t)(p - 1) * (ht__chunk_lo(n, br->rank + 1, p) - ht__chunk_lo(n, br->rank, p));
+    total += (size_t)(p - 1) * (chunk_lo(n, br->rank + 1, p) - chunk_lo(n, br->rank, p));
   }
   for (size_t i = 0; i < n_req; i++) br->req[i] = MPI_REQUEST_NULL;
   if (total > 0 && !shm) {
@@ -62,28 +62,28 @@ int ht_bucket_reduce_init(ht_bucket_reduce *br, MPI_Comm comm, const ht_bucket *
   return 0;
 }
 
-static MPI_Request *ht__reqs(ht_bucket_reduce *br, int k) { return br->req + (size_t)k * (size_t)(2 * (br->size - 1)); }
+static MPI_Request *reqs(ht_bucket_reduce *br, int k) { return br->req + (size_t)k * (size_t)(2 * (br->size - 1)); }
 
 /* The received copy from rank r (r != own rank) of bucket k's own chunk. */
-static float *ht__copy_from(ht_bucket_reduce *br, int k, int r, size_t chunk) {
+static float *copy_from(ht_bucket_reduce *br, int k, int r, size_t chunk) {
   int slot = r < br->rank ? r : r - 1;
   return br->recv + br->recv_off[k] + (size_t)slot * chunk;
 }
 
 /* The value of ready[r][k] once rank r's bucket k of this round is final:
  * the round, and which buffer it is in. */
-static uint64_t ht__shm_ready_value(const ht_bucket_reduce *br, int k) {
+static uint64_t shm_ready_value(const ht_bucket_reduce *br, int k) {
   return br->round[k] << 1 | (uint64_t)br->shm_buf[k];
 }
 
 /* Shared memory: bucket k of this rank's buffer buf is final. */
-static int ht__shm_start(ht_bucket_reduce *br, const float *buf, int k) {
+static int shm_start(ht_bucket_reduce *br, const float *buf, int k) {
   int b = ht_shm_grads_index(br->shm, buf);
   if (b < 0) return MPI_ERR_BUFFER;
   br->round[k]++;
   br->shm_buf[k] = b;
   /* Release: the gradient written before this store is what the owners read. */
-  atomic_store_explicit(ht_shm_grads_ready(br->shm, br->rank, k), ht__shm_ready_value(br, k), memory_order_release);
+  atomic_store_explicit(ht_shm_grads_ready(br->shm, br->rank, k), shm_ready_value(br, k), memory_order_release);
   br->phase[k] = HT_BR_GATHER;
   return 0;
 }
@@ -96,21 +96,21 @@ int ht_bucket_reduce_start(ht_bucket_reduce *br, float *buf, int k) {
     br->phase[k] = HT_BR_DONE;
     return 0;
   }
-  if (br->shm) return ht__shm_start(br, buf, k);
-  size_t mine = ht__chunk_lo(n, me + 1, p) - ht__chunk_lo(n, me, p);
-  MPI_Request *rq = ht__reqs(br, k);
+  if (br->shm) return shm_start(br, buf, k);
+  size_t mine = chunk_lo(n, me + 1, p) - chunk_lo(n, me, p);
+  MPI_Request *rq = reqs(br, k);
   int i = 0, rc;
   for (int r = 0; r < p; r++) {
     if (r == me) continue;
-    rc = MPI_Irecv(ht__copy_from(br, k, r, mine), (int)mine, MPI_FLOAT, r, ht__tag(k, 0), br->comm, &rq[i++]);
+    rc = MPI_Irecv(copy_from(br, k, r, mine), (int)mine, MPI_FLOAT, r, tag(k, 0), br->comm, &rq[i++]);
     if (rc != MPI_SUCCESS) return rc;
   }
   /* Sends go to the owners in order me+1, me+2, ... so no rank is the first
    * target of everybody at once. */
   for (int s = 1; s < p; s++) {
     int r = (me + s) % p;
-    size_t lo = ht__chunk_lo(n, r, p), hi = ht__chunk_lo(n, r + 1, p);
-    rc = MPI_Isend(b + lo, (int)(hi - lo), MPI_FLOAT, r, ht__tag(k, 0), br->comm, &rq[i++]);
+    size_t lo = chunk_lo(n, r, p), hi = chunk_lo(n, r + 1, p);
+    rc = MPI_Isend(b + lo, (int)(hi - lo), MPI_FLOAT, r, tag(k, 0), br->comm, &rq[i++]);
     if (rc != MPI_SUCCESS) return rc;
   }
   br->phase[k] = HT_BR_GATHER;
@@ -121,7 +121,7 @@ int ht_bucket_reduce_start(ht_bucket_reduce *br, float *buf, int k) {
 /* Rank order: the sum ((src[0][i] + src[1][i]) + src[2][i]) + ... (p >= 2
  * copies of n floats) is written to dst[0..n_dst)[i]. A dst may be a src:
  * each block is summed aside before any dst is written. */
-static void ht__sum_rank_order(const float *const *src, int p, size_t n, float *const *dst, int n_dst) {
+static void sum_rank_order(const float *const *src, int p, size_t n, float *const *dst, int n_dst) {
   for (size_t i0 = 0; i0 < n; i0 += 256) {
     size_t m = n - i0 < 256 ? n - i0 : 256;
     float acc[256];
@@ -134,26 +134,26 @@ static void ht__sum_rank_order(const float *const *src, int p, size_t n, float *
 
 /* The gather of bucket k is complete: sum the own chunk in rank order and
  * post the spread. */
-static int ht__sum_and_spread(ht_bucket_reduce *br, float *buf, int k) {
+static int sum_and_spread(ht_bucket_reduce *br, float *buf, int k) {
   int p = br->size, me = br->rank;
   float *b = buf + br->buckets[k].lo;
   size_t n = br->buckets[k].hi - br->buckets[k].lo;
-  size_t lo = ht__chunk_lo(n, me, p), mine = ht__chunk_lo(n, me + 1, p) - lo;
+  size_t lo = chunk_lo(n, me, p), mine = chunk_lo(n, me + 1, p) - lo;
   float *own = b + lo;
   const float **src = br->src;
-  for (int r = 0; r < p; r++) src[r] = r == me ? own : ht__copy_from(br, k, r, mine);
-  ht__sum_rank_order(src, p, mine, &own, 1);
-  MPI_Request *rq = ht__reqs(br, k);
+  for (int r = 0; r < p; r++) src[r] = r == me ? own : copy_from(br, k, r, mine);
+  sum_rank_order(src, p, mine, &own, 1);
+  MPI_Request *rq = reqs(br, k);
   int i = 0, rc;
   for (int r = 0; r < p; r++) {
     if (r == me) continue;
-    size_t rlo = ht__chunk_lo(n, r, p), rhi = ht__chunk_lo(n, r + 1, p);
-    rc = MPI_Irecv(b + rlo, (int)(rhi - rlo), MPI_FLOAT, r, ht__tag(k, 1), br->comm, &rq[i++]);
+    size_t rlo = chunk_lo(n, r, p), rhi = chunk_lo(n, r + 1, p);
+    rc = MPI_Irecv(b + rlo, (int)(rhi - rlo), MPI_FLOAT, r, tag(k, 1), br->comm, &rq[i++]);
     if (rc != MPI_SUCCESS) return rc;
   }
   for (int s = 1; s < p; s++) {
     int r = (me + s) % p;
-    rc = MPI_Isend(own, (int)mine, MPI_FLOAT, r, ht__tag(k, 1), br->comm, &rq[i++]);
+    rc = MPI_Isend(own, (int)mine, MPI_FLOAT, r, tag(k, 1), br->comm, &rq[i++]);
     if (rc != MPI_SUCCESS) return rc;
   }
   br->phase[k] = HT_BR_SPREAD;
@@ -164,22 +164,22 @@ static int ht__sum_and_spread(ht_bucket_reduce *br, float *buf, int k) {
 /* Shared memory, bucket k: every rank's part is final; sum the own chunk of
  * every rank's buffer in rank order, write it back into all of them, and say
  * so. */
-static void ht__shm_sum(ht_bucket_reduce *br, int k) {
+static void shm_sum(ht_bucket_reduce *br, int k) {
   int p = br->size, me = br->rank;
   size_t n = br->buckets[k].hi - br->buckets[k].lo;
-  size_t lo = br->buckets[k].lo + ht__chunk_lo(n, me, p), mine = ht__chunk_lo(n, me + 1, p) - ht__chunk_lo(n, me, p);
+  size_t lo = br->buckets[k].lo + chunk_lo(n, me, p), mine = chunk_lo(n, me + 1, p) - chunk_lo(n, me, p);
   for (int r = 0; r < p; r++) br->dst[r] = ht_shm_grads_buf(br->shm, r, br->shm_buf[k]) + lo;
-  ht__sum_rank_order((const float *const *)br->dst, p, mine, br->dst, p);
+  sum_rank_order((const float *const *)br->dst, p, mine, br->dst, p);
   /* Release: the sums written above are what the other ranks read next. */
   atomic_store_explicit(ht_shm_grads_summed(br->shm, me, k), br->round[k], memory_order_release);
 }
 
 /* Shared memory: one look at the flags of every bucket in flight. */
-static int ht__shm_progress(ht_bucket_reduce *br, int *done, int *n_done) {
+static int shm_progress(ht_bucket_reduce *br, int *done, int *n_done) {
   int p = br->size;
   for (int k = 0; k < br->n_buckets; k++) {
     if (br->phase[k] == HT_BR_GATHER) {
-      uint64_t want = ht__shm_ready_value(br, k);
+      uint64_t want = shm_ready_value(br, k);
       int all = 1;
       for (int r = 0; r < p && all; r++) {
         uint64_t v = atomic_load_explicit(ht_shm_grads_ready(br->shm, r, k), memory_order_acquire);
@@ -189,7 +189,7 @@ static int ht__shm_progress(ht_bucket_reduce *br, int *done, int *n_done) {
         all = v == want;
       }
       if (!all) continue;
-      ht__shm_sum(br, k);
+      shm_sum(br, k);
       br->phase[k] = HT_BR_SPREAD;
     }
     if (br->phase[k] == HT_BR_SPREAD) {
@@ -207,7 +207,7 @@ static int ht__shm_progress(ht_bucket_reduce *br, int *done, int *n_done) {
 int ht_bucket_reduce_progress(ht_bucket_reduce *br, float *buf, int *done, int *n_done) {
   int per = 2 * (br->size - 1), rc;
   *n_done = 0;
-  if (br->shm) return ht__shm_progress(br, done, n_done);
+  if (br->shm) return shm_progress(br, done, n_done);
   /* MPI_Testsome over every bucket's requests: one pass of Open MPI's
    * progress engine however many buckets are in flight (completed requests
    * are MPI_REQUEST_NULL and ignored). Passes repeat while they complete
@@ -222,7 +222,7 @@ int ht_bucket_reduce_progress(ht_bucket_reduce *br, float *buf, int *done, int *
       int k = br->ready[i] / per;
       if (--br->pending[k] > 0) continue;
       if (br->phase[k] == HT_BR_GATHER) {
-        rc = ht__sum_and_spread(br, buf, k);
+        rc = sum_and_spread(br, buf, k);
         if (rc != MPI_SUCCESS) return rc;
       } else {
         br->phase[k] = HT_BR_DONE;

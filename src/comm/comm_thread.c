@@ -1,59 +1,70 @@
 /*
- * The communication thread (its one owner file). See hytrain/comm_thread.h
+ * The communication thread (its one owner file). See comm/comm_thread.h
  * for the hand-off protocol.
  *
  * Why non-blocking messages polled with pauses: with 2 ranks x 1 thread on 2
  * cores the thread shares its rank's only core with compute. Blocking in MPI
  * busy-polls inside Open MPI for the whole transfer and takes half of that
- * core; non-blocking messages (hytrain/bucket_reduce.h) tested between short
+ * core; non-blocking messages (comm/bucket_reduce.h) tested between short
  * pauses give the core back to compute at every poll while still
  * progressing the transfer often enough (sleeping >= 2 ms between polls was
  * measured to throttle it). Between steps, when nothing is queued, the thread
  * sleeps on a condition variable and costs nothing.
  */
-#include "hytrain/comm_thread.h"
+#include "comm/comm_thread.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "comm/stall.h"
 #include "hytrain/error.h"
-#include "hytrain/stall.h"
 #include "hytrain/timer.h"
 
-int ht_comm_wait_parse(const char *text, ht_wait_kind *kind, int *sleep_us) {
-  *sleep_us = 0;
-  if (strcmp(text, "yield") == 0) return *kind = HT_WAIT_YIELD, 0;
-  if (strcmp(text, "block") == 0) return *kind = HT_WAIT_BLOCK, 0;
-  if (strcmp(text, "adaptive") == 0) return *kind = HT_WAIT_ADAPTIVE, *sleep_us = HT_WAIT_ADAPTIVE_US, 0;
-  if (strcmp(text, "backoff") == 0) return *kind = HT_WAIT_BACKOFF, *sleep_us = HT_WAIT_ADAPTIVE_US, 0;
-  static const struct {
-    const char *prefix;
-    ht_wait_kind kind;
-  } with_us[] = {{"sleep:", HT_WAIT_SLEEP}, {"adaptive:", HT_WAIT_ADAPTIVE}, {"backoff:", HT_WAIT_BACKOFF}};
-  for (size_t i = 0; i < sizeof with_us / sizeof with_us[0]; i++) {
-    size_t len = strlen(with_us[i].prefix);
-    if (strncmp(text, with_us[i].prefix, len) != 0) continue;
-    const char *num = text + len;
-    char *end = NULL;
-    long us = strtol(num, &end, 10);
-    if (end != num && *end == '\0' && us >= 1 && us <= 1000000) {
-      *kind = with_us[i].kind;
-      *sleep_us = (int)us;
-      return 0;
-    }
-  }
-  return ht_error(HT_ECONFIG,
-                  "comm.wait: expected backoff[:<us>], adaptive[:<us>], yield, block or sleep:<us> (us in 1..1000000), "
-                  "got '%s'",
-                  text);
-}
+struct ht_comm_thread {
+  /* Set at create, read-only afterwards. */
+  MPI_Comm comm;             /* comm->grad */
+  int n_buckets;
+  const ht_bucket *buckets;  /* [n_buckets], borrowed */
+  ht_wait_kind wait;
+  int sleep_us;
+  ht_track *track;           /* the thread's event track, or NULL */
+  ht_stall *stall;           /* the ht_comm's watchdog (borrowed; may be NULL) */
+  pthread_t thread;
+  int started;
+
+  /* Shared with the main thread; guarded by mu. */
+  pthread_mutex_t mu;
+  pthread_cond_t work;       /* signalled on enqueue and stop */
+  pthread_cond_t done_cv;    /* broadcast when a bucket completes or fails */
+  float *buf;                /* the current round's buffer */
+  int round;                 /* current round, starts at 1 */
+  atomic_int n_enqueued;     /* buckets enqueued this round (polled without mu) */
+  int *done;                 /* [n_buckets]: round in which bucket k was last summed */
+  int stop;
+  int err;                   /* first HT_E* error of the thread, then every wait fails */
+  char errmsg[512];
+  int idle;                  /* the thread sleeps on `work` */
+  int wake;                  /* a bucket was enqueued or the main thread began waiting: cut the pause short */
+  atomic_int main_waiting;   /* the main thread is blocked in ht_comm_thread_wait */
+
+  /* Owned by the communication thread until join; read by main after join. */
+  ht_bucket_reduce br;       /* the summing of every bucket */
+  double *t_issue;           /* [n_buckets] */
+  int *ready;                /* [n_buckets] buckets completed by one poll */
+  int *missing;              /* [P] ranks a stalled bucket waits for */
+  double busy_s;             /* time with at least one reduction in flight */
+  double cpu_s;              /* CPU time of the thread, at exit */
+  long long polls, reductions;
+};
 
 /* Records the thread's first failure for the main thread and wakes it. */
-static void ht__fail(ht_comm_thread *ct, int code, const char *what, int k, int mpi_rc) {
+static void thread_fail(ht_comm_thread *ct, int code, const char *what, int k, int mpi_rc) {
   char text[MPI_MAX_ERROR_STRING] = "";
   int len = 0;
   MPI_Error_string(mpi_rc, text, &len);
@@ -66,7 +77,7 @@ static void ht__fail(ht_comm_thread *ct, int code, const char *what, int k, int 
   pthread_mutex_unlock(&ct->mu);
 }
 
-static void ht__mark_done(ht_comm_thread *ct, int k, int round) {
+static void mark_done(ht_comm_thread *ct, int k, int round) {
   pthread_mutex_lock(&ct->mu);
   ct->done[k] = round;
   pthread_cond_broadcast(&ct->done_cv);
@@ -77,12 +88,8 @@ static void ht__mark_done(ht_comm_thread *ct, int k, int round) {
  * starts waiting for one meanwhile (both set `wake` and signal `work`): a
  * long pause chosen while the main thread computed never delays the bucket
  * it is now waiting for. */
-static void ht__nap(ht_comm_thread *ct, int us) {
-  struct timespec until;
-  clock_gettime(CLOCK_MONOTONIC, &until);
-  long ns = until.tv_nsec + (long)us * 1000L;
-  until.tv_sec += ns / 1000000000L;
-  until.tv_nsec = ns % 1000000000L;
+static void nap(ht_comm_thread *ct, int us) {
+  struct timespec until = ht_deadline(1e-6 * us);
   pthread_mutex_lock(&ct->mu);
   while (!ct->wake && !ct->stop && pthread_cond_timedwait(&ct->work, &ct->mu, &until) != ETIMEDOUT) {
   }
@@ -92,7 +99,7 @@ static void ht__nap(ht_comm_thread *ct, int us) {
 
 /* Pauses after a poll that completed nothing. *pause_us is the backoff
  * policy's current pause (reset to sleep_us whenever a bucket completes). */
-static void ht__pause(ht_comm_thread *ct, int *pause_us) {
+static void pause_for(ht_comm_thread *ct, int *pause_us) {
   int main_waiting = atomic_load_explicit(&ct->main_waiting, memory_order_relaxed);
   /* adaptive: the main thread is blocked waiting for us, so its core is ours:
    * poll again at once (yielding would hand the core to other processes). */
@@ -112,138 +119,74 @@ static void ht__pause(ht_comm_thread *ct, int *pause_us) {
     if (!main_waiting) *pause_us = *pause_us * 2 > HT_WAIT_BACKOFF_MAX_US ? HT_WAIT_BACKOFF_MAX_US : *pause_us * 2;
     if (*pause_us < ct->sleep_us) *pause_us = ct->sleep_us;
   }
-  ht__nap(ct, us);
+  nap(ct, us);
 }
 
 /* Formats ranks[0 .. n) as "rank 3" / "ranks 1, 3" into out. */
-static void ht__rank_list(const int *ranks, int n, char *out, size_t cap) {
+static void rank_list(const int *ranks, int n, char *out, size_t cap) {
   size_t len = (size_t)snprintf(out, cap, n == 1 ? "rank" : "ranks");
   for (int i = 0; i < n && len < cap; i++) len += (size_t)snprintf(out + len, cap - len, "%s %d", i ? "," : "", ranks[i]);
   if (n == 0) snprintf(out, cap, "no rank (its messages completed; the bucket is being summed)");
 }
 
-/* One wait the stall watchdog times (communication thread only). */
-typedef struct ht__watch {
-  long long key; /* which wait: a bucket of a round, or a main-thread mark; 0 = none */
-  int warned;    /* a warning was printed for it */
-  double since;  /* when it began, moved on by this process's own freezes */
-} ht__watch;
+/* The watchdog's view of the buckets (communication thread only). */
+typedef struct stall_marks {
+  double last_check;     /* the previous check, to see this process's own freezes */
+  ht_stall_watch bucket; /* the oldest gradient bucket in flight */
+} stall_marks;
 
-typedef struct ht__stalls {
-  double last_check;  /* the previous check, to see this process's own freezes */
-  ht__watch bucket;   /* the oldest gradient bucket in flight */
-  ht__watch main;     /* the main thread's blocking collective (hytrain/stall.h) */
-} ht__stalls;
-
-/* While idle the thread still checks this often when the watchdog is on. */
-#define HT__WATCH_PERIOD_S 0.25
-/* A gap this much longer than the longest pause between two checks means
- * this process did not run (it was stopped or descheduled), not that the
- * other ranks were late. */
-#define HT__WATCH_GAP_S 0.5
-
-/* Times the wait `key` (begun at start): 0 = nothing to say, 1 = warn now,
- * 2 = past the timeout. A new key starts a new wait; a freeze of this
- * process (gap_shift > 0) does not count. */
-static int ht__watch_tick(ht__watch *w, long long key, double start, double now, double gap_shift, double warn_s,
-                          double timeout_s, double *waited) {
-  if (key != w->key) *w = (ht__watch){.key = key, .since = start};
-  w->since += gap_shift;
-  *waited = now - w->since;
-  if (timeout_s > 0 && *waited >= timeout_s) return 2;
-  if (warn_s > 0 && *waited >= warn_s && !w->warned) return w->warned = 1;
-  return 0;
-}
-
-/* Prints the watchdog's warning (verdict 1) or its error and ends the job
- * (verdict 2) about `what` ("gradient bucket 3 of 9 has waited 61 s for ..."). */
-static void ht__stall_report(const ht_comm_thread *ct, int verdict, const char *what, double timeout_s) {
-  if (verdict == 2) {
-    fprintf(stderr, "hytrain: error: [rank %d] communication stalled: %s; stopping the job (comm.stall_timeout_s = %g)\n",
-            ct->br.rank, what, timeout_s);
-    fflush(stderr);
-    MPI_Abort(MPI_COMM_WORLD, ht_exit_code(HT_EMPI));
-    return;
-  }
-  fprintf(stderr, "hytrain: warning: [rank %d] %s; still waiting%s\n", ct->br.rank, what,
-          timeout_s > 0 ? " (the job stops at comm.stall_timeout_s)" : "");
-  fflush(stderr);
-}
-
-/* The stall watchdog, run on every pass of the thread's loop (at least every
- * HT__WATCH_PERIOD_S while idle): times the oldest bucket in flight and the
- * main thread's blocking collective. Time this process itself did not run
- * is not counted, so a rank resumed after a freeze does not blame the others
- * for its own absence. */
-static void ht__check_stalls(ht_comm_thread *ct, ht__stalls *st, int round, int issued, double warn_s,
+/* The stall watchdog's bucket side (comm/stall.h), run on every pass of the
+ * loop while buckets are in flight: times the oldest one. The main thread's
+ * own collectives are timed by the watchdog's timer thread. Time this
+ * process itself did not run is not counted, so a rank resumed after a
+ * freeze does not blame the others for its own absence. */
+static void check_stalls(ht_comm_thread *ct, stall_marks *st, int round, int issued, double warn_s,
                              double timeout_s) {
   if (warn_s <= 0 && timeout_s <= 0) return;
-  double now = ht_now();
-  double gap = st->last_check > 0 ? now - st->last_check : 0;
-  double max_pause = 1e-6 * (ct->sleep_us > HT_WAIT_BACKOFF_MAX_US ? ct->sleep_us : HT_WAIT_BACKOFF_MAX_US);
-  double shift = gap > HT__WATCH_GAP_S + HT__WATCH_PERIOD_S + max_pause ? gap : 0;
-  st->last_check = now;
-  char what[512];
-  double waited;
   int k = 0;
   while (k < issued && ct->br.phase[k] == HT_BR_DONE) k++;
-  if (k < issued) {
-    long long key = (long long)round * ct->n_buckets + k + 1;
-    int v = ht__watch_tick(&st->bucket, key, ct->t_issue[k], now, shift, warn_s, timeout_s, &waited);
-    if (v) {
-      char who[256];
-      ht__rank_list(ct->missing, ht_bucket_reduce_missing(&ct->br, k, ct->missing), who, sizeof who);
-      snprintf(what, sizeof what, "gradient bucket %d of %d has waited %.0f s for %s (%s)", k, ct->n_buckets, waited,
-               who,
-               ct->br.phase[k] == HT_BR_GATHER ? (ct->br.shm ? "gradient not final there yet" : "its chunk's copies")
-                                               : "the summed chunks");
-      ht__stall_report(ct, v, what, timeout_s);
-    }
+  if (k == issued) {
+    st->last_check = 0; /* idle from here (sleeping is not a freeze) */
+    return;
   }
-  const char *in;
-  double since;
-  unsigned seq;
-  if (ht_stall_current(&in, &since, &seq)) {
-    int v = ht__watch_tick(&st->main, (long long)seq + 1, since, now, shift, warn_s, timeout_s, &waited);
-    if (v) {
-      snprintf(what, sizeof what, "the main thread has waited %.0f s in %s, which every rank must join", waited, in);
-      ht__stall_report(ct, v, what, timeout_s);
-    }
-  }
+  /* The first check after idling measures from the bucket's issue: the
+   * thread ran then, so a freeze since counts as one. */
+  double now = ht_now();
+  double gap = now - (st->last_check > 0 ? st->last_check : ct->t_issue[k]);
+  double max_pause = 1e-6 * (ct->sleep_us > HT_WAIT_BACKOFF_MAX_US ? ct->sleep_us : HT_WAIT_BACKOFF_MAX_US);
+  double shift = gap > HT_STALL_GAP_S + HT_STALL_PERIOD_S + max_pause ? gap : 0;
+  st->last_check = now;
+  long long key = (long long)round * ct->n_buckets + k + 1;
+  double waited;
+  int v = ht_stall_tick(&st->bucket, key, ct->t_issue[k], now, shift, warn_s, timeout_s, &waited);
+  if (!v) return;
+  char who[256], what[512];
+  rank_list(ct->missing, ht_bucket_reduce_missing(&ct->br, k, ct->missing), who, sizeof who);
+  snprintf(what, sizeof what, "gradient bucket %d of %d has waited %.0f s for %s (%s)", k, ct->n_buckets, waited, who,
+           ct->br.phase[k] == HT_BR_GATHER ? (ct->br.shm ? "gradient not final there yet" : "its chunk's copies")
+                                           : "the summed chunks");
+  ht_stall_report(ct->stall, v, what);
 }
 
-static void *ht__comm_main(void *arg) {
+static void *comm_main(void *arg) {
   ht_comm_thread *ct = arg;
   pthread_setname_np(pthread_self(), "ht-comm");
   int issued = 0, active = 0, round = 0, failed = 0, pause_us = ct->sleep_us;
-  ht__stalls stalls = {0};
+  stall_marks stalls = {0};
   double warn_s = 0, timeout_s = 0;
   float *buf = NULL;
   double busy_since = 0, t_last_done = 0;
   pthread_mutex_lock(&ct->mu);
   for (;;) {
-    warn_s = ct->stall_warn_s;
-    timeout_s = ct->stall_timeout_s;
-    /* Sleep while there is nothing to start and nothing in flight; with the
-     * watchdog on, wake every HT__WATCH_PERIOD_S to look at the main thread. */
+    /* Sleep while there is nothing to start and nothing in flight. */
     while (!ct->stop && !ct->err && active == 0 &&
            (ct->round == round ? issued == atomic_load(&ct->n_enqueued) : atomic_load(&ct->n_enqueued) == 0)) {
       ct->idle = 1;
-      int timed_out = 0;
-      if (warn_s > 0 || timeout_s > 0) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        long ns = until.tv_nsec + (long)(HT__WATCH_PERIOD_S * 1e9);
-        until.tv_sec += ns / 1000000000L;
-        until.tv_nsec = ns % 1000000000L;
-        timed_out = pthread_cond_timedwait(&ct->work, &ct->mu, &until) == ETIMEDOUT;
-      } else {
-        pthread_cond_wait(&ct->work, &ct->mu);
-      }
+      pthread_cond_wait(&ct->work, &ct->mu);
       ct->idle = 0;
       ct->wake = 0;
-      if (timed_out) break;
     }
+    ht_stall_limits(ct->stall, &warn_s, &timeout_s);
     if (ct->round != round && active == 0) {
       /* The main thread began a new round (it only does so once every bucket
        * of the previous one is done, so nothing of ours is in flight). */
@@ -257,7 +200,7 @@ static void *ht__comm_main(void *arg) {
     int quit = (ct->stop && active == 0 && issued == upto) || ct->err;
     pthread_mutex_unlock(&ct->mu);
     if (quit) break;
-    ht__check_stalls(ct, &stalls, round, issued, warn_s, timeout_s);
+    check_stalls(ct, &stalls, round, issued, warn_s, timeout_s);
 
     /* Start everything enqueued since the last look, in bucket order. */
     for (; issued < upto; issued++) {
@@ -268,10 +211,10 @@ static void *ht__comm_main(void *arg) {
       ct->t_issue[issued] = t0;
       for (int n_done = 0; rc == MPI_SUCCESS && ct->wait == HT_WAIT_BLOCK && ct->br.phase[issued] != HT_BR_DONE;) {
         rc = ht_bucket_reduce_progress(&ct->br, buf, ct->ready, &n_done);
-        ht__check_stalls(ct, &stalls, round, issued + 1, warn_s, timeout_s);
+        check_stalls(ct, &stalls, round, issued + 1, warn_s, timeout_s);
       }
       if (rc != MPI_SUCCESS) {
-        ht__fail(ct, HT_EMPI, "summing", issued, rc);
+        thread_fail(ct, HT_EMPI, "summing", issued, rc);
         failed = 1;
         break;
       }
@@ -281,7 +224,7 @@ static void *ht__comm_main(void *arg) {
         ct->busy_s += t1 - t0;
         ct->reductions++;
         if (ct->br.size > 1) ht_track_span(ct->track, HT_EV_ALLREDUCE, issued, t0, t1);
-        ht__mark_done(ct, issued, round);
+        mark_done(ct, issued, round);
         continue;
       }
       if (active++ == 0) busy_since = t0;
@@ -295,7 +238,7 @@ static void *ht__comm_main(void *arg) {
       if (rc != MPI_SUCCESS) {
         /* Requests still in flight cannot be abandoned safely; the main
          * thread aborts the job on this error. */
-        ht__fail(ct, HT_EMPI, "summing", -1, rc);
+        thread_fail(ct, HT_EMPI, "summing", -1, rc);
         break;
       }
       double now = ht_now();
@@ -309,12 +252,12 @@ static void *ht__comm_main(void *arg) {
         ht_track_span(ct->track, HT_EV_ALLREDUCE, k, t0, now);
         t_last_done = now;
         ct->reductions++;
-        ht__mark_done(ct, k, round);
+        mark_done(ct, k, round);
       }
       active -= n_done;
       if (active == 0) ct->busy_s += now - busy_since;
       if (n_done > 0) pause_us = ct->sleep_us;
-      else ht__pause(ct, &pause_us);
+      else pause_for(ct, &pause_us);
     }
     pthread_mutex_lock(&ct->mu);
   }
@@ -322,16 +265,11 @@ static void *ht__comm_main(void *arg) {
   return NULL;
 }
 
-int ht_comm_thread_create(ht_comm_thread *ct, const ht_comm *comm, const ht_bucket *buckets, int n_buckets,
-                          const ht_shm_grads *shm, ht_wait_kind wait, int sleep_us, const cpu_set_t *cpus, int core,
-                          ht_track *track) {
-  memset(ct, 0, sizeof *ct);
-  ct->comm = comm->grad;
-  ct->buckets = buckets;
-  ct->n_buckets = n_buckets;
-  ct->wait = wait;
-  ct->sleep_us = sleep_us;
-  ct->track = track;
+/* Checks the plan, allocates the thread's memory and starts it. */
+static int start_thread(ht_comm_thread *ct, const ht_comm *comm, const ht_shm_grads *shm, const cpu_set_t *cpus,
+                     int core) {
+  int n_buckets = ct->n_buckets;
+  const ht_bucket *buckets = ct->buckets;
   if (n_buckets < 1) return ht_error(HT_EINVAL, "the communication thread needs at least one bucket, got %d", n_buckets);
   for (int k = 0; k < n_buckets; k++)
     if (buckets[k].hi - buckets[k].lo > (size_t)INT_MAX)
@@ -341,27 +279,9 @@ int ht_comm_thread_create(ht_comm_thread *ct, const ht_comm *comm, const ht_buck
   ct->t_issue = calloc((size_t)n_buckets, sizeof *ct->t_issue);
   ct->ready = calloc((size_t)n_buckets, sizeof *ct->ready);
   ct->missing = calloc((size_t)comm->size, sizeof *ct->missing);
-  if (!ct->done || !ct->t_issue || !ct->ready || !ct->missing) {
-    ht_comm_thread_destroy(ct);
+  if (!ct->done || !ct->t_issue || !ct->ready || !ct->missing)
     return ht_error(HT_ENOMEM, "out of memory for %d gradient buckets", n_buckets);
-  }
-  int rc = ht_bucket_reduce_init(&ct->br, ct->comm, buckets, n_buckets, shm);
-  if (rc < 0) {
-    ht_comm_thread_destroy(ct);
-    return rc;
-  }
-  atomic_init(&ct->n_enqueued, 0);
-  atomic_init(&ct->main_waiting, 0);
-  pthread_mutex_init(&ct->mu, NULL);
-  /* `work` is waited on with timeouts: on the monotonic clock, so a change
-   * of the wall clock never stretches a pause or the watchdog's period. */
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&ct->work, &ca);
-  pthread_condattr_destroy(&ca);
-  pthread_cond_init(&ct->done_cv, NULL);
-
+  HT_CHECK(ht_bucket_reduce_init(&ct->br, ct->comm, buckets, n_buckets, shm));
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   cpu_set_t one;
@@ -377,7 +297,7 @@ int ht_comm_thread_create(ht_comm_thread *ct, const ht_comm *comm, const ht_buck
   /* Its own mask: under OMP_PROC_BIND the creator is pinned to one core and
    * the thread would otherwise inherit that single core. */
   if (cpus) pthread_attr_setaffinity_np(&attr, sizeof *cpus, cpus);
-  rc = pthread_create(&ct->thread, &attr, ht__comm_main, ct);
+  int rc = pthread_create(&ct->thread, &attr, comm_main, ct);
   pthread_attr_destroy(&attr);
   if (rc != 0 && core >= 0)
     return ht_error(HT_ECONFIG, "comm.thread_core: cannot run the communication thread on core %d (%s)", core,
@@ -387,11 +307,31 @@ int ht_comm_thread_create(ht_comm_thread *ct, const ht_comm *comm, const ht_buck
   return 0;
 }
 
-void ht_comm_thread_set_watchdog(ht_comm_thread *ct, double warn_s, double timeout_s) {
-  pthread_mutex_lock(&ct->mu);
-  ct->stall_warn_s = warn_s;
-  ct->stall_timeout_s = timeout_s;
-  pthread_mutex_unlock(&ct->mu);
+int ht_comm_thread_create(ht_comm_thread **out, const ht_comm *comm, const ht_bucket *buckets, int n_buckets,
+                          const ht_shm_grads *shm, ht_wait_kind wait, int sleep_us, const cpu_set_t *cpus, int core,
+                          ht_track *track) {
+  *out = NULL;
+  ht_comm_thread *ct = calloc(1, sizeof *ct);
+  if (!ct) return ht_error(HT_ENOMEM, "out of memory for the communication thread");
+  ct->comm = comm->grad;
+  ct->stall = comm->stall;
+  ct->buckets = buckets;
+  ct->n_buckets = n_buckets;
+  ct->wait = wait;
+  ct->sleep_us = sleep_us;
+  ct->track = track;
+  atomic_init(&ct->n_enqueued, 0);
+  atomic_init(&ct->main_waiting, 0);
+  pthread_mutex_init(&ct->mu, NULL);
+  ht_cond_init_monotonic(&ct->work); /* waited on with timeouts (the pauses) */
+  pthread_cond_init(&ct->done_cv, NULL);
+  int rc = start_thread(ct, comm, shm, cpus, core);
+  if (rc < 0) {
+    ht_comm_thread_destroy(&ct);
+    return rc;
+  }
+  *out = ct;
+  return 0;
 }
 
 int ht_comm_thread_begin(ht_comm_thread *ct, float *buf) {
@@ -429,22 +369,39 @@ int ht_comm_thread_wait(ht_comm_thread *ct, int k) {
   return 0;
 }
 
-void ht_comm_thread_destroy(ht_comm_thread *ct) {
-  if (ct->started) {
-    pthread_mutex_lock(&ct->mu);
-    ct->stop = 1;
-    pthread_cond_signal(&ct->work);
-    pthread_mutex_unlock(&ct->mu);
-    pthread_join(ct->thread, NULL);
-    ct->started = 0;
-    pthread_cond_destroy(&ct->work);
-    pthread_cond_destroy(&ct->done_cv);
-    pthread_mutex_destroy(&ct->mu);
-  }
+int ht_comm_thread_cpus(const ht_comm_thread *ct, cpu_set_t *set) {
+  CPU_ZERO(set);
+  if (!ct || !ct->started) return -1;
+  return pthread_getaffinity_np(ct->thread, sizeof *set, set) == 0 ? 0 : -1;
+}
+
+void ht_comm_thread_stop(ht_comm_thread *ct) {
+  if (!ct || !ct->started) return;
+  pthread_mutex_lock(&ct->mu);
+  ct->stop = 1;
+  pthread_cond_signal(&ct->work);
+  pthread_mutex_unlock(&ct->mu);
+  pthread_join(ct->thread, NULL);
+  ct->started = 0;
+}
+
+void ht_comm_thread_stats(const ht_comm_thread *ct, double *busy_s, double *cpu_s) {
+  *busy_s = ct ? ct->busy_s : 0;
+  *cpu_s = ct ? ct->cpu_s : 0;
+}
+
+void ht_comm_thread_destroy(ht_comm_thread **ctp) {
+  ht_comm_thread *ct = *ctp;
+  if (!ct) return;
+  ht_comm_thread_stop(ct);
+  pthread_cond_destroy(&ct->work);
+  pthread_cond_destroy(&ct->done_cv);
+  pthread_mutex_destroy(&ct->mu);
   free(ct->done);
   free(ct->t_issue);
   free(ct->ready);
   free(ct->missing);
   ht_bucket_reduce_free(&ct->br);
-  ct->done = NULL, ct->t_issue = NULL, ct->ready = NULL, ct->missing = NULL;
+  free(ct);
+  *ctp = NULL;
 }

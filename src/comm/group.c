@@ -5,11 +5,13 @@
  */
 #include "hytrain/comm.h"
 
+#include "comm/stall.h"
 #include "hytrain/error.h"
 
 int ht_comm_split(const ht_comm *parent, int color, int key, ht_comm *out) {
   MPI_Comm group = MPI_COMM_NULL;
   out->main = out->grad = MPI_COMM_NULL;
+  out->stall = NULL;
   out->provided = parent->provided;
   HT_CHECK_MPI(MPI_Comm_split(parent->main, color, key, &group));
   /* Two duplicates, as in ht_comm_init: the main thread's collectives and
@@ -26,10 +28,13 @@ int ht_comm_split(const ht_comm *parent, int color, int key, ht_comm *out) {
   MPI_Comm_set_errhandler(out->grad, MPI_ERRORS_RETURN);
   HT_CHECK_MPI(MPI_Comm_rank(out->main, &out->rank));
   HT_CHECK_MPI(MPI_Comm_size(out->main, &out->size));
-  return 0;
+  /* Its own watchdog: a training in the group sets its own limits, and its
+   * messages name the rank within the group. */
+  return ht_stall_create(&out->stall, out->rank);
 }
 
 void ht_comm_free(ht_comm *c) {
+  ht_stall_destroy(&c->stall);
   if (c->grad != MPI_COMM_NULL) MPI_Comm_free(&c->grad);
   if (c->main != MPI_COMM_NULL) MPI_Comm_free(&c->main);
 }

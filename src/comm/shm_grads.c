@@ -1,5 +1,5 @@
-/* Gradient buffers shared by the ranks of one node; see hytrain/shm_grads.h. */
-#include "hytrain/shm_grads.h"
+/* Gradient buffers shared by the ranks of one node; see comm/shm_grads.h. */
+#include "comm/shm_grads.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,17 +13,17 @@
 
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the flags are shared between processes: they must be lock-free");
 
-static size_t ht__round_up(size_t x, size_t to) { return (x + to - 1) / to * to; }
+static size_t round_up(size_t x, size_t to) { return (x + to - 1) / to * to; }
 
 /* What rank 0 tells the others. */
-typedef struct ht__shm_hello {
+typedef struct shm_hello {
   int ok;
   char name[64];
   char why[192];
-} ht__shm_hello;
+} shm_hello;
 
 /* Maps the segment `name` (rank 0 creates and reserves it). 0 or -1 with why. */
-static int ht__map(ht_shm_grads *s, const char *name, int create, char *why, size_t cap) {
+static int map_segment(ht_shm_grads *s, const char *name, int create, char *why, size_t cap) {
   int fd = shm_open(name, create ? O_RDWR | O_CREAT | O_EXCL : O_RDWR, 0600);
   if (fd < 0) {
     snprintf(why, cap, "rank %d cannot open shared memory %s: %s", s->rank, name, strerror(errno));
@@ -61,9 +61,9 @@ int ht_shm_grads_create(ht_shm_grads *s, MPI_Comm comm, size_t n, int n_bufs, in
   s->n = n;
   s->n_bufs = n_bufs;
   s->n_buckets = n_buckets;
-  s->flags_bytes = ht__round_up(2 * (size_t)n_buckets * sizeof(_Atomic uint64_t), 64);
-  s->buf_bytes = ht__round_up(n * sizeof(float), 64);
-  s->area = ht__round_up(s->flags_bytes + (size_t)n_bufs * s->buf_bytes, 4096);
+  s->flags_bytes = round_up(2 * (size_t)n_buckets * sizeof(_Atomic uint64_t), 64);
+  s->buf_bytes = round_up(n * sizeof(float), 64);
+  s->area = round_up(s->flags_bytes + (size_t)n_bufs * s->buf_bytes, 4096);
   s->bytes = s->area * (size_t)s->size;
 
   /* One node? (and did every rank get this far?) */
@@ -83,13 +83,13 @@ int ht_shm_grads_create(ht_shm_grads *s, MPI_Comm comm, size_t n, int n_bufs, in
     return 1;
   }
 
-  ht__shm_hello hello;
+  shm_hello hello;
   memset(&hello, 0, sizeof hello);
   if (s->rank == 0) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     snprintf(hello.name, sizeof hello.name, "/hytrain-grads-%ld-%ld", (long)getpid(), (long)ts.tv_nsec);
-    hello.ok = ht__map(s, hello.name, 1, hello.why, sizeof hello.why) == 0;
+    hello.ok = map_segment(s, hello.name, 1, hello.why, sizeof hello.why) == 0;
   }
   int rc = MPI_Bcast(&hello, (int)sizeof hello, MPI_BYTE, 0, comm);
   if (rc != MPI_SUCCESS) {
@@ -99,7 +99,7 @@ int ht_shm_grads_create(ht_shm_grads *s, MPI_Comm comm, size_t n, int n_bufs, in
   }
   int ok = hello.ok;
   if (!ok) snprintf(why, why_cap, "%s", hello.why);
-  else if (s->rank != 0) ok = ht__map(s, hello.name, 0, why, why_cap) == 0;
+  else if (s->rank != 0) ok = map_segment(s, hello.name, 0, why, why_cap) == 0;
   int all_ok = 0;
   rc = MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
   /* Every rank has mapped it (or given up): the name is no longer needed. */

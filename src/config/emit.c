@@ -40,7 +40,8 @@ static void put_quoted(FILE *out, const char *s) {
 static void put_value(FILE *out, const ht_config *cfg, const ht_option *opt) {
   char buf[HT_PATH_MAX + 8];
   ht_config_format_value(cfg, opt, buf, sizeof buf);
-  if (opt->type == HT_OPT_STRING || opt->type == HT_OPT_PATH || buf[0] == '\0' ||
+  if (opt->type == HT_OPT_STRING || opt->type == HT_OPT_PATH || opt->type == HT_OPT_WAIT ||
+      opt->type == HT_OPT_AUGMENT || buf[0] == '\0' ||
       (opt->type == HT_OPT_ENUM && strspn(buf, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(buf)))
     put_quoted(out, buf);
   else

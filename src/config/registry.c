@@ -23,15 +23,19 @@
  * a type does not use at zero. */
 #define OPT_INT(k, f, d, lo, hi, h) \
   {.key = k, .type = HT_OPT_INT, .offset = AT(f, int), .def = d, .min = lo, .max = hi, .help = h}
+#define OPT_INT_CHECK(k, f, d, lo, hi, ck, h) \
+  {.key = k, .type = HT_OPT_INT, .offset = AT(f, int), .def = d, .min = lo, .max = hi, .check = ck, .help = h}
 #define OPT_INT64(k, f, d, lo, hi, h) \
   {.key = k, .type = HT_OPT_INT64, .offset = AT(f, long long), .def = d, .min = lo, .max = hi, .help = h}
 #define OPT_FLOAT(k, f, d, lo, hi, fl, h) \
   {.key = k, .type = HT_OPT_FLOAT, .offset = AT(f, double), .def = d, .min = lo, .max = hi, .flags = fl, .help = h}
 #define OPT_BOOL(k, f, d, h) {.key = k, .type = HT_OPT_BOOL, .offset = AT(f, int), .def = d, .help = h}
-#define OPT_STRING(k, f, d, h) \
-  {.key = k, .type = HT_OPT_STRING, .offset = AT(f, char[HT_NAME_MAX]), .def = d, .help = h}
-#define OPT_ENUM(k, f, d, ch, h) \
-  {.key = k, .type = HT_OPT_ENUM, .offset = AT(f, char[HT_NAME_MAX]), .def = d, .choices = ch, .help = h}
+#define OPT_STRING(k, f, d, ck, h) \
+  {.key = k, .type = HT_OPT_STRING, .offset = AT(f, char[HT_NAME_MAX]), .def = d, .check = ck, .help = h}
+/* The field of an ENUM option is an int-sized C enum spelled by table ch. */
+#define OPT_ENUM(k, f, d, ch, h) {.key = k, .type = HT_OPT_ENUM, .offset = AT(f, int), .def = d, .choices = &ch, .help = h}
+#define OPT_WAIT(k, f, d, h) {.key = k, .type = HT_OPT_WAIT, .offset = AT(f, ht_wait_opt), .def = d, .help = h}
+#define OPT_AUGMENT(k, f, d, h) {.key = k, .type = HT_OPT_AUGMENT, .offset = AT(f, ht_augment_opt), .def = d, .help = h}
 #define OPT_PATH(k, f, d, fl, h) \
   {.key = k, .type = HT_OPT_PATH, .offset = AT(f, char[HT_PATH_MAX]), .def = d, .flags = fl, .help = h}
 #define OPT_INT_LIST(k, f, n, d, lo, hi, h)                                                            \
@@ -42,17 +46,31 @@
  * is exact as a double, which is how bounds are compared and printed. */
 #define I53 9007199254740992.0
 
+/* run.name becomes a directory name under run.root. */
+static int check_run_name(const void *field, char *why, size_t len) {
+  const char *name = field;
+  if (!strchr(name, '/') && strcmp(name, ".") != 0 && strcmp(name, "..") != 0) return 0;
+  snprintf(why, len, "'%s' cannot be a directory name (no '/', not '.' or '..')", name);
+  return 1;
+}
+
+static int check_folds(const void *field, char *why, size_t len) {
+  if (*(const int *)field != 1) return 0;
+  snprintf(why, len, "1 fold leaves nothing to train on; use 0 (off) or >= 2");
+  return 1;
+}
+
 /* Keys of one section must stay together: that is the order of --list and of
  * the effective config. */
 static const ht_option options[] = {
-    OPT_STRING("run.name", run.name, "", "Experiment name; empty means the config file's name without .yaml."),
+    OPT_STRING("run.name", run.name, "", check_run_name, "Experiment name; empty means the config file's name without .yaml."),
     OPT_PATH("run.root", run.root, "runs", HT_OPT_CWD, "Directory that holds the run directories."),
 
-    OPT_ENUM("model.type", model.type, "mlp", "softmax|logistic|linear|svm|mlp", "Model family."),
+    OPT_ENUM("model.type", model.type, "mlp", ht_model_types, "Model family."),
     OPT_INT_LIST("model.hidden", model.hidden, model.n_hidden, "[256]", 1, 1048576,
                  "Hidden layer widths of the mlp, input side first."),
-    OPT_ENUM("model.activation", model.activation, "relu", "relu|tanh|sigmoid", "Activation of the mlp hidden layers."),
-    OPT_ENUM("model.init", model.init, "auto", "auto|he|xavier",
+    OPT_ENUM("model.activation", model.activation, "relu", ht_activations, "Activation of the mlp hidden layers."),
+    OPT_ENUM("model.init", model.init, "auto", ht_inits,
              "Weight initialisation; auto picks he for relu and xavier otherwise."),
     OPT_FLOAT("model.l2", model.l2, "0", 0, HUGE_VAL, 0, "L2 penalty 0.5*l2*||W||^2 added to the loss."),
 
@@ -63,7 +81,7 @@ static const ht_option options[] = {
     OPT_INT("train.log_every", train.log_every, "100", 1, INT_MAX, "Steps between progress lines and step records."),
     OPT_INT("train.eval_batch_size", train.eval_batch_size, "1024", 1, 1048576, "Examples per evaluation batch."),
 
-    OPT_ENUM("optimizer.name", optimizer.name, "sgd", "sgd|adamw", "Optimizer."),
+    OPT_ENUM("optimizer.name", optimizer.name, "sgd", ht_optimizers, "Optimizer."),
     OPT_FLOAT("optimizer.lr", optimizer.lr, "0.1", 0, 1e3, HT_OPT_MIN_OPEN, "Peak learning rate."),
     OPT_FLOAT("optimizer.momentum", optimizer.momentum, "0.9", 0, 0.9999, 0, "SGD momentum; 0 disables it."),
     OPT_BOOL("optimizer.nesterov", optimizer.nesterov, "false", "Use Nesterov momentum with sgd."),
@@ -73,7 +91,7 @@ static const ht_option options[] = {
     OPT_FLOAT("optimizer.beta2", optimizer.beta2, "0.999", 0, 0.9999999, 0, "AdamW second-moment decay."),
     OPT_FLOAT("optimizer.eps", optimizer.eps, "1e-8", 0, HUGE_VAL, HT_OPT_MIN_OPEN, "AdamW denominator epsilon."),
 
-    OPT_ENUM("schedule.name", schedule.name, "constant", "constant|step|cosine", "Learning-rate schedule."),
+    OPT_ENUM("schedule.name", schedule.name, "constant", ht_schedules, "Learning-rate schedule."),
     OPT_INT64("schedule.warmup_steps", schedule.warmup_steps, "0", 0, I53,
               "Steps of linear warmup from 0 to optimizer.lr."),
     OPT_INT64("schedule.step_every", schedule.step_every, "1000", 1, I53,
@@ -83,10 +101,10 @@ static const ht_option options[] = {
 
     OPT_PATH("data.train", data.train, "", 0, "HDF5 training set (required)."),
     OPT_PATH("data.test", data.test, "", 0, "HDF5 test set; empty means no evaluation."),
-    OPT_ENUM("data.normalize", data.normalize, "standard", "none|standard",
+    OPT_ENUM("data.normalize", data.normalize, "standard", ht_normalizes,
              "Feature scaling; standard uses the training set's mean and deviation."),
     OPT_BOOL("data.shuffle", data.shuffle, "true", "Shuffle the training set every epoch."),
-    OPT_ENUM("data.mode", data.mode, "auto", "memory|stream|auto",
+    OPT_ENUM("data.mode", data.mode, "auto", ht_data_modes,
              "memory reads the shard once; stream reads it in pieces while training; auto picks memory when the "
              "shard fits in data.memory_budget_mb."),
     OPT_INT64("data.chunk_rows", data.chunk_rows, "0", 0, 1e9,
@@ -96,9 +114,9 @@ static const ht_option options[] = {
     OPT_INT("data.prefetch", data.prefetch, "3", 1, 64, "Ready batches the loader thread keeps ahead of training."),
     OPT_INT("data.memory_budget_mb", data.memory_budget_mb, "2048", 1, 1e8,
             "Memory for training data per rank: auto streams a larger shard, and stream mode's buffers must fit."),
-    OPT_STRING("data.augment", data.augment, "none",
+    OPT_AUGMENT("data.augment", data.augment, "none",
                "Image augmentation in the loader: none, flip, shift:<px>, or flip,shift:<px> (square images)."),
-    OPT_INT("data.folds", data.folds, "0", 0, 1000,
+    OPT_INT_CHECK("data.folds", data.folds, "0", 0, 1000, check_folds,
             "K-fold cross-validation: split data.train into K contiguous folds (0 = off, else >= 2)."),
     OPT_INT("data.fold", data.fold, "0", 0, 999,
             "K-fold: train on the other folds, evaluate on this one (0..data.folds-1)."),
@@ -114,7 +132,7 @@ static const ht_option options[] = {
     OPT_BOOL("checkpoint.async", checkpoint.async, "true",
              "Write checkpoints on a background thread; training stalls only for a copy of the state."),
 
-    OPT_ENUM("comm.mode", comm.mode, "overlap", "sync|overlap|delayed",
+    OPT_ENUM("comm.mode", comm.mode, "overlap", ht_sync_modes,
              "Gradient averaging: after backward (sync), bucket by bucket during backward (overlap), or "
              "during the next step and applied one step late (delayed)."),
     OPT_FLOAT("comm.bucket_mb", comm.bucket_mb, "1", 0, 1024, HT_OPT_MIN_OPEN,
@@ -122,12 +140,12 @@ static const ht_option options[] = {
     OPT_FLOAT("comm.slice_mb", comm.slice_mb, "1", 0, 1024, HT_OPT_MIN_OPEN,
               "Layers whose weight gradient exceeds this many MiB compute it in row blocks of about this size, "
               "each sent as soon as it is done."),
-    OPT_STRING("comm.wait", comm.wait, "backoff",
+    OPT_WAIT("comm.wait", comm.wait, "backoff",
                "How the communication thread waits for MPI: sleep:<us> (poll, sleep between polls), yield (poll, "
                "sched_yield between polls), adaptive[:<us>] (poll without pause while the main thread waits, "
                "else sleep), backoff[:<us>] (sleep <us> while the main thread waits, else double the pause after "
                "each idle poll up to 1 ms) or block (one bucket at a time, polling without pause)."),
-    OPT_ENUM("comm.transport", comm.transport, "auto", "auto|shm|mpi",
+    OPT_ENUM("comm.transport", comm.transport, "auto", ht_transports,
              "How gradient buckets are summed: in memory shared by the ranks when all run on one node, else with MPI "
              "messages (auto); always shared memory, an error if the ranks span nodes (shm); always MPI messages, e.g. "
              "to measure a network (mpi). All give bit-identical sums."),
@@ -140,12 +158,12 @@ static const ht_option options[] = {
               "Stall watchdog: end the whole job with an error when a gradient bucket has been in flight, or the main "
               "thread has waited in such a collective, this many seconds; 0 = never."),
 
-    OPT_ENUM("compute.binding", compute.binding, "auto", "auto|launcher|none",
+    OPT_ENUM("compute.binding", compute.binding, "auto", ht_bindings,
              "CPU binding of the ranks on a node: check it and, when every rank was given the same mask (nobody "
              "bound them), split the node's cores among them (auto); check and warn only (launcher); leave it alone "
              "(none)."),
 
-    OPT_ENUM("log.progress", log.progress, "auto", "bar|lines|auto",
+    OPT_ENUM("log.progress", log.progress, "auto", ht_progress_modes,
              "Progress output: one line redrawn in place (bar), a plain line every train.log_every steps (lines), or "
              "the bar only when a person watches the terminal: the process's own without a launcher, mpirun's under "
              "mpirun (auto)."),
@@ -253,7 +271,7 @@ void ht_config_list(FILE *out) {
       else
         snprintf(def, sizeof def, "%s", o->def);
       if (o->type == HT_OPT_ENUM)
-        snprintf(range, sizeof range, "%s", o->choices);
+        snprintf(range, sizeof range, "%s", o->choices->choices);
       else
         ht__config_range_text(o, range, sizeof range);
       cell[0] = o->key, cell[1] = ht__config_type_name(o->type), cell[2] = def, cell[3] = range[0] ? range : "-";

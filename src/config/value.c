@@ -27,6 +27,10 @@ int ht__config_failf(ht__config_fail *fail, const char *fmt, ...) {
   return HT_ECONFIG;
 }
 
+/* What comm.wait and data.augment accept, as every message words it. */
+#define WAIT_SYNTAX "backoff[:<us>], adaptive[:<us>], yield, block or sleep:<us> (us in 1..1000000)"
+#define AUGMENT_SYNTAX "none, flip, shift:<px> or flip,shift:<px> (px 1..64)"
+
 void *ht__config_field(ht_config *cfg, const ht_option *opt) { return (char *)cfg + opt->offset; }
 
 static const void *field_c(const ht_config *cfg, const ht_option *opt) { return (const char *)cfg + opt->offset; }
@@ -41,6 +45,8 @@ const char *ht__config_type_name(ht_opt_type type) {
   case HT_OPT_ENUM: return "enum";
   case HT_OPT_PATH: return "path";
   case HT_OPT_INT_LIST: return "int list";
+  case HT_OPT_WAIT:
+  case HT_OPT_AUGMENT: return "string";
   }
   return "?";
 }
@@ -52,9 +58,11 @@ void ht__config_expected(const ht_option *opt, char *buf, size_t len) {
   case HT_OPT_FLOAT: snprintf(buf, len, "a number"); break;
   case HT_OPT_BOOL: snprintf(buf, len, "true or false"); break;
   case HT_OPT_STRING: snprintf(buf, len, "a string"); break;
-  case HT_OPT_ENUM: snprintf(buf, len, "one of %s", opt->choices); break;
+  case HT_OPT_ENUM: snprintf(buf, len, "one of %s", opt->choices->choices); break;
   case HT_OPT_PATH: snprintf(buf, len, "a path"); break;
   case HT_OPT_INT_LIST: snprintf(buf, len, "a list of integers like [256, 128]"); break;
+  case HT_OPT_WAIT: snprintf(buf, len, "%s", WAIT_SYNTAX); break;
+  case HT_OPT_AUGMENT: snprintf(buf, len, "%s", AUGMENT_SYNTAX); break;
   }
 }
 
@@ -99,7 +107,12 @@ void ht__config_range_text(const ht_option *opt, char *buf, size_t len) {
     snprintf(buf, len, "%c%s, %s%c", (opt->flags & HT_OPT_MIN_OPEN) || isinf(opt->min) ? '(' : '[', lo, hi,
              (opt->flags & HT_OPT_MAX_OPEN) || isinf(opt->max) ? ')' : ']');
     return;
-  default:
+  case HT_OPT_BOOL:
+  case HT_OPT_STRING:
+  case HT_OPT_ENUM:
+  case HT_OPT_PATH:
+  case HT_OPT_WAIT:
+  case HT_OPT_AUGMENT:
     buf[0] = '\0';
   }
 }
@@ -155,12 +168,75 @@ static int parse_bool(const char *text, int *out, ht__config_fail *fail) {
   return ht__config_failf(fail, "expected true or false (or yes/no, on/off), got '%s'", text);
 }
 
-static int in_choices(const char *choices, const char *text) {
-  size_t n = strlen(text);
-  for (const char *p = choices; p; p = strchr(p, '|')) {
-    if (*p == '|') p++;
-    if (strncmp(p, text, n) == 0 && (p[n] == '|' || p[n] == '\0')) return 1;
+/* A decimal integer in lo..hi and nothing else after it. */
+static int parse_small(const char *text, long lo, long hi, int *out) {
+  char *end = NULL;
+  if (!isdigit((unsigned char)text[0])) return -1;
+  errno = 0;
+  long v = strtol(text, &end, 10);
+  if (errno || *end != '\0' || v < lo || v > hi) return -1;
+  *out = (int)v;
+  return 0;
+}
+
+/* comm.wait: a kind of ht_wait_kinds, then ":<us>" where the kind takes a
+ * pause (sleep must, adaptive and backoff may, yield and block may not). */
+static int parse_wait(const char *text, ht_wait_opt *out, ht__config_fail *fail) {
+  char kind[16];
+  const char *colon = strchr(text, ':');
+  size_t n = colon ? (size_t)(colon - text) : strlen(text);
+  int k = -1, us = 0;
+  if (n < sizeof kind) {
+    memcpy(kind, text, n);
+    kind[n] = '\0';
+    k = ht_enum_parse(&ht_wait_kinds, kind);
   }
+  int ok = k >= 0;
+  if (ok) {
+    switch ((ht_wait_kind)k) {
+    case HT_WAIT_YIELD:
+    case HT_WAIT_BLOCK: ok = !colon; break;
+    case HT_WAIT_SLEEP: ok = colon && parse_small(colon + 1, 1, 1000000, &us) == 0; break;
+    case HT_WAIT_ADAPTIVE:
+    case HT_WAIT_BACKOFF:
+      us = HT_WAIT_DEFAULT_US;
+      ok = !colon || parse_small(colon + 1, 1, 1000000, &us) == 0;
+      break;
+    }
+  }
+  if (!ok) return ht__config_failf(fail, "expected %s, got '%s'", WAIT_SYNTAX, text);
+  out->kind = (ht_wait_kind)k;
+  out->us = us;
+  return 0;
+}
+
+int ht_config_parse_wait(const char *text, ht_wait_opt *out) {
+  ht__config_fail fail;
+  if (parse_wait(text, out, &fail) < 0) return ht_error(HT_ECONFIG, "comm.wait: %s", fail.why);
+  return 0;
+}
+
+/* data.augment: "none" (or empty), else "flip", "shift:<px>" or both, comma
+ * separated, each at most once. */
+static int parse_augment(const char *text, ht_augment_opt *out, ht__config_fail *fail) {
+  char buf[HT_NAME_MAX];
+  ht_augment_opt a = {0, 0};
+  int ok = strlen(text) < sizeof buf;
+  if (ok && text[0] != '\0' && strcmp(text, "none") != 0) {
+    snprintf(buf, sizeof buf, "%s", text);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); ok && tok; tok = strtok_r(NULL, ",", &save)) {
+      while (*tok == ' ') tok++;
+      if (strcmp(tok, "flip") == 0 && !a.flip)
+        a.flip = 1;
+      else if (strncmp(tok, "shift:", 6) == 0 && !a.shift)
+        ok = parse_small(tok + 6, 1, 64, &a.shift) == 0;
+      else
+        ok = 0;
+    }
+  }
+  if (!ok) return ht__config_failf(fail, "expected %s, got '%s'", AUGMENT_SYNTAX, text);
+  *out = a;
   return 0;
 }
 
@@ -241,6 +317,7 @@ int ht__config_parse_text(ht_config *cfg, const ht_option *opt, const char *text
   case HT_OPT_INT:
     if (parse_int(opt, text, &v, fail) < 0) return HT_ECONFIG;
     *(int *)f = (int)v;
+    if (opt->check && opt->check(f, fail->why, sizeof fail->why)) return HT_ECONFIG;
     return 0;
   case HT_OPT_INT64:
     if (parse_int(opt, text, &v, fail) < 0) return HT_ECONFIG;
@@ -248,12 +325,19 @@ int ht__config_parse_text(ht_config *cfg, const ht_option *opt, const char *text
     return 0;
   case HT_OPT_FLOAT: return parse_float(opt, text, f, fail);
   case HT_OPT_BOOL: return parse_bool(text, f, fail);
-  case HT_OPT_STRING: return store_text(f, HT_NAME_MAX, text, plain, fail);
+  case HT_OPT_STRING:
+    if (store_text(f, HT_NAME_MAX, text, plain, fail) < 0) return HT_ECONFIG;
+    if (opt->check && opt->check(f, fail->why, sizeof fail->why)) return HT_ECONFIG;
+    return 0;
   case HT_OPT_PATH: return store_text(f, HT_PATH_MAX, text, plain, fail);
-  case HT_OPT_ENUM:
-    if (!in_choices(opt->choices, text))
-      return ht__config_failf(fail, "expected one of %s, got '%s'", opt->choices, text);
-    return store_text(f, HT_NAME_MAX, text, 0, fail);
+  case HT_OPT_ENUM: {
+    int v = ht_enum_parse(opt->choices, text);
+    if (v < 0) return ht__config_failf(fail, "expected one of %s, got '%s'", opt->choices->choices, text);
+    *(int *)f = v;
+    return 0;
+  }
+  case HT_OPT_WAIT: return parse_wait(text, f, fail);
+  case HT_OPT_AUGMENT: return parse_augment(is_null(text, plain) ? "" : text, f, fail);
   case HT_OPT_INT_LIST: {
     int items[HT_MAX_HIDDEN], n = 0;
     if (!is_null(text, plain) && parse_list_text(opt, text, items, &n, fail) < 0) return HT_ECONFIG;
@@ -312,7 +396,8 @@ int ht__config_read_value(yaml_parser_t *parser, const yaml_event_t *first, ht_c
   char want[96];
   fail->is_yaml = 0;
   ht__config_expected(opt, want, sizeof want);
-  switch (first->type) {
+  /* An int switch: libyaml's event list is not ours to enumerate case by case. */
+  switch ((int)first->type) {
   case YAML_SCALAR_EVENT: {
     int plain = first->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
     if (ht__config_parse_text(cfg, opt, (const char *)first->data.scalar.value, plain, fail) < 0)
@@ -341,9 +426,12 @@ int ht__config_check_value(const ht_config *cfg, const ht_option *opt, ht__confi
       return ht__config_failf(fail, "expected true or false, got %d", *(const int *)f);
     return 0;
   case HT_OPT_STRING:
-  case HT_OPT_ENUM:
     if (!memchr(f, '\0', HT_NAME_MAX)) return ht__config_failf(fail, "not terminated within %d bytes", HT_NAME_MAX);
     break;
+  case HT_OPT_ENUM:
+    if (*(const int *)f < 0 || *(const int *)f >= opt->choices->count)
+      return ht__config_failf(fail, "holds %d, not one of %s", *(const int *)f, opt->choices->choices);
+    return 0;
   case HT_OPT_PATH:
     if (!memchr(f, '\0', HT_PATH_MAX)) return ht__config_failf(fail, "not terminated within %d bytes", HT_PATH_MAX);
     return 0;
@@ -353,8 +441,11 @@ int ht__config_check_value(const ht_config *cfg, const ht_option *opt, ht__confi
       return ht__config_failf(fail, "holds %d items, expected 0 to %d", n, HT_MAX_HIDDEN);
     break;
   }
-  default:
-    break;
+  case HT_OPT_INT:
+  case HT_OPT_INT64:
+  case HT_OPT_FLOAT:
+  case HT_OPT_WAIT:
+  case HT_OPT_AUGMENT: break;
   }
   /* Everything else: print the value and parse it back with the same checks
    * a file or --set value gets, so the rules live in one place. */
@@ -370,8 +461,37 @@ void ht_config_format_value(const ht_config *cfg, const ht_option *opt, char *bu
   case HT_OPT_INT64: snprintf(buf, len, "%lld", *(const long long *)f); return;
   case HT_OPT_FLOAT: ht__config_format_double(*(const double *)f, buf, len); return;
   case HT_OPT_BOOL: snprintf(buf, len, "%s", *(const int *)f ? "true" : "false"); return;
-  case HT_OPT_STRING:
-  case HT_OPT_ENUM: snprintf(buf, len, "%.*s", HT_NAME_MAX - 1, (const char *)f); return;
+  case HT_OPT_STRING: snprintf(buf, len, "%.*s", HT_NAME_MAX - 1, (const char *)f); return;
+  case HT_OPT_ENUM: snprintf(buf, len, "%s", ht_enum_name(opt->choices, *(const int *)f)); return;
+  case HT_OPT_WAIT: {
+    /* The shortest text that parses back to the same value: "backoff" for
+     * the default pause, "backoff:20" otherwise. */
+    const ht_wait_opt *w = f;
+    const char *kind = ht_enum_name(&ht_wait_kinds, (int)w->kind);
+    int with_us = 0;
+    switch (w->kind) {
+    case HT_WAIT_YIELD:
+    case HT_WAIT_BLOCK: with_us = 0; break;
+    case HT_WAIT_SLEEP: with_us = 1; break;
+    case HT_WAIT_ADAPTIVE:
+    case HT_WAIT_BACKOFF: with_us = w->us != HT_WAIT_DEFAULT_US; break;
+    }
+    if (with_us)
+      snprintf(buf, len, "%s:%d", kind, w->us);
+    else
+      snprintf(buf, len, "%s", kind);
+    return;
+  }
+  case HT_OPT_AUGMENT: {
+    const ht_augment_opt *a = f;
+    if (a->flip && a->shift)
+      snprintf(buf, len, "flip,shift:%d", a->shift);
+    else if (a->shift)
+      snprintf(buf, len, "shift:%d", a->shift);
+    else
+      snprintf(buf, len, "%s", a->flip ? "flip" : "none");
+    return;
+  }
   case HT_OPT_PATH: snprintf(buf, len, "%.*s", HT_PATH_MAX - 1, (const char *)f); return;
   case HT_OPT_INT_LIST: {
     const int *items = f;
@@ -387,4 +507,37 @@ void ht_config_format_value(const ht_config *cfg, const ht_option *opt, char *bu
   }
   }
   buf[0] = '\0';
+}
+
+int ht_config_check_number(const char *key, double v) {
+  const ht_option *opt = ht__config_find(key);
+  ht__config_fail fail;
+  char text[64];
+  long long i;
+  double d;
+  if (!opt) return ht_error(HT_EINTERNAL, "%s: not an option", key);
+  switch (opt->type) {
+  case HT_OPT_INT:
+  case HT_OPT_INT64:
+    if (!(v == floor(v))) {
+      ht__config_format_double(v, text, sizeof text);
+      ht__config_failf(&fail, "expected an integer, got '%s'", text);
+      break;
+    }
+    snprintf(text, sizeof text, "%.0f", v);
+    if (parse_int(opt, text, &i, &fail) < 0) break;
+    return 0;
+  case HT_OPT_FLOAT:
+    ht__config_format_double(v, text, sizeof text);
+    if (parse_float(opt, text, &d, &fail) < 0) break;
+    return 0;
+  case HT_OPT_BOOL:
+  case HT_OPT_STRING:
+  case HT_OPT_ENUM:
+  case HT_OPT_PATH:
+  case HT_OPT_INT_LIST:
+  case HT_OPT_WAIT:
+  case HT_OPT_AUGMENT: return ht_error(HT_EINTERNAL, "%s: not a number option", key);
+  }
+  return ht_error(HT_ECONFIG, "%s: %s", key, fail.why);
 }

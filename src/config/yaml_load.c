@@ -26,19 +26,19 @@ typedef struct section_seen {
   size_t line;
 } section_seen;
 
-typedef struct loader {
+typedef struct yaml_loader {
   const char *path;
   yaml_parser_t parser;
   ht_config *cfg;
   size_t *key_line;       /* [n options] line where each key was set, 0 = not yet */
   section_seen *sections; /* sections opened so far */
   int n_sections, cap_sections;
-} loader;
+} yaml_loader;
 
 /* Records "file:line:column: <message>" and returns HT_ECONFIG. */
-static int fail_at(const loader *ld, size_t line, size_t column, const char *fmt, ...)
+static int fail_at(const yaml_loader *ld, size_t line, size_t column, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-static int fail_at(const loader *ld, size_t line, size_t column, const char *fmt, ...) {
+static int fail_at(const yaml_loader *ld, size_t line, size_t column, const char *fmt, ...) {
   char msg[1024];
   va_list ap;
   va_start(ap, fmt);
@@ -47,30 +47,30 @@ static int fail_at(const loader *ld, size_t line, size_t column, const char *fmt
   return ht_error(HT_ECONFIG, "%s:%zu:%zu: %s", ld->path, line, column, msg);
 }
 
-static int fail_mark(const loader *ld, yaml_mark_t mark, const char *what) {
+static int fail_mark(const yaml_loader *ld, yaml_mark_t mark, const char *what) {
   return fail_at(ld, mark.line + 1, mark.column + 1, "%s", what);
 }
 
 /* Next event, or the parser's own complaint as an error. */
-static int next_event(loader *ld, yaml_event_t *ev) {
+static int next_event(yaml_loader *ld, yaml_event_t *ev) {
   if (yaml_parser_parse(&ld->parser, ev)) return 0;
   return fail_at(ld, ld->parser.problem_mark.line + 1, ld->parser.problem_mark.column + 1, "invalid YAML: %s",
                  ld->parser.problem ? ld->parser.problem : "unknown libyaml error");
 }
 
-static int report(const loader *ld, const char *key, const ht__config_fail *fail) {
+static int report(const yaml_loader *ld, const char *key, const ht__config_fail *fail) {
   if (fail->is_yaml) return fail_at(ld, fail->line, fail->column, "invalid YAML: %s", fail->why);
   return fail_at(ld, fail->line, fail->column, "%s: %s", key, fail->why);
 }
 
-static int unknown_key(const loader *ld, yaml_mark_t mark, const char *key) {
+static int unknown_key(const yaml_loader *ld, yaml_mark_t mark, const char *key) {
   char hint[HT__KEY_MAX + 32];
   ht__config_suggest(key, hint, sizeof hint);
   return fail_at(ld, mark.line + 1, mark.column + 1, "unknown key '%s'%s", key, hint);
 }
 
 /* Remembers that section `prefix` was opened at line; fails on a repeat. */
-static int open_section(loader *ld, const char *prefix, yaml_mark_t mark) {
+static int open_section(yaml_loader *ld, const char *prefix, yaml_mark_t mark) {
   for (int i = 0; i < ld->n_sections; i++)
     if (strcmp(ld->sections[i].prefix, prefix) == 0)
       return fail_at(ld, mark.line + 1, mark.column + 1, "duplicate key '%s' (first at line %zu)", prefix,
@@ -87,7 +87,7 @@ static int open_section(loader *ld, const char *prefix, yaml_mark_t mark) {
 }
 
 /* One key whose option is known: check for a repeat, read, resolve. */
-static int load_option(loader *ld, const ht_option *opt, yaml_mark_t key_mark, const yaml_event_t *value) {
+static int load_option(yaml_loader *ld, const ht_option *opt, yaml_mark_t key_mark, const yaml_event_t *value) {
   int n_opts;
   const ht_option *all = ht_config_options(&n_opts);
   size_t *seen = &ld->key_line[opt - all];
@@ -105,10 +105,10 @@ static int load_option(loader *ld, const ht_option *opt, yaml_mark_t key_mark, c
   return 0;
 }
 
-static int load_mapping(loader *ld, const char *prefix);
+static int load_mapping(yaml_loader *ld, const char *prefix);
 
 /* The value of key `full` (whose key event is at key_mark) is `value`. */
-static int load_entry(loader *ld, const char *full, yaml_mark_t key_mark, const yaml_event_t *value) {
+static int load_entry(yaml_loader *ld, const char *full, yaml_mark_t key_mark, const yaml_event_t *value) {
   const ht_option *opt = ht__config_find(full);
   if (opt) return load_option(ld, opt, key_mark, value);
   if (!ht__config_is_section(full)) return unknown_key(ld, key_mark, full);
@@ -121,7 +121,7 @@ static int load_entry(loader *ld, const char *full, yaml_mark_t key_mark, const 
 
 /* Reads key/value pairs up to the end of the mapping whose start event was
  * just consumed. prefix is the dotted section ("" at the top level). */
-static int load_mapping(loader *ld, const char *prefix) {
+static int load_mapping(yaml_loader *ld, const char *prefix) {
   for (;;) {
     yaml_event_t key, value;
     char full[HT__KEY_MAX];
@@ -148,7 +148,7 @@ static int load_mapping(loader *ld, const char *prefix) {
 }
 
 /* The document body: a mapping, or nothing at all (an empty document). */
-static int load_document(loader *ld) {
+static int load_document(yaml_loader *ld) {
   yaml_event_t ev;
   int rc = 0;
   HT_CHECK(next_event(ld, &ev));
@@ -190,7 +190,7 @@ static int check_syntax(const char *path, FILE *f) {
   return rc;
 }
 
-static int load_stream(loader *ld) {
+static int load_stream(yaml_loader *ld) {
   yaml_event_t ev;
   int docs = 0;
   HT_CHECK(next_event(ld, &ev)); /* STREAM_START */
@@ -207,7 +207,7 @@ static int load_stream(loader *ld) {
 }
 
 int ht_config_load_file(ht_config *cfg, const char *path) {
-  loader ld = {.path = path};
+  yaml_loader ld = {.path = path};
   struct stat st;
   ht_config work = *cfg;
   int n_opts, rc;

@@ -13,6 +13,7 @@
  * message of its own first failure, the way errno works. */
 static _Thread_local char ht__msg[HT__MSG_MAX];
 static _Thread_local char ht__trace[HT__TRACE_MAX];
+static _Thread_local int ht__deferred;
 
 const char *ht_strerror(int code) {
   switch (code) {
@@ -26,7 +27,10 @@ const char *ht_strerror(int code) {
 }
 
 int ht_verror(int code, const char *fmt, va_list ap) {
-  if (ht__msg[0] == '\0') vsnprintf(ht__msg, sizeof ht__msg, fmt, ap);
+  if (ht__msg[0] == '\0') {
+    vsnprintf(ht__msg, sizeof ht__msg, fmt, ap);
+    ht__deferred = 0;
+  }
   return code;
 }
 
@@ -44,7 +48,15 @@ const char *ht_error_trace(void) { return ht__trace; }
 void ht_error_clear(void) {
   ht__msg[0] = '\0';
   ht__trace[0] = '\0';
+  ht__deferred = 0;
 }
+
+void ht_error_defer(void) {
+  ht_error_clear();
+  ht__deferred = 1;
+}
+
+int ht_error_deferred(void) { return ht__deferred; }
 
 void ht__error_trace_push(const char *file, int line, const char *func) {
   size_t used = strlen(ht__trace);
@@ -80,7 +92,7 @@ int ht__mpi_error(int mpi_rc, const char *call, const char *file, int line) {
 }
 
 /* Walk callback: keeps the innermost (last) description of the HDF5 stack. */
-static herr_t ht__h5_walk(unsigned n, const H5E_error2_t *e, void *data) {
+static herr_t h5_walk(unsigned n, const H5E_error2_t *e, void *data) {
   char *out = data;
   if (e->desc && e->desc[0]) snprintf(out, 256, "%s", e->desc);
   return 0;
@@ -88,7 +100,7 @@ static herr_t ht__h5_walk(unsigned n, const H5E_error2_t *e, void *data) {
 
 int ht__h5_error(const char *what, const char *call, const char *file, int line) {
   char desc[256] = "unknown HDF5 failure";
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, ht__h5_walk, desc);
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, h5_walk, desc);
   H5Eclear2(H5E_DEFAULT);
   ht__error_trace_push(file, line, call);
   return ht_error(HT_EH5, "%s: HDF5 error: %s", what ? what : "(hdf5)", desc);

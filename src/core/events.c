@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hytrain/error.h"
+#include "hytrain/fileio.h"
 #include "hytrain/timer.h"
 
 static const char *const ht__event_names[HT_EV_COUNT] = {
@@ -138,13 +139,13 @@ int ht_events_print_table(const ht_events *ev, MPI_Comm comm, FILE *out) {
 }
 
 /* A timeline record tagged with its track, as sent to rank 0. */
-typedef struct ht__wire_rec {
+typedef struct wire_rec {
   double t0, t1;
   int32_t kind, arg, track, pad;
-} ht__wire_rec;
+} wire_rec;
 
-static int ht__cmp_rec(const void *pa, const void *pb) {
-  const ht__wire_rec *a = pa, *b = pb;
+static int cmp_rec(const void *pa, const void *pb) {
+  const wire_rec *a = pa, *b = pb;
   if (a->track != b->track) return a->track < b->track ? -1 : 1;
   if (a->t0 != b->t0) return a->t0 < b->t0 ? -1 : 1;
   /* Same start: the longer span is the parent and opens first. */
@@ -152,7 +153,7 @@ static int ht__cmp_rec(const void *pa, const void *pb) {
   return 0;
 }
 
-static const char *ht__arg_key(int kind) {
+static const char *arg_key(int kind) {
   switch (kind) {
   case HT_EV_BACKWARD:
     return "layer";
@@ -175,12 +176,12 @@ static const char *ht__arg_key(int kind) {
  * ("ph":"X" with ts and dur, in microseconds). A viewer nests spans of one
  * thread by time, so a span must lie inside its parent: one that sticks out
  * by clock jitter is clipped to it. */
-static void ht__write_rank(FILE *f, int r, ht__wire_rec *rec, int64_t n, int *first) {
-  qsort(rec, (size_t)n, sizeof *rec, ht__cmp_rec);
-  ht__wire_rec *stack[64];
+static void write_rank(FILE *f, int r, wire_rec *rec, int64_t n, int *first) {
+  qsort(rec, (size_t)n, sizeof *rec, cmp_rec);
+  wire_rec *stack[64];
   int depth = 0;
   for (int64_t i = 0; i < n; i++) {
-    ht__wire_rec *q = &rec[i];
+    wire_rec *q = &rec[i];
     /* Leave the spans that ended before this one starts (all of them at a track change). */
     while (depth > 0 && (q->track != stack[depth - 1]->track || stack[depth - 1]->t1 <= q->t0)) depth--;
     if (depth > 0 && q->t1 > stack[depth - 1]->t1) q->t1 = stack[depth - 1]->t1;
@@ -193,7 +194,7 @@ static void ht__write_rank(FILE *f, int r, ht__wire_rec *rec, int64_t n, int *fi
             *first ? "" : ",", ht__event_names[q->kind], r, q->track, a < 0 ? "-" : "", llabs(a) / 1000, llabs(a) % 1000,
             (b - a) / 1000, (b - a) % 1000);
     *first = 0;
-    if (q->arg >= 0) fprintf(f, ",\"args\":{\"%s\":%d}", ht__arg_key(q->kind), q->arg);
+    if (q->arg >= 0) fprintf(f, ",\"args\":{\"%s\":%d}", arg_key(q->kind), q->arg);
     fputc('}', f);
     if (depth < 64) stack[depth++] = q;
   }
@@ -206,7 +207,7 @@ int ht_events_write_trace(const ht_events *ev, MPI_Comm comm, const char *path) 
   /* This rank's records, relative to the common origin. */
   int64_t n = 0;
   for (int i = 0; i < HT_EV_MAX_TRACKS; i++) n += ev->tracks[i].n;
-  ht__wire_rec *mine = malloc(((size_t)n + 1) * sizeof *mine);
+  wire_rec *mine = malloc(((size_t)n + 1) * sizeof *mine);
   char names[HT_EV_MAX_TRACKS][16];
   int err = mine == NULL;
   memset(names, 0, sizeof names);
@@ -215,14 +216,14 @@ int ht_events_write_trace(const ht_events *ev, MPI_Comm comm, const char *path) 
     const ht_track *t = &ev->tracks[i];
     if (t->used) snprintf(names[i], sizeof names[i], "%s", t->name);
     for (int64_t e = 0; e < t->n; e++)
-      mine[j++] = (ht__wire_rec){.t0 = t->buf[e].t0 - ev->origin, .t1 = t->buf[e].t1 - ev->origin,
+      mine[j++] = (wire_rec){.t0 = t->buf[e].t0 - ev->origin, .t1 = t->buf[e].t1 - ev->origin,
                                  .kind = t->buf[e].kind, .arg = t->buf[e].arg, .track = i};
   }
   if (err) n = 0;
   int bytes = (int)((size_t)n * sizeof *mine);
   int *counts = NULL, *displs = NULL;
   char *allnames = NULL;
-  ht__wire_rec *all = NULL;
+  wire_rec *all = NULL;
   if (rank == 0) {
     counts = calloc((size_t)size, sizeof *counts);
     displs = calloc((size_t)size, sizeof *displs);
@@ -243,13 +244,12 @@ int ht_events_write_trace(const ht_events *ev, MPI_Comm comm, const char *path) 
   free(mine);
   int rc = 0;
   if (rank == 0) {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = err ? NULL : fopen(tmp, "w");
+    ht_file_out out;
+    FILE *f = NULL;
     if (err)
       rc = ht_error(HT_ENOMEM, "out of memory writing the timeline %s", path);
-    else if (!f)
-      rc = ht_error(HT_EIO, "%s: cannot write the timeline: %s", tmp, strerror(errno));
+    else if ((rc = ht_file_open(&out, path)) == 0)
+      f = out.f;
     if (f) {
       int first = 1;
       fprintf(f, "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[");
@@ -263,15 +263,11 @@ int ht_events_write_trace(const ht_events *ev, MPI_Comm comm, const char *path) 
           if (nm[i][0])
             fprintf(f, ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":%d,\"tid\":%d,\"args\":{\"name\":\"%s\"}}",
                     r, i, nm[i]);
-        ht__write_rank(f, r, (ht__wire_rec *)((char *)all + displs[r]), counts[r] / (int)sizeof(ht__wire_rec),
+        write_rank(f, r, (wire_rec *)((char *)all + displs[r]), counts[r] / (int)sizeof(wire_rec),
                        &first);
       }
       fprintf(f, "\n]}\n");
-      if (fflush(f) != 0 || ferror(f)) rc = ht_error(HT_EIO, "%s: write failed: %s", tmp, strerror(errno));
-      if (fclose(f) != 0 && rc == 0) rc = ht_error(HT_EIO, "%s: write failed: %s", tmp, strerror(errno));
-      if (rc == 0 && rename(tmp, path) != 0)
-        rc = ht_error(HT_EIO, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
-      if (rc != 0) remove(tmp);
+      rc = ht_file_close_commit(&out);
     }
   }
   free(counts);
@@ -281,7 +277,10 @@ int ht_events_write_trace(const ht_events *ev, MPI_Comm comm, const char *path) 
   /* Everyone learns whether rank 0 managed to write it. */
   int any = rc;
   HT_CHECK_MPI(MPI_Allreduce(&rc, &any, 1, MPI_INT, MPI_MIN, comm));
-  if (any < 0 && rank != 0) return any;
+  if (any < 0 && rank != 0) {
+    ht_error_defer(); /* rank 0 reports the failed write */
+    return any;
+  }
   return rc;
 }
 

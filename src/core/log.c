@@ -3,7 +3,7 @@
 
 #include <stdarg.h>
 
-static void ht__log_emit(const ht_log *log, FILE *tty, const char *prefix, const char *fmt, va_list ap) {
+static void log_emit(const ht_log *log, FILE *tty, const char *prefix, const char *fmt, va_list ap) {
   va_list copy;
   va_copy(copy, ap);
   if (tty) {
@@ -25,7 +25,7 @@ void ht_log_info(const ht_log *log, const char *fmt, ...) {
   if (!log || log->rank != 0) return;
   va_list ap;
   va_start(ap, fmt);
-  ht__log_emit(log, log->quiet ? NULL : stdout, "", fmt, ap);
+  log_emit(log, log->quiet ? NULL : stdout, "", fmt, ap);
   va_end(ap);
 }
 
@@ -33,7 +33,7 @@ void ht_log_warn(const ht_log *log, const char *fmt, ...) {
   if (!log || log->rank != 0) return;
   va_list ap;
   va_start(ap, fmt);
-  ht__log_emit(log, stderr, "hytrain: warning: ", fmt, ap);
+  log_emit(log, stderr, "hytrain: warning: ", fmt, ap);
   va_end(ap);
 }
 
@@ -41,6 +41,6 @@ void ht_log_file(const ht_log *log, const char *fmt, ...) {
   if (!log || log->rank != 0) return;
   va_list ap;
   va_start(ap, fmt);
-  ht__log_emit(log, NULL, "", fmt, ap);
+  log_emit(log, NULL, "", fmt, ap);
   va_end(ap);
 }

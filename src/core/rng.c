@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-static uint64_t ht__splitmix64(uint64_t *x) {
+static uint64_t splitmix64_next(uint64_t *x) {
   uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
@@ -12,30 +12,30 @@ static uint64_t ht__splitmix64(uint64_t *x) {
 
 uint64_t ht_rng_mix(uint64_t a, uint64_t b, uint64_t c) {
   uint64_t x = a;
-  uint64_t h = ht__splitmix64(&x);
+  uint64_t h = splitmix64_next(&x);
   x = h ^ b;
-  h = ht__splitmix64(&x);
+  h = splitmix64_next(&x);
   x = h ^ c;
-  return ht__splitmix64(&x);
+  return splitmix64_next(&x);
 }
 
 void ht_rng_seed(ht_rng *r, uint64_t seed) {
   uint64_t x = seed;
-  for (int i = 0; i < 4; i++) r->s[i] = ht__splitmix64(&x);
+  for (int i = 0; i < 4; i++) r->s[i] = splitmix64_next(&x);
 }
 
-static inline uint64_t ht__rotl(uint64_t v, int k) { return (v << k) | (v >> (64 - k)); }
+static inline uint64_t rotl(uint64_t v, int k) { return (v << k) | (v >> (64 - k)); }
 
 uint64_t ht_rng_next(ht_rng *r) {
   uint64_t *s = r->s;
-  uint64_t result = ht__rotl(s[1] * 5, 7) * 9;
+  uint64_t result = rotl(s[1] * 5, 7) * 9;
   uint64_t t = s[1] << 17;
   s[2] ^= s[0];
   s[3] ^= s[1];
   s[1] ^= s[2];
   s[0] ^= s[3];
   s[2] ^= t;
-  s[3] = ht__rotl(s[3], 45);
+  s[3] = rotl(s[3], 45);
   return result;
 }
 

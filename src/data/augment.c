@@ -28,25 +28,3 @@ void ht__augment_image(float *img, float *tmp, int side, int flip, int shift, ht
     }
   }
 }
-
-int ht_loader_parse_augment(const char *text, int *flip, int *shift) {
-  *flip = *shift = 0;
-  if (strcmp(text, "none") == 0 || text[0] == '\0') return 0;
-  char buf[64];
-  snprintf(buf, sizeof buf, "%s", text);
-  char *save = NULL;
-  for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-    while (*tok == ' ') tok++;
-    if (strcmp(tok, "flip") == 0 && !*flip) {
-      *flip = 1;
-    } else if (strncmp(tok, "shift:", 6) == 0 && !*shift) {
-      char *end;
-      long px = strtol(tok + 6, &end, 10);
-      if (end == tok + 6 || *end != '\0' || px < 1 || px > 64) return HT_ECONFIG;
-      *shift = (int)px;
-    } else {
-      return HT_ECONFIG;
-    }
-  }
-  return 0;
-}

@@ -10,6 +10,7 @@
 #include "hytrain/dataset.h"
 
 #include "hytrain/error.h"
+#include "hytrain/fileio.h"
 #include "data/dataset_internal.h"
 
 #include <errno.h>
@@ -31,7 +32,8 @@
 /* Closes any HDF5 identifier by its kind and marks it closed. */
 static void close_id(hid_t *id) {
   if (*id < 0) return;
-  switch (H5Iget_type(*id)) {
+  /* Int switches over HDF5's enums: their lists are not ours to enumerate. */
+  switch ((int)H5Iget_type(*id)) {
   case H5I_FILE: H5Fclose(*id); break;
   case H5I_DATASET: H5Dclose(*id); break;
   case H5I_DATASPACE: H5Sclose(*id); break;
@@ -43,7 +45,7 @@ static void close_id(hid_t *id) {
   *id = H5I_INVALID_HID;
 }
 
-void ht__dataset_close_file(dataset_file *f) {
+void ht__dataset_close_file(ht__dataset_file *f) {
   close_id(&f->labels);
   close_id(&f->features);
   close_id(&f->file);
@@ -52,11 +54,11 @@ void ht__dataset_close_file(dataset_file *f) {
 /* "3-D float32", "1-D uint8", ... for error messages. */
 static void describe(hid_t dset, char *buf, size_t len) {
   hid_t space = H5Dget_space(dset), type = H5Dget_type(dset);
-  int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
+  int ndims = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
   const char *kind = "unknown type";
   char tname[32];
   size_t bits = type >= 0 ? 8 * H5Tget_size(type) : 0;
-  switch (type >= 0 ? H5Tget_class(type) : H5T_NO_CLASS) {
+  switch ((int)(type >= 0 ? H5Tget_class(type) : H5T_NO_CLASS)) {
   case H5T_INTEGER:
     snprintf(tname, sizeof tname, "%sint%zu", H5Tget_sign(type) == H5T_SGN_NONE ? "u" : "", bits);
     kind = tname;
@@ -69,23 +71,23 @@ static void describe(hid_t dset, char *buf, size_t len) {
   case H5T_COMPOUND: kind = "compound"; break;
   default: break;
   }
-  snprintf(buf, len, "%d-D %s", rank, kind);
+  snprintf(buf, len, "%d-D %s", ndims, kind);
   close_id(&type);
   close_id(&space);
 }
 
-/* Class and dimensions of a dataset; rank is at most 2 here (more is an
+/* Class and dimensions of a dataset; ndims is at most 2 here (more is an
  * error reported by the caller, with dims left partly unset). */
-static int shape_of(hid_t dset, const char *what, H5T_class_t *cls, int *rank, hsize_t dims[2]) {
+static int shape_of(hid_t dset, const char *what, H5T_class_t *cls, int *ndims, hsize_t dims[2]) {
   hid_t space = H5Dget_space(dset), type = H5Dget_type(dset);
   int rc = 0;
   if (space < 0 || type < 0) {
     rc = ht__h5_error(what, "H5Dget_space/H5Dget_type", __FILE__, __LINE__);
   } else {
     *cls = H5Tget_class(type);
-    *rank = H5Sget_simple_extent_ndims(space);
+    *ndims = H5Sget_simple_extent_ndims(space);
     dims[0] = dims[1] = 0;
-    if (*rank >= 1 && *rank <= 2 && H5Sget_simple_extent_dims(space, dims, NULL) < 0)
+    if (*ndims >= 1 && *ndims <= 2 && H5Sget_simple_extent_dims(space, dims, NULL) < 0)
       rc = ht__h5_error(what, "H5Sget_simple_extent_dims", __FILE__, __LINE__);
   }
   close_id(&type);
@@ -162,7 +164,7 @@ static int read_num_classes(hid_t file, hid_t labels, const char *path, int64_t 
 
 /* Opens path and fills the header fields of ds. On failure f may hold open
  * identifiers; the caller closes them with ht__dataset_close_file either way. */
-int ht__dataset_open_and_probe(ht_dataset *ds, const char *path, dataset_file *f) {
+int ht__dataset_open_and_probe(ht_dataset *ds, const char *path, ht__dataset_file *f) {
   memset(ds, 0, sizeof *ds);
   if (!path) return ht_error(HT_EINVAL, "dataset path is NULL");
   if (strlen(path) >= sizeof ds->path) return ht_error(HT_EINVAL, "%s: path is too long", path);
@@ -183,14 +185,14 @@ int ht__dataset_open_and_probe(ht_dataset *ds, const char *path, dataset_file *f
 
   char what[1100], found[64];
   H5T_class_t cls;
-  int rank;
+  int ndims;
   hsize_t dims[2];
   HT_CHECK(open_dataset(f->file, path, "features", &f->features));
   snprintf(what, sizeof what, "%s:/features", path);
-  HT_CHECK(shape_of(f->features, what, &cls, &rank, dims));
-  if (rank != 2 || cls != H5T_FLOAT) {
+  HT_CHECK(shape_of(f->features, what, &cls, &ndims, dims));
+  if (ndims != 2 || cls != H5T_FLOAT) {
     describe(f->features, found, sizeof found);
-    return ht_error(rank != 2 ? HT_ESHAPE : HT_EDATA, "%s: /features must be 2-D float32 [N, D], found %s", path, found);
+    return ht_error(ndims != 2 ? HT_ESHAPE : HT_EDATA, "%s: /features must be 2-D float32 [N, D], found %s", path, found);
   }
   if (dims[0] == 0) return ht_error(HT_EDATA, "%s: /features has no rows", path);
   if (dims[1] == 0) return ht_error(HT_EDATA, "%s: /features has no columns", path);
@@ -202,20 +204,20 @@ int ht__dataset_open_and_probe(ht_dataset *ds, const char *path, dataset_file *f
 
   HT_CHECK(open_dataset(f->file, path, "labels", &f->labels));
   snprintf(what, sizeof what, "%s:/labels", path);
-  HT_CHECK(shape_of(f->labels, what, &cls, &rank, dims));
+  HT_CHECK(shape_of(f->labels, what, &cls, &ndims, dims));
   describe(f->labels, found, sizeof found);
-  if (cls == H5T_INTEGER && rank == 1) {
+  if (cls == H5T_INTEGER && ndims == 1) {
     ds->task = HT_TASK_CLASSIFY;
     ds->t = 1;
-  } else if (cls == H5T_FLOAT && (rank == 1 || rank == 2)) {
+  } else if (cls == H5T_FLOAT && (ndims == 1 || ndims == 2)) {
     ds->task = HT_TASK_REGRESS;
-    ds->t = rank == 1 ? 1 : (int)(dims[1] > INT_MAX ? 0 : dims[1]);
+    ds->t = ndims == 1 ? 1 : (int)(dims[1] > INT_MAX ? 0 : dims[1]);
     if (ds->t < 1) return ht_error(HT_ESHAPE, "%s: /labels must have at least one target column, found %s", path, found);
   } else {
-    return ht_error(rank < 1 || rank > 2 ? HT_ESHAPE : HT_EDATA,
+    return ht_error(ndims < 1 || ndims > 2 ? HT_ESHAPE : HT_EDATA,
                     "%s: /labels must be int32 [N] (classes) or float32 [N] or [N, T] (targets), found %s", path, found);
   }
-  f->labels_rank = rank;
+  f->labels_ndims = ndims;
   if ((int64_t)dims[0] != ds->n_total)
     return ht_error(HT_ESHAPE, "%s: /labels has %llu rows but /features has %lld", path, (unsigned long long)dims[0],
                     (long long)ds->n_total);
@@ -225,7 +227,7 @@ int ht__dataset_open_and_probe(ht_dataset *ds, const char *path, dataset_file *f
 }
 
 int ht_dataset_probe(ht_dataset *ds, const char *path) {
-  dataset_file f = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, 0};
+  ht__dataset_file f = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, 0};
   int rc = ht__dataset_open_and_probe(ds, path, &f);
   ht__dataset_close_file(&f);
   if (rc < 0) ht__error_trace_push(__FILE__, __LINE__, __func__);
@@ -234,10 +236,10 @@ int ht_dataset_probe(ht_dataset *ds, const char *path) {
 
 /* Reads rows [row0, row0 + n) of a 1-D or 2-D dataset with `cols` columns
  * into buf (n x cols, row-major) with one hyperslab selection. */
-int ht__dataset_read_rows(hid_t dset, int rank, int64_t row0, int64_t n, int cols, hid_t mem_type, void *buf, const char *what) {
+int ht__dataset_read_rows(hid_t dset, int ndims, int64_t row0, int64_t n, int cols, hid_t mem_type, void *buf, const char *what) {
   hsize_t start[2] = {(hsize_t)row0, 0}, count[2] = {(hsize_t)n, (hsize_t)cols};
   hid_t fspace = H5Dget_space(dset);
-  hid_t mspace = H5Screate_simple(rank, count, NULL);
+  hid_t mspace = H5Screate_simple(ndims, count, NULL);
   int rc = 0;
   if (fspace < 0 || mspace < 0 || H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
       H5Dread(dset, mem_type, mspace, fspace, H5P_DEFAULT, buf) < 0)
@@ -268,7 +270,7 @@ int ht__dataset_check_labels(const char *path, const int32_t *y, int64_t n, int 
   return 0;
 }
 
-static int read_shard_body(ht_dataset *ds, dataset_file *f, const char *path, int rank, int size) {
+static int read_shard_body(ht_dataset *ds, ht__dataset_file *f, const char *path, int rank, int size) {
   HT_CHECK(ht__dataset_open_and_probe(ds, path, f));
   ht_shard_range(ds->n_total, rank, size, &ds->row0, &ds->n);
   /* An empty shard still gets (one-row) buffers so callers need not
@@ -290,7 +292,7 @@ static int read_shard_body(ht_dataset *ds, dataset_file *f, const char *path, in
   if (ds->task == HT_TASK_CLASSIFY)
     HT_CHECK(ht__dataset_read_rows(f->labels, 1, ds->row0, ds->n, 1, H5T_NATIVE_INT32, ds->y, what));
   else
-    HT_CHECK(ht__dataset_read_rows(f->labels, f->labels_rank, ds->row0, ds->n, ds->t, H5T_NATIVE_FLOAT, ds->yt, what));
+    HT_CHECK(ht__dataset_read_rows(f->labels, f->labels_ndims, ds->row0, ds->n, ds->t, H5T_NATIVE_FLOAT, ds->yt, what));
 
   HT_CHECK(ht__dataset_check_finite(path, ds->x, ds->n, ds->d, ds->row0, "feature"));
   if (ds->y) HT_CHECK(ht__dataset_check_labels(path, ds->y, ds->n, ds->num_classes, ds->row0));
@@ -303,7 +305,7 @@ int ht_dataset_read_shard(ht_dataset *ds, const char *path, int rank, int size) 
     memset(ds, 0, sizeof *ds);
     return ht_error(HT_EINVAL, "%s: invalid shard: rank %d of %d ranks", path ? path : "(null)", rank, size);
   }
-  dataset_file f = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, 0};
+  ht__dataset_file f = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, 0};
   int rc = read_shard_body(ds, &f, path, rank, size);
   ht__dataset_close_file(&f);
   if (rc < 0) {
@@ -316,7 +318,7 @@ int ht_dataset_read_shard(ht_dataset *ds, const char *path, int rank, int size) 
 /* Like read_shard_body, for a selection of up to HT_DATASET_MAX_RANGES row
  * ranges read one after the other (K-fold: the rows around a held-out fold).
  * n_total becomes the number of rows selected over all ranks (n_selected). */
-static int read_ranges_body(ht_dataset *ds, dataset_file *f, const char *path, int n_ranges, const int64_t *row0,
+static int read_ranges_body(ht_dataset *ds, ht__dataset_file *f, const char *path, int n_ranges, const int64_t *row0,
                             const int64_t *count, int64_t n_selected) {
   HT_CHECK(ht__dataset_open_and_probe(ds, path, f));
   int64_t n = 0;
@@ -351,7 +353,7 @@ static int read_ranges_body(ht_dataset *ds, dataset_file *f, const char *path, i
       HT_CHECK(ht__dataset_check_labels(path, ds->y + at, count[i], ds->num_classes, row0[i]));
     } else {
       float *yt = ds->yt + (size_t)at * (size_t)ds->t;
-      HT_CHECK(ht__dataset_read_rows(f->labels, f->labels_rank, row0[i], count[i], ds->t, H5T_NATIVE_FLOAT, yt, what));
+      HT_CHECK(ht__dataset_read_rows(f->labels, f->labels_ndims, row0[i], count[i], ds->t, H5T_NATIVE_FLOAT, yt, what));
       HT_CHECK(ht__dataset_check_finite(path, yt, count[i], ds->t, row0[i], "target"));
     }
     at += count[i];
@@ -365,7 +367,7 @@ int ht_dataset_read_ranges(ht_dataset *ds, const char *path, int n_ranges, const
     memset(ds, 0, sizeof *ds);
     return ht_error(HT_EINVAL, "%s: %d row ranges (at most %d)", path ? path : "(null)", n_ranges, HT_DATASET_MAX_RANGES);
   }
-  dataset_file f = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, 0};
+  ht__dataset_file f = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, 0};
   int rc = read_ranges_body(ds, &f, path, n_ranges, row0, count, n_selected);
   ht__dataset_close_file(&f);
   if (rc < 0) {
@@ -387,7 +389,7 @@ void ht_dataset_free(ht_dataset *ds) {
 
 /* Creates /name as a chunked [n] or [n, cols] dataset of file_type and
  * writes all of buf. */
-static int write_rows(hid_t file, const char *name, int rank, int64_t n, int cols, hid_t file_type, hid_t mem_type,
+static int write_rows(hid_t file, const char *name, int ndims, int64_t n, int cols, hid_t file_type, hid_t mem_type,
                       const void *buf, const char *path) {
   hsize_t dims[2] = {(hsize_t)n, (hsize_t)cols};
   int64_t row_bytes = (int64_t)cols * (int64_t)H5Tget_size(file_type);
@@ -395,11 +397,11 @@ static int write_rows(hid_t file, const char *name, int rank, int64_t n, int col
   if (chunk_rows < 1) chunk_rows = 1;
   if (chunk_rows > n) chunk_rows = n;
   hsize_t chunk[2] = {(hsize_t)chunk_rows, (hsize_t)cols};
-  hid_t space = H5Screate_simple(rank, dims, NULL);
+  hid_t space = H5Screate_simple(ndims, dims, NULL);
   hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
   hid_t dset = H5I_INVALID_HID;
   int rc = 0;
-  if (space < 0 || dcpl < 0 || H5Pset_chunk(dcpl, rank, chunk) < 0 ||
+  if (space < 0 || dcpl < 0 || H5Pset_chunk(dcpl, ndims, chunk) < 0 ||
       (dset = H5Dcreate2(file, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0 ||
       H5Dwrite(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
     char what[1100];
@@ -455,19 +457,6 @@ static int write_body(hid_t file, const char *path, const float *x, int64_t n, i
   return 0;
 }
 
-/* Forces the file's bytes to disk before the rename makes it visible, so a
- * crash cannot leave a complete-looking name over incomplete contents. */
-static int fsync_file(const char *partial, const char *path) {
-  int fd = open(partial, O_RDONLY);
-  if (fd < 0 || fsync(fd) != 0) {
-    int err = errno;
-    if (fd >= 0) close(fd);
-    return ht_error(HT_EIO, "%s: cannot sync: %s", path, strerror(err));
-  }
-  close(fd);
-  return 0;
-}
-
 static int check_write_args(const char *path, const float *x, int64_t n, int d, const int32_t *y, int num_classes,
                             const float *yt, int t) {
   if (!path || !path[0]) return ht_error(HT_EINVAL, "dataset write: no output path");
@@ -486,31 +475,25 @@ int ht_dataset_write(const char *path, const float *x, int64_t n, int d, const i
                      int t, const char *source, const double *label_values) {
   HT_CHECK(check_write_args(path, x, n, d, y, num_classes, yt, t));
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  size_t len = strlen(path) + sizeof ".partial";
-  char *partial = malloc(len);
-  if (!partial) return ht_error(HT_ENOMEM, "%s: out of memory", path);
-  snprintf(partial, len, "%s.partial", path);
+  char partial[HT_FILE_PATH_MAX];
+  HT_CHECK(ht_file_partial_name(path, partial, sizeof partial));
 
   /* Creating the file with open() first gives the system's reason
    * ("No such file or directory") rather than HDF5's generic one. */
-  int rc = 0;
   int fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) {
-    rc = ht_error(errno == ENOENT ? HT_ENOENT : HT_EIO, "%s: cannot create: %s", path, strerror(errno));
-    free(partial);
-    return rc;
-  }
+  if (fd < 0) return ht_error(errno == ENOENT ? HT_ENOENT : HT_EIO, "%s: cannot create: %s", path, strerror(errno));
   close(fd);
+  int rc = 0;
   hid_t file = H5Fcreate(partial, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   if (file < 0) rc = ht__h5_error(path, "H5Fcreate", __FILE__, __LINE__);
   if (rc == 0) rc = write_body(file, path, x, n, d, y, num_classes, yt, t, source, label_values);
   if (file >= 0 && H5Fclose(file) < 0 && rc == 0) rc = ht__h5_error(path, "H5Fclose", __FILE__, __LINE__);
-  if (rc == 0) rc = fsync_file(partial, path);
-  if (rc == 0 && rename(partial, path) != 0) rc = ht_error(HT_EIO, "%s: cannot rename %s into place: %s", path, partial, strerror(errno));
   if (rc < 0) {
     unlink(partial);
     ht__error_trace_push(__FILE__, __LINE__, __func__);
+    return rc;
   }
-  free(partial);
-  return rc;
+  /* Removes the .partial file itself if the fsync or rename fails. */
+  HT_CHECK(ht_file_commit(partial, path));
+  return 0;
 }

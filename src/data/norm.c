@@ -80,7 +80,7 @@ static int agree(MPI_Comm comm, int rc) {
     int code, rank;
   } mine = {rc < 0 ? rc : 0, rank}, first;
   HT_CHECK_MPI(MPI_Allreduce(&mine, &first, 1, MPI_2INT, MPI_MINLOC, comm));
-  if (first.code < 0 && first.rank != rank) ht_error_clear();
+  if (first.code < 0 && first.rank != rank) ht_error_defer();
   return first.code;
 }
 

@@ -22,7 +22,7 @@
 
 struct ht_dataset_reader {
   ht_dataset hdr;          /* header fields only (x, y, yt stay NULL) */
-  dataset_file f;
+  ht__dataset_file f;
   int64_t file_chunk_rows; /* chunk extent along rows */
   char what_x[1100];       /* "file:/features" for messages */
   char what_y[1100];
@@ -112,7 +112,7 @@ int ht_dataset_reader_read(ht_dataset_reader *r, int64_t row0, int64_t n, float 
     if (h->task == HT_TASK_CLASSIFY)
       rc = ht__dataset_read_rows(r->f.labels, 1, row0, n, 1, H5T_NATIVE_INT32, y, r->what_y);
     else
-      rc = ht__dataset_read_rows(r->f.labels, r->f.labels_rank, row0, n, h->t, H5T_NATIVE_FLOAT, yt, r->what_y);
+      rc = ht__dataset_read_rows(r->f.labels, r->f.labels_ndims, row0, n, h->t, H5T_NATIVE_FLOAT, yt, r->what_y);
   }
   if (rc < 0) {
     /* The HDF5 text says what failed; the user also needs which rows. */

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hytrain/config.h"
 #include "hytrain/error.h"
 #include "hytrain/layers.h"
 #include "hytrain/rng.h"
@@ -38,49 +39,46 @@ static void *alloc_aligned(size_t bytes) {
   return p;
 }
 
-static int is_one_of(const char *s, const char *const *names, int n) {
-  for (int i = 0; i < n; i++)
-    if (strcmp(s, names[i]) == 0) return 1;
-  return 0;
-}
-
 /* Checks spec against the rules in model.h; records a message naming the key. */
 static int validate(const ht_model_spec *spec, int max_batch) {
-  static const char *const types[] = {"softmax", "logistic", "linear", "svm", "mlp"};
-  static const char *const acts[] = {"relu", "tanh", "sigmoid"};
-  static const char *const inits[] = {"auto", "he", "xavier"};
-  const char *type = spec->type;
-  if (memchr(type, '\0', sizeof spec->type) == NULL || !is_one_of(type, types, 5))
-    return ht_error(HT_ECONFIG, "model.type: unknown model '%.63s' (expected softmax|logistic|linear|svm|mlp)", type);
-  if (memchr(spec->init, '\0', sizeof spec->init) == NULL || !is_one_of(spec->init, inits, 3))
-    return ht_error(HT_ECONFIG, "model.init: unknown init '%.63s' (expected auto|he|xavier)", spec->init);
-  if (!(spec->l2 >= 0.0) || !isfinite(spec->l2))
-    return ht_error(HT_ECONFIG, "model.l2: %g is not a finite number >= 0", spec->l2);
+  const char *type = ht_enum_name(&ht_model_types, (int)spec->type);
+  if (ht_enum_parse(&ht_model_types, type) < 0)
+    return ht_error(HT_ECONFIG, "model.type: value %d is not one of %s", (int)spec->type, ht_model_types.choices);
+  if (ht_enum_parse(&ht_inits, ht_enum_name(&ht_inits, (int)spec->init)) < 0)
+    return ht_error(HT_ECONFIG, "model.init: value %d is not one of %s", (int)spec->init, ht_inits.choices);
+  HT_CHECK(ht_config_check_number("model.l2", spec->l2));
   if (spec->in < 1) return ht_error(HT_EINVAL, "model: the data has %d features, need at least 1", spec->in);
   if (max_batch < 1) return ht_error(HT_EINVAL, "model: max_batch %d, need at least 1", max_batch);
 
-  int is_mlp = strcmp(type, "mlp") == 0;
-  int is_linear = strcmp(type, "linear") == 0;
+  /* What each type needs from the data (model.h). */
+  int regression_ok = 0, min_classes = 2, max_classes = 0;
+  switch (spec->type) {
+  case HT_MODEL_SOFTMAX:
+  case HT_MODEL_SVM: break;
+  case HT_MODEL_LOGISTIC: max_classes = 2; break;
+  case HT_MODEL_LINEAR: regression_ok = 1, min_classes = 0; break;
+  case HT_MODEL_MLP: regression_ok = 1; break;
+  }
   if (spec->regression) {
-    if (!is_mlp && !is_linear)
+    if (!regression_ok)
       return ht_error(HT_ECONFIG,
                       "model.type %s needs class labels, but the data has regression targets (%d per row); "
                       "use linear or mlp",
                       type, spec->out);
     if (spec->out < 1) return ht_error(HT_EINVAL, "model: the data has %d regression targets, need at least 1", spec->out);
   } else {
-    if (is_linear)
+    if (min_classes == 0)
       return ht_error(HT_ECONFIG,
-                      "model.type linear needs regression targets, but the data has %d classes; "
+                      "model.type %s needs regression targets, but the data has %d classes; "
                       "use softmax, logistic, svm or mlp",
-                      spec->out);
-    if (strcmp(type, "logistic") == 0 && spec->out != 2)
-      return ht_error(HT_ECONFIG, "model.type logistic needs exactly 2 classes, the data has %d", spec->out);
-    if (spec->out < 2)
+                      type, spec->out);
+    if (max_classes == 2 && spec->out != 2)
+      return ht_error(HT_ECONFIG, "model.type %s needs exactly 2 classes, the data has %d", type, spec->out);
+    if (spec->out < min_classes)
       return ht_error(HT_ECONFIG, "model.type %s needs at least 2 classes, the data has %d", type, spec->out);
   }
 
-  if (is_mlp) {
+  if (spec->type == HT_MODEL_MLP) {
     if (spec->n_hidden < 1)
       return ht_error(HT_ECONFIG, "model.type mlp needs at least one hidden layer (model.hidden is empty)");
     if (spec->n_hidden > 16)
@@ -88,9 +86,9 @@ static int validate(const ht_model_spec *spec, int max_batch) {
     for (int h = 0; h < spec->n_hidden; h++)
       if (spec->hidden[h] < 1)
         return ht_error(HT_ECONFIG, "model.hidden[%d] = %d: layer widths must be >= 1", h, spec->hidden[h]);
-    if (memchr(spec->activation, '\0', sizeof spec->activation) == NULL || !is_one_of(spec->activation, acts, 3))
-      return ht_error(HT_ECONFIG, "model.activation: unknown activation '%.63s' (expected relu|tanh|sigmoid)",
-                      spec->activation);
+    if (ht_enum_parse(&ht_activations, ht_enum_name(&ht_activations, (int)spec->activation)) < 0)
+      return ht_error(HT_ECONFIG, "model.activation: value %d is not one of %s", (int)spec->activation,
+                      ht_activations.choices);
   }
   return 0;
 }
@@ -108,11 +106,15 @@ static void add_dense(ht_model *m, int in, int out, int dense_index, size_t *off
 }
 
 /* Appends an elementwise activation of the given width (no parameters). */
-static void add_activation(ht_model *m, const char *act, int width, int index) {
+static void add_activation(ht_model *m, ht_activation act, int width, int index) {
   ht_layer *l = &m->layers[m->n_layers++];
-  l->kind = strcmp(act, "relu") == 0 ? HT_LAYER_RELU : strcmp(act, "tanh") == 0 ? HT_LAYER_TANH : HT_LAYER_SIGMOID;
-  /* act is one of relu|tanh|sigmoid (validated), so the name fits. */
-  snprintf(l->name, sizeof l->name, "%.8s%d", act, index);
+  switch (act) {
+  case HT_ACT_RELU: l->kind = HT_LAYER_RELU; break;
+  case HT_ACT_TANH: l->kind = HT_LAYER_TANH; break;
+  case HT_ACT_SIGMOID: l->kind = HT_LAYER_SIGMOID; break;
+  }
+  /* act was validated, so its name is one of relu|tanh|sigmoid and fits. */
+  snprintf(l->name, sizeof l->name, "%.8s%d", ht_enum_name(&ht_activations, (int)act), index);
   l->in = width;
   l->out = width;
   l->w_off = l->b_off = 0;
@@ -122,7 +124,8 @@ static void add_activation(ht_model *m, const char *act, int width, int index) {
 static void build_layers(ht_model *m) {
   const ht_model_spec *spec = &m->spec;
   size_t off = 0;
-  if (strcmp(spec->type, "mlp") == 0) {
+  switch (spec->type) {
+  case HT_MODEL_MLP: {
     int width = spec->in;
     for (int h = 0; h < spec->n_hidden; h++) {
       add_dense(m, width, spec->hidden[h], h, &off);
@@ -132,16 +135,20 @@ static void build_layers(ht_model *m) {
     add_dense(m, width, spec->out, spec->n_hidden, &off);
     m->loss = spec->regression ? HT_LOSS_MSE : HT_LOSS_SOFTMAX_CE;
     m->n_logits = spec->out;
-  } else if (strcmp(spec->type, "logistic") == 0) {
+    break;
+  }
+  case HT_MODEL_LOGISTIC:
     add_dense(m, spec->in, 1, 0, &off);
     m->loss = HT_LOSS_SIGMOID_BCE;
     m->n_logits = 1;
-  } else {
+    break;
+  case HT_MODEL_SOFTMAX:
+  case HT_MODEL_LINEAR:
+  case HT_MODEL_SVM:
     add_dense(m, spec->in, spec->out, 0, &off);
-    m->loss = strcmp(spec->type, "linear") == 0 ? HT_LOSS_MSE
-              : strcmp(spec->type, "svm") == 0  ? HT_LOSS_HINGE
-                                                : HT_LOSS_SOFTMAX_CE;
+    m->loss = spec->type == HT_MODEL_LINEAR ? HT_LOSS_MSE : spec->type == HT_MODEL_SVM ? HT_LOSS_HINGE : HT_LOSS_SOFTMAX_CE;
     m->n_logits = spec->out;
+    break;
   }
   m->n_params = off;
 }
@@ -171,7 +178,8 @@ int ht_model_create(ht_model *m, const ht_model_spec *spec, int max_batch) {
   if (!ok) {
     size_t n_params = m->n_params;
     ht_model_destroy(m);
-    return ht_error(HT_ENOMEM, "model.type %s: cannot allocate buffers for %zu parameters and %d rows", spec->type,
+    return ht_error(HT_ENOMEM, "model.type %s: cannot allocate buffers for %zu parameters and %d rows",
+                    ht_enum_name(&ht_model_types, (int)spec->type),
                     n_params, max_batch);
   }
   return 0;
@@ -179,8 +187,13 @@ int ht_model_create(ht_model *m, const ht_model_spec *spec, int max_batch) {
 
 void ht_model_init(ht_model *m, uint64_t seed) {
   const ht_model_spec *spec = &m->spec;
-  int relu_mlp = strcmp(spec->type, "mlp") == 0 && strcmp(spec->activation, "relu") == 0;
-  int he = strcmp(spec->init, "he") == 0 || (strcmp(spec->init, "auto") == 0 && relu_mlp);
+  int relu_mlp = spec->type == HT_MODEL_MLP && spec->activation == HT_ACT_RELU;
+  int he = 0;
+  switch (spec->init) {
+  case HT_INIT_HE: he = 1; break;
+  case HT_INIT_XAVIER: he = 0; break;
+  case HT_INIT_AUTO: he = relu_mlp; break;
+  }
   for (int i = 0; i < m->n_layers; i++) {
     const ht_layer *l = &m->layers[i];
     if (l->kind != HT_LAYER_DENSE) continue;

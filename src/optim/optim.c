@@ -23,31 +23,45 @@ static float *alloc_state(size_t n) {
   return p;
 }
 
-int ht_optim_create(ht_optim *o, const char *name, double momentum, int nesterov, double weight_decay,
-                    double beta1, double beta2, double eps, size_t n) {
+void ht_optim_opts_from_config(const ht_config *cfg, ht_optim_opts *o) {
   memset(o, 0, sizeof *o);
-  if (!(weight_decay >= 0.0) || !isfinite(weight_decay))
-    return ht_error(HT_ECONFIG, "optimizer.weight_decay: %g is not a finite number >= 0", weight_decay);
-  if (strcmp(name, "sgd") == 0) {
-    if (!(momentum >= 0.0 && momentum < 1.0))
-      return ht_error(HT_ECONFIG, "optimizer.momentum: %g is not in [0, 1)", momentum);
-    if (nesterov && momentum == 0.0)
+  o->kind = cfg->optimizer.name;
+  o->momentum = cfg->optimizer.momentum;
+  o->nesterov = cfg->optimizer.nesterov;
+  o->weight_decay = cfg->optimizer.weight_decay;
+  o->beta1 = cfg->optimizer.beta1;
+  o->beta2 = cfg->optimizer.beta2;
+  o->eps = cfg->optimizer.eps;
+}
+
+/* The bounds of the options kind uses, as their registry rows state them. */
+static int check_opts(const ht_optim_opts *p) {
+  HT_CHECK(ht_config_check_number("optimizer.weight_decay", p->weight_decay));
+  switch (p->kind) {
+  case HT_OPTIM_SGD:
+    HT_CHECK(ht_config_check_number("optimizer.momentum", p->momentum));
+    if (p->nesterov && p->momentum == 0.0)
       return ht_error(HT_ECONFIG, "optimizer.nesterov: Nesterov momentum needs optimizer.momentum > 0");
-    o->kind = HT_OPTIM_SGD;
-  } else if (strcmp(name, "adamw") == 0) {
-    if (!(beta1 >= 0.0 && beta1 < 1.0)) return ht_error(HT_ECONFIG, "optimizer.beta1: %g is not in [0, 1)", beta1);
-    if (!(beta2 >= 0.0 && beta2 < 1.0)) return ht_error(HT_ECONFIG, "optimizer.beta2: %g is not in [0, 1)", beta2);
-    if (!(eps > 0.0) || !isfinite(eps)) return ht_error(HT_ECONFIG, "optimizer.eps: %g is not a finite number > 0", eps);
-    o->kind = HT_OPTIM_ADAMW;
-  } else {
-    return ht_error(HT_ECONFIG, "optimizer.name: unknown optimizer '%s' (expected sgd|adamw)", name);
+    return 0;
+  case HT_OPTIM_ADAMW:
+    HT_CHECK(ht_config_check_number("optimizer.beta1", p->beta1));
+    HT_CHECK(ht_config_check_number("optimizer.beta2", p->beta2));
+    HT_CHECK(ht_config_check_number("optimizer.eps", p->eps));
+    return 0;
   }
-  o->momentum = o->kind == HT_OPTIM_SGD ? momentum : 0.0;
-  o->nesterov = o->kind == HT_OPTIM_SGD ? nesterov != 0 : 0;
-  o->weight_decay = weight_decay;
-  o->beta1 = beta1;
-  o->beta2 = beta2;
-  o->eps = eps;
+  return ht_error(HT_ECONFIG, "optimizer.name: value %d is not one of %s", (int)p->kind, ht_optimizers.choices);
+}
+
+int ht_optim_create(ht_optim *o, const ht_optim_opts *p, size_t n) {
+  memset(o, 0, sizeof *o);
+  HT_CHECK(check_opts(p));
+  o->kind = p->kind;
+  o->momentum = o->kind == HT_OPTIM_SGD ? p->momentum : 0.0;
+  o->nesterov = o->kind == HT_OPTIM_SGD ? p->nesterov != 0 : 0;
+  o->weight_decay = p->weight_decay;
+  o->beta1 = p->beta1;
+  o->beta2 = p->beta2;
+  o->eps = p->eps;
   o->n = n;
   o->t = 0;
   /* Plain SGD keeps no state; momentum SGD one buffer; AdamW two. */
@@ -58,7 +72,8 @@ int ht_optim_create(ht_optim *o, const char *name, double momentum, int nesterov
   return 0;
 nomem:
   ht_optim_destroy(o);
-  return ht_error(HT_ENOMEM, "optimizer.name %s: cannot allocate state for %zu parameters", name, n);
+  return ht_error(HT_ENOMEM, "optimizer.name %s: cannot allocate state for %zu parameters",
+                  ht_enum_name(&ht_optimizers, (int)p->kind), n);
 }
 
 void ht_optim_begin_step(ht_optim *o) { o->t++; }
@@ -67,10 +82,10 @@ void ht_optim_update_scaled(ht_optim *o, float *params, const float *grads, size
                             float gscale) {
   if (hi > o->n) hi = o->n;
   if (lo >= hi) return;
-  if (o->kind == HT_OPTIM_ADAMW)
-    ht__adamw_update(o, params, grads, lo, hi, lr, gscale);
-  else
-    ht__sgd_update(o, params, grads, lo, hi, lr, gscale);
+  switch (o->kind) {
+  case HT_OPTIM_ADAMW: ht__adamw_update(o, params, grads, lo, hi, lr, gscale); break;
+  case HT_OPTIM_SGD: ht__sgd_update(o, params, grads, lo, hi, lr, gscale); break;
+  }
 }
 
 void ht_optim_update(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr) {

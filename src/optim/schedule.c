@@ -9,31 +9,43 @@
 #include "hytrain/error.h"
 #include "hytrain/optim.h"
 
-int ht_sched_create(ht_sched *s, const char *name, double lr, int64_t warmup, int64_t step_every,
-                    double gamma, double min_lr, int64_t total) {
-  memset(s, 0, sizeof *s);
-  if (strcmp(name, "constant") == 0) {
-    s->kind = HT_SCHED_CONSTANT;
-  } else if (strcmp(name, "step") == 0) {
-    s->kind = HT_SCHED_STEP;
-    if (step_every < 1)
-      return ht_error(HT_ECONFIG, "schedule.step_every: %lld, need >= 1 for the step schedule", (long long)step_every);
-    if (!(gamma > 0.0) || !isfinite(gamma))
-      return ht_error(HT_ECONFIG, "schedule.gamma: %g is not a finite number > 0", gamma);
-  } else if (strcmp(name, "cosine") == 0) {
-    s->kind = HT_SCHED_COSINE;
-    if (!(min_lr >= 0.0 && min_lr <= lr))
-      return ht_error(HT_ECONFIG, "schedule.min_lr: %g is not in [0, optimizer.lr = %g]", min_lr, lr);
-  } else {
-    return ht_error(HT_ECONFIG, "schedule.name: unknown schedule '%s' (expected constant|step|cosine)", name);
+void ht_sched_opts_from_config(const ht_config *cfg, ht_sched_opts *o) {
+  memset(o, 0, sizeof *o);
+  o->kind = cfg->schedule.name;
+  o->lr = cfg->optimizer.lr;
+  o->warmup = cfg->schedule.warmup_steps;
+  o->step_every = cfg->schedule.step_every;
+  o->gamma = cfg->schedule.gamma;
+  o->min_lr = cfg->schedule.min_lr;
+}
+
+/* The bounds of the options kind uses, as their registry rows state them. */
+static int check_opts(const ht_sched_opts *p) {
+  HT_CHECK(ht_config_check_number("optimizer.lr", p->lr));
+  HT_CHECK(ht_config_check_number("schedule.warmup_steps", (double)p->warmup));
+  switch (p->kind) {
+  case HT_SCHED_CONSTANT: return 0;
+  case HT_SCHED_STEP:
+    HT_CHECK(ht_config_check_number("schedule.step_every", (double)p->step_every));
+    HT_CHECK(ht_config_check_number("schedule.gamma", p->gamma));
+    return 0;
+  case HT_SCHED_COSINE:
+    HT_CHECK(ht_config_check_number("schedule.min_lr", p->min_lr));
+    if (p->min_lr > p->lr) return ht_error(HT_ECONFIG, "schedule.min_lr: %g is above optimizer.lr %g", p->min_lr, p->lr);
+    return 0;
   }
-  if (!(lr >= 0.0) || !isfinite(lr)) return ht_error(HT_ECONFIG, "optimizer.lr: %g is not a finite number >= 0", lr);
-  if (warmup < 0) return ht_error(HT_ECONFIG, "schedule.warmup_steps: %lld, need >= 0", (long long)warmup);
-  s->lr = lr;
-  s->gamma = gamma;
-  s->min_lr = min_lr;
-  s->warmup = warmup;
-  s->step_every = step_every;
+  return ht_error(HT_ECONFIG, "schedule.name: value %d is not one of %s", (int)p->kind, ht_schedules.choices);
+}
+
+int ht_sched_create(ht_sched *s, const ht_sched_opts *p, int64_t total) {
+  memset(s, 0, sizeof *s);
+  HT_CHECK(check_opts(p));
+  s->kind = p->kind;
+  s->lr = p->lr;
+  s->gamma = p->gamma;
+  s->min_lr = p->min_lr;
+  s->warmup = p->warmup;
+  s->step_every = p->step_every;
   s->total = total;
   return 0;
 }

@@ -26,26 +26,26 @@
 
 enum { HT__TAG_ASK = 701, HT__TAG_TRIAL = 702 };
 
-static void ht__backoff(long *ns) {
+static void backoff(long *ns) {
   struct timespec ts = {0, *ns};
   nanosleep(&ts, NULL);
   *ns = *ns * 2 > 2000000 ? 2000000 : *ns * 2;
 }
 
 /* Waits for a request to complete, sleeping between tests. */
-static int ht__wait(MPI_Request *req) {
+static int wait_for_trial(MPI_Request *req) {
   long ns = 20000;
   for (;;) {
     int done = 0;
     HT_CHECK_MPI(MPI_Test(req, &done, MPI_STATUS_IGNORE));
     if (done) return 0;
-    ht__backoff(&ns);
+    backoff(&ns);
   }
 }
 
 /* The server: answers every ASK with the next trial, or -1 once all are
  * handed out; ends when every client has been told -1. */
-static int ht__serve(ht_trial_queue *q) {
+static int serve(ht_trial_queue *q) {
   int next = 0, finished = 0;
   long ns = 20000;
   while (finished < q->n_clients) {
@@ -53,7 +53,7 @@ static int ht__serve(ht_trial_queue *q) {
     MPI_Status st;
     HT_CHECK_MPI(MPI_Iprobe(MPI_ANY_SOURCE, HT__TAG_ASK, q->comm, &flag, &st));
     if (!flag) {
-      ht__backoff(&ns);
+      backoff(&ns);
       continue;
     }
     ns = 20000;
@@ -63,15 +63,15 @@ static int ht__serve(ht_trial_queue *q) {
     if (answer < 0) finished++;
     MPI_Request req;
     HT_CHECK_MPI(MPI_Isend(&answer, 1, MPI_INT, st.MPI_SOURCE, HT__TAG_TRIAL, q->comm, &req));
-    HT_CHECK(ht__wait(&req));
+    HT_CHECK(wait_for_trial(&req));
   }
   return 0;
 }
 
-static void *ht__queue_main(void *arg) {
+static void *queue_main(void *arg) {
   ht_trial_queue *q = arg;
   pthread_setname_np(pthread_self(), "ht-sweep-queue");
-  int rc = ht__serve(q);
+  int rc = serve(q);
   /* A broken queue would leave every group waiting for an answer: end the job. */
   if (rc < 0) ht_comm_abort(q->world, rc, ht_error_message());
   return NULL;
@@ -87,7 +87,7 @@ int ht_trial_queue_open(ht_trial_queue *q, const ht_comm *world, int n_trials, i
   MPI_Comm_set_errhandler(q->comm, MPI_ERRORS_RETURN);
   int rc = 0;
   if (world->rank == 0) {
-    if (pthread_create(&q->thread, NULL, ht__queue_main, q) != 0) rc = ht_error(HT_EINTERNAL, "cannot start the sweep queue thread");
+    if (pthread_create(&q->thread, NULL, queue_main, q) != 0) rc = ht_error(HT_EINTERNAL, "cannot start the sweep queue thread");
     else q->have_thread = 1;
   }
   return ht_comm_agree(world, rc);
@@ -97,9 +97,9 @@ int ht_trial_queue_next(ht_trial_queue *q, int *trial) {
   int ask = 0;
   MPI_Request req;
   HT_CHECK_MPI(MPI_Isend(&ask, 1, MPI_INT, 0, HT__TAG_ASK, q->comm, &req));
-  HT_CHECK(ht__wait(&req));
+  HT_CHECK(wait_for_trial(&req));
   HT_CHECK_MPI(MPI_Irecv(trial, 1, MPI_INT, 0, HT__TAG_TRIAL, q->comm, &req));
-  HT_CHECK(ht__wait(&req));
+  HT_CHECK(wait_for_trial(&req));
   return 0;
 }
 
@@ -110,7 +110,7 @@ int ht_trial_queue_close(ht_trial_queue *q) {
    * communicator does not interfere with the barrier. */
   if (q->comm == MPI_COMM_NULL) return 0;
   MPI_Request req;
-  int rc = MPI_Ibarrier(q->comm, &req) == MPI_SUCCESS ? ht__wait(&req) : ht_error(HT_EMPI, "MPI_Ibarrier failed");
+  int rc = MPI_Ibarrier(q->comm, &req) == MPI_SUCCESS ? wait_for_trial(&req) : ht_error(HT_EMPI, "MPI_Ibarrier failed");
   if (q->have_thread) pthread_join(q->thread, NULL);
   q->have_thread = 0;
   if (q->comm != MPI_COMM_NULL) MPI_Comm_free(&q->comm);

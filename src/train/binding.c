@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "hytrain/error.h"
-#include "hytrain/grad_sync.h"
+#include "train/grad_sync_impl.h"
 #include "train/internal.h"
 
 void ht_rank_cpuset(cpu_set_t *set) {
@@ -49,14 +49,14 @@ void ht__cpuset_text(const cpu_set_t *set, char *out, size_t len) {
   }
 }
 
-typedef struct ht__binding {
+typedef struct rank_binding {
   char omp[192];    /* "t0:cpus 0 t1:cpus 1" */
   char comm[64];    /* the communication thread's cpus */
   int shared;       /* the communication thread may run on a core of the team */
-} ht__binding;
+} rank_binding;
 
 int ht_grad_sync_binding_report(const ht_grad_sync *gs, const ht_log *log) {
-  ht__binding me;
+  rank_binding me;
   memset(&me, 0, sizeof me);
   int n = omp_get_max_threads();
   cpu_set_t team[64];
@@ -81,7 +81,7 @@ int ht_grad_sync_binding_report(const ht_grad_sync *gs, const ht_log *log) {
   }
   cpu_set_t cset;
   CPU_ZERO(&cset);
-  if (gs->ct.started && pthread_getaffinity_np(gs->ct.thread, sizeof cset, &cset) == 0) {
+  if (ht_comm_thread_cpus(gs->ct, &cset) == 0) {
     ht__cpuset_text(&cset, me.comm, sizeof me.comm);
     cpu_set_t both;
     CPU_AND(&both, &cset, &all);
@@ -89,8 +89,13 @@ int ht_grad_sync_binding_report(const ht_grad_sync *gs, const ht_log *log) {
   } else {
     snprintf(me.comm, sizeof me.comm, "-");
   }
-  ht__binding all_r[gs->comm->rank == 0 ? gs->comm->size : 1];
-  HT_CHECK_MPI(MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all_r, (int)sizeof me, MPI_BYTE, 0, gs->comm->main));
+  rank_binding all_r[gs->comm->rank == 0 ? gs->comm->size : 1];
+  ht_comm_stall_enter(gs->comm, "the binding table's gather (MPI_Gather)");
+  int mrc = MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all_r, (int)sizeof me, MPI_BYTE, 0, gs->comm->main);
+  ht_comm_stall_leave(gs->comm);
+  if (mrc != MPI_SUCCESS)
+    return ht__mpi_error(mrc, "MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all_r, (int)sizeof me, MPI_BYTE, 0, gs->comm->main)",
+                         __FILE__, __LINE__);
   if (gs->comm->rank != 0) return 0;
   static const char *const waits[] = {"yield", "sleep", "block", "adaptive", "backoff"};
   ht_log_info(log, "  %-5s %-12s %s", "rank", "comm thread", "OpenMP threads (thread:cpus)");
@@ -118,21 +123,6 @@ int ht_grad_sync_binding_report(const ht_grad_sync *gs, const ht_log *log) {
 }
 
 /* ---- The node's check and split (hytrain/binding.h) ---------------------- */
-
-static const char *const binding_names[] = {
-#define HT__BINDING_NAME(id, name) name,
-    HT_BINDING_MAP(HT__BINDING_NAME)
-#undef HT__BINDING_NAME
-};
-
-int ht_binding_opts_from_config(const ht_config *cfg, ht_binding_opts *o) {
-  for (int i = 0; i < (int)(sizeof binding_names / sizeof binding_names[0]); i++)
-    if (strcmp(cfg->compute.binding, binding_names[i]) == 0) {
-      o->mode = (ht_binding_mode)i;
-      return 0;
-    }
-  return ht_error(HT_ECONFIG, "compute.binding: expected one of auto|launcher|none, got '%s'", cfg->compute.binding);
-}
 
 /* What one rank tells the other ranks of its node. */
 typedef struct bind_info {

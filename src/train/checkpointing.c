@@ -20,12 +20,11 @@
 #include <unistd.h>
 
 #include "hytrain/error.h"
-#include "hytrain/stall.h"
 #include "hytrain/timer.h"
 #include "train/internal.h"
 
 /* Rank 0: fails now, not after hours, if checkpoints cannot be written. */
-static int ht__probe_dir(const char *dir) {
+static int probe_dir(const char *dir) {
   if (mkdir(dir, 0775) != 0 && errno != EEXIST)
     return ht_error(HT_EIO, "%s: cannot create the checkpoint directory: %s", dir, strerror(errno));
   char probe[HT_PATH_MAX + 64];
@@ -39,7 +38,7 @@ static int ht__probe_dir(const char *dir) {
   return 0;
 }
 
-static int ht__stall_ms(void) {
+static int stall_ms(void) {
   /* Test hook, read once at start-up: the writer sleeps this long in the
    * middle of each checkpoint file (docs/checkpoint-format.md). */
   const char *v = getenv("HT_TEST_CKPT_STALL_MS");
@@ -65,7 +64,7 @@ int ht__ckpt_setup(ht__ckpt_ctl *c, const ht_config *cfg, const ht_comm *comm, c
   snprintf(c->dir, sizeof c->dir, "%s/checkpoints", run_dir);
   int rc = 0;
   if (comm->rank == 0) {
-    rc = ht__probe_dir(c->dir);
+    rc = probe_dir(c->dir);
     if (rc == 0) {
       int n = ht_ckpt_clean_partials(c->dir);
       if (n > 0) ht_log_info(log, "removed %d unfinished checkpoint file(s) (*.partial) left by an earlier crash", n);
@@ -74,8 +73,7 @@ int ht__ckpt_setup(ht__ckpt_ctl *c, const ht_config *cfg, const ht_comm *comm, c
     }
     if (rc == 0)
       rc = ht_ckpt_writer_create(&c->writer, c->dir, m, o->m != NULL, o->v != NULL, comm->size, cfg->checkpoint.async,
-                                 cfg->checkpoint.keep, ht__stall_ms());
-    if (rc == 0) c->have_writer = 1;
+                                 cfg->checkpoint.keep, stall_ms());
   }
   HT_CHECK(ht_comm_agree(comm, rc));
   ht__signals_install(&c->sig);
@@ -90,7 +88,7 @@ int ht__ckpt_step_agree_begin(ht__ckpt_ctl *c, double loss) {
   if (c->comm->rank == 0) {
     double every = c->cfg->checkpoint.every_seconds;
     v[2] = every > 0 && ht_now() - c->last_time >= every ? 1.0 : 0.0;
-    v[3] = c->have_writer && ht_ckpt_writer_poll(&c->writer) < 0 ? 1.0 : 0.0;
+    v[3] = c->writer && ht_ckpt_writer_poll(c->writer) < 0 ? 1.0 : 0.0;
     ht_error_clear(); /* the poll's message is recorded again when it is reported */
   }
   HT_CHECK_MPI(MPI_Iallreduce(c->agree_in, c->agree_out, 4, MPI_DOUBLE, MPI_SUM, c->comm->main, &c->agree_req));
@@ -98,9 +96,9 @@ int ht__ckpt_step_agree_begin(ht__ckpt_ctl *c, double loss) {
 }
 
 int ht__ckpt_step_agree_end(ht__ckpt_ctl *c, double *loss, ht__step_flags *f) {
-  ht_stall_enter("the step agreement (MPI_Iallreduce of the loss and the checkpoint flags)");
+  ht_comm_stall_enter(c->comm, "the step agreement (MPI_Iallreduce of the loss and the checkpoint flags)");
   int rc = MPI_Wait(&c->agree_req, MPI_STATUS_IGNORE);
-  ht_stall_leave();
+  ht_comm_stall_leave(c->comm);
   if (rc != MPI_SUCCESS) return ht__mpi_error(rc, "MPI_Wait(&c->agree_req, ...)", __FILE__, __LINE__);
   const double *v = c->agree_out;
   *loss = v[0];
@@ -113,9 +111,9 @@ int ht__ckpt_step_agree_end(ht__ckpt_ctl *c, double *loss, ht__step_flags *f) {
 int ht__ckpt_save(ht__ckpt_ctl *c, const ht__cursor *cur, int sync, int best, double wall_s) {
   const ht_comm *comm = c->comm;
   ht_ckpt_rank mine = {.epoch = cur->epoch, .position = cur->position, .seed = c->cfg->train.seed};
-  ht_stall_enter("the checkpoint's gather of the data cursors (MPI_Gather)");
+  ht_comm_stall_enter(comm, "the checkpoint's gather of the data cursors (MPI_Gather)");
   int rc = MPI_Gather(&mine, 3, MPI_INT64_T, c->gathered, 3, MPI_INT64_T, 0, comm->main);
-  ht_stall_leave();
+  ht_comm_stall_leave(c->comm);
   if (rc != MPI_SUCCESS) return ht__mpi_error(rc, "MPI_Gather(&mine, ...)", __FILE__, __LINE__);
   if (comm->rank == 0) {
     ht_ckpt_state s;
@@ -145,10 +143,10 @@ int ht__ckpt_save(ht__ckpt_ctl *c, const ht__cursor *cur, int sync, int best, do
     s.norm = c->norm;
     s.config_yaml = c->config_yaml;
     double stall = 0, waited = 0;
-    rc = ht_ckpt_writer_save(&c->writer, &s, best, &stall, &waited);
+    rc = ht_ckpt_writer_save(c->writer, &s, best, &stall, &waited);
     if (rc == 0 && sync) {
       double t0 = ht_now();
-      rc = ht_ckpt_writer_wait(&c->writer);
+      rc = ht_ckpt_writer_wait(c->writer);
       stall += ht_now() - t0;
     }
     if (rc == 0 && !sync) {
@@ -191,8 +189,8 @@ int ht__ckpt_will_save(const ht__ckpt_ctl *c, const ht__cursor *cur, const ht__s
 int ht__ckpt_after_step(ht__ckpt_ctl *c, const ht__cursor *cur, const ht__step_flags *f, double wall_s) {
   const ht_comm *comm = c->comm;
   if (f->failed) {
-    int rc = comm->rank == 0 ? ht_ckpt_writer_poll(&c->writer) : HT_EIO;
-    if (comm->rank != 0) ht_error_clear();
+    int rc = comm->rank == 0 ? ht_ckpt_writer_poll(c->writer) : HT_EIO;
+    if (comm->rank != 0) ht_error_defer();
     return ht_comm_agree(comm, rc);
   }
   int stop_step = c->stop_at_step > 0 && cur->step >= c->stop_at_step;
@@ -200,7 +198,7 @@ int ht__ckpt_after_step(ht__ckpt_ctl *c, const ht__cursor *cur, const ht__step_f
     int sig = ht__signals_pending();
     HT_CHECK(ht__ckpt_save(c, cur, 1, 0, wall_s));
     if (comm->rank != 0) {
-      ht_error_clear();
+      ht_error_defer();
       return HT_ESTOPPED;
     }
     char why[128];
@@ -219,12 +217,11 @@ int ht__ckpt_after_step(ht__ckpt_ctl *c, const ht__cursor *cur, const ht__step_f
 }
 
 void ht__ckpt_report(ht__ckpt_ctl *c) {
-  if (c->comm->rank != 0 || !c->have_writer) return;
-  ht_ckpt_writer *w = &c->writer;
-  pthread_mutex_lock(&w->mu);
-  int64_t n = w->n_written;
-  double wt = w->write_s_total, wmax = w->write_s_max, bytes = w->bytes_total;
-  pthread_mutex_unlock(&w->mu);
+  if (c->comm->rank != 0 || !c->writer) return;
+  ht_ckpt_writer_stats st;
+  ht_ckpt_writer_get_stats(c->writer, &st);
+  int64_t n = st.n_written;
+  double wt = st.write_s_total, wmax = st.write_s_max, bytes = st.bytes_total;
   if (n == 0) return;
   if (c->n_saves > 0)
     ht_log_info(c->log,
@@ -237,8 +234,7 @@ void ht__ckpt_report(ht__ckpt_ctl *c) {
 }
 
 void ht__ckpt_destroy(ht__ckpt_ctl *c) {
-  if (c->have_writer) ht_ckpt_writer_destroy(&c->writer);
-  c->have_writer = 0;
+  ht_ckpt_writer_destroy(&c->writer);
   free(c->gathered);
   c->gathered = NULL;
   ht__signals_restore(&c->sig);

@@ -23,11 +23,12 @@ int ht__data_open_train(const ht_config *cfg, const ht_comm *comm, int batch, ht
   ht_loader_opts_default(o);
   o->prefetch = cfg->data.prefetch;
   o->shuffle_buffer_chunks = cfg->data.shuffle_buffer_chunks;
-  HT_CHECK(ht_loader_parse_augment(cfg->data.augment, &o->flip, &o->shift));
+  o->flip = cfg->data.augment.flip;
+  o->shift = cfg->data.augment.shift;
 
   if (cfg->data.folds > 0) {
     /* K-fold reads rows of several folds, not one contiguous shard: memory mode only. */
-    if (strcmp(cfg->data.mode, "stream") == 0)
+    if (cfg->data.mode == HT_DATA_STREAM)
       return ht_error(HT_ECONFIG, "data.mode: stream does not support data.folds (cross-validation); use memory or auto");
     o->mode = HT_LOADER_MEMORY;
     HT_CHECK(ht_dataset_read_fold(ds, path, cfg->data.folds, cfg->data.fold, 0, comm->rank, comm->size));
@@ -38,8 +39,16 @@ int ht__data_open_train(const ht_config *cfg, const ht_comm *comm, int batch, ht
   HT_CHECK(ht_dataset_probe(ds, path));
   const int64_t budget = (int64_t)cfg->data.memory_budget_mb << 20;
   const int64_t shard_bytes = largest_shard_bytes(ds, comm->size);
-  int stream = strcmp(cfg->data.mode, "stream") == 0 || (strcmp(cfg->data.mode, "auto") == 0 && shard_bytes > budget);
-  const char *why = strcmp(cfg->data.mode, "auto") != 0 ? "data.mode" : stream ? "auto: shard > budget" : "auto: shard fits budget";
+  int stream = 0;
+  const char *why = "data.mode";
+  switch (cfg->data.mode) {
+  case HT_DATA_MEMORY: stream = 0; break;
+  case HT_DATA_STREAM: stream = 1; break;
+  case HT_DATA_AUTO:
+    stream = shard_bytes > budget;
+    why = stream ? "auto: shard > budget" : "auto: shard fits budget";
+    break;
+  }
   if (o->flip || o->shift) {
     int side = 0;
     while ((int64_t)(side + 1) * (side + 1) <= ds->d) side++;
@@ -107,7 +116,11 @@ static double peak_rss_mb(void) {
 int ht__peak_rss_report(const ht_comm *comm, const ht_log *log) {
   double mine = peak_rss_mb();
   double all[comm->rank == 0 ? comm->size : 1];
-  HT_CHECK_MPI(MPI_Gather(&mine, 1, MPI_DOUBLE, all, 1, MPI_DOUBLE, 0, comm->main));
+  ht_comm_stall_enter(comm, "the peak memory report's gather (MPI_Gather)");
+  int mrc = MPI_Gather(&mine, 1, MPI_DOUBLE, all, 1, MPI_DOUBLE, 0, comm->main);
+  ht_comm_stall_leave(comm);
+  if (mrc != MPI_SUCCESS)
+    return ht__mpi_error(mrc, "MPI_Gather(&mine, 1, MPI_DOUBLE, all, 1, MPI_DOUBLE, 0, comm->main)", __FILE__, __LINE__);
   if (comm->rank != 0) return 0;
   char text[1024];
   size_t used = 0;

@@ -1,5 +1,5 @@
 /* Gradient averaging per step: bucket plan, modes, per-bucket optimizer. */
-#include "hytrain/grad_sync.h"
+#include "train/grad_sync_impl.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -11,35 +11,19 @@
 
 #define HT__MIB (1024.0 * 1024.0)
 
-/* comm.mode and comm.transport values, in enum order (ht_sync_mode, ht_transport). */
-static const char *const ht__modes[] = {"sync", "overlap", "delayed"};
-static const char *const ht__transports[] = {"auto", "shm", "mpi"};
-
-/* The index of value in names[0 .. n), or -1. */
-static int ht__choice(const char *value, const char *const *names, int n) {
-  for (int i = 0; i < n; i++)
-    if (strcmp(value, names[i]) == 0) return i;
-  return -1;
-}
-
 int ht_grad_sync_opts_from_config(const ht_config *cfg, ht_grad_sync_opts *o) {
   memset(o, 0, sizeof *o);
-  int mode = ht__choice(cfg->comm.mode, ht__modes, 3), transport = ht__choice(cfg->comm.transport, ht__transports, 3);
-  if (mode < 0)
-    return ht_error(HT_ECONFIG, "comm.mode: expected one of sync|overlap|delayed, got '%s'", cfg->comm.mode);
-  if (transport < 0)
-    return ht_error(HT_ECONFIG, "comm.transport: expected one of auto|shm|mpi, got '%s'", cfg->comm.transport);
-  o->mode = (ht_sync_mode)mode;
-  o->transport = (ht_transport)transport;
+  o->mode = cfg->comm.mode;
+  o->transport = cfg->comm.transport;
   o->bucket_mb = cfg->comm.bucket_mb;
   o->slice_mb = cfg->comm.slice_mb;
   o->thread_core = cfg->comm.thread_core;
-  o->stall_warn_s = cfg->comm.stall_warn_s;
-  o->stall_timeout_s = cfg->comm.stall_timeout_s;
-  return ht_comm_wait_parse(cfg->comm.wait, &o->wait, &o->sleep_us);
+  o->wait = cfg->comm.wait.kind;
+  o->sleep_us = cfg->comm.wait.us;
+  return 0;
 }
 
-static double ht__process_cpu(void) {
+static double process_cpu(void) {
   struct timespec ts;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
@@ -48,7 +32,7 @@ static double ht__process_cpu(void) {
 /* Packs consecutive slices into buckets of at most `target` floats (a slice
  * larger than that is a bucket of its own). Slices run from the end of the
  * buffer to its start, so a bucket [lo, hi) is contiguous. */
-static int ht__plan(ht_grad_sync *gs, size_t slice, size_t target) {
+static int plan_buckets(ht_grad_sync *gs, size_t slice, size_t target) {
   ht_model *m = gs->m;
   m->slice_elems = slice;
   int n = ht_model_slices(m, NULL, NULL, 0);
@@ -77,9 +61,10 @@ static int ht__plan(ht_grad_sync *gs, size_t slice, size_t target) {
   return 0;
 }
 
-int ht_grad_sync_create(ht_grad_sync *gs, const ht_grad_sync_opts *o, const ht_comm *comm, ht_model *m,
+int ht_grad_sync_create(ht_grad_sync **out, const ht_grad_sync_opts *o, const ht_comm *comm, ht_model *m,
                         ht_optim *opt, ht_events *ev, const cpu_set_t *cpus) {
-  memset(gs, 0, sizeof *gs);
+  ht_grad_sync *gs = *out = calloc(1, sizeof *gs);
+  if (!gs) return ht_error(HT_ENOMEM, "out of memory for the gradient averaging");
   gs->o = *o;
   gs->comm = comm;
   gs->m = m;
@@ -89,13 +74,15 @@ int ht_grad_sync_create(ht_grad_sync *gs, const ht_grad_sync_opts *o, const ht_c
   double elems = o->bucket_mb * HT__MIB / sizeof(float), selems = o->slice_mb * HT__MIB / sizeof(float);
   size_t target = elems < 1 ? 1 : elems > (double)m->n_params ? m->n_params : (size_t)elems;
   size_t slice = selems < 1 ? 1 : selems > (double)m->n_params ? m->n_params : (size_t)selems;
-  int rc = ht__plan(gs, slice, target);
+  int rc = plan_buckets(gs, slice, target);
   int n_bufs = o->mode == HT_SYNC_DELAYED ? 2 : 1;
   gs->bufs[0] = m->grads;
   if (o->transport != HT_TRANSPORT_MPI && comm->size > 1) {
     /* Collective: every rank gets here, also one whose plan failed. */
+    ht_comm_stall_enter(comm, "the shared-memory set-up (collective on the gradient communicator)");
     int s = ht_shm_grads_create(&gs->shm, comm->grad, m->n_params, n_bufs, rc == 0 ? gs->n_buckets : 0, rc,
                                 gs->transport_note, sizeof gs->transport_note);
+    ht_comm_stall_leave(comm);
     if (s < 0) return s;
     if (s == 1 && rc == 0 && o->transport == HT_TRANSPORT_SHM)
       return ht_error(HT_ECONFIG, "comm.transport: shm is not available: %s (use auto or mpi)", gs->transport_note);
@@ -117,13 +104,12 @@ int ht_grad_sync_create(ht_grad_sync *gs, const ht_grad_sync_opts *o, const ht_c
   ht_track *comm_track = ev ? ht_events_track(ev, 1, "comm") : NULL;
   HT_CHECK(ht_comm_thread_create(&gs->ct, comm, gs->buckets, gs->n_buckets, gs->shm.base ? &gs->shm : NULL, o->wait,
                                  o->sleep_us, cpus, o->thread_core, comm_track));
-  ht_comm_thread_set_watchdog(&gs->ct, o->stall_warn_s, o->stall_timeout_s);
   return 0;
 }
 
 /* Backward's callback: closes the span of the work since the last mark and,
  * in overlap mode, hands over the bucket this slice completes. */
-static void ht__on_ready(void *user, int layer, size_t lo, size_t hi) {
+static void on_ready(void *user, int layer, size_t lo, size_t hi) {
   ht_grad_sync *gs = user;
   double now = ht_now();
   if (layer < 0) {
@@ -139,7 +125,7 @@ static void ht__on_ready(void *user, int layer, size_t lo, size_t hi) {
     return;
   }
   if (gs->o.mode == HT_SYNC_OVERLAP && gs->bucket_end[i] >= 0) {
-    ht_comm_thread_enqueue(&gs->ct, gs->bucket_end[i]);
+    ht_comm_thread_enqueue(gs->ct, gs->bucket_end[i]);
     double t1 = ht_now();
     ht_track_span(gs->track, HT_EV_BUCKET_ENQUEUE, gs->bucket_end[i], now, t1);
     now = t1;
@@ -150,14 +136,14 @@ static void ht__on_ready(void *user, int layer, size_t lo, size_t hi) {
 double ht_grad_sync_compute(ht_grad_sync *gs, const float *x, const int32_t *y, const float *t, int B) {
   if (gs->stats.steps == 0 && gs->t_first == 0) {
     gs->t_first = ht_now();
-    gs->cpu_first = ht__process_cpu();
+    gs->cpu_first = process_cpu();
   }
   /* Sync and overlap reduce this step's buffer; every bucket of the last
    * round was waited for in apply, so this returns at once. */
-  if (gs->o.mode != HT_SYNC_DELAYED && ht_comm_thread_begin(&gs->ct, gs->m->grads) < 0) return NAN;
+  if (gs->o.mode != HT_SYNC_DELAYED && ht_comm_thread_begin(gs->ct, gs->m->grads) < 0) return NAN;
   gs->slice = 0;
   gs->t_mark = ht_now();
-  double loss = ht_model_step(gs->m, x, y, t, B, ht__on_ready, gs);
+  double loss = ht_model_step(gs->m, x, y, t, B, on_ready, gs);
   if (gs->bad_slice || (isfinite(loss) && gs->slice != gs->n_slices)) {
     ht_error(HT_EINTERNAL, "backward reported %d gradient slices, the bucket plan expects %d in another order",
              gs->slice, gs->n_slices);
@@ -167,11 +153,11 @@ double ht_grad_sync_compute(ht_grad_sync *gs, const float *x, const int32_t *y, 
 }
 
 /* Waits for bucket k of buf, scales it to the mean and updates its parameters. */
-static int ht__apply_bucket(ht_grad_sync *gs, float *buf, int k, double lr) {
+static int apply_bucket(ht_grad_sync *gs, float *buf, int k, double lr) {
   const ht_bucket *b = &gs->buckets[k];
   ht_track_begin(gs->track, HT_EV_BUCKET_WAIT, k);
   double t0 = ht_now();
-  int rc = ht_comm_thread_wait(&gs->ct, k);
+  int rc = ht_comm_thread_wait(gs->ct, k);
   gs->stats.wait_s += ht_now() - t0;
   ht_track_end(gs->track);
   HT_CHECK(rc);
@@ -184,25 +170,25 @@ static int ht__apply_bucket(ht_grad_sync *gs, float *buf, int k, double lr) {
 }
 
 /* Sends every bucket of the current round that backward did not already send. */
-static void ht__enqueue_all(ht_grad_sync *gs) {
+static void enqueue_all(ht_grad_sync *gs) {
   ht_track_begin(gs->track, HT_EV_BUCKET_ENQUEUE, -1);
-  for (int k = 0; k < gs->n_buckets; k++) ht_comm_thread_enqueue(&gs->ct, k);
+  for (int k = 0; k < gs->n_buckets; k++) ht_comm_thread_enqueue(gs->ct, k);
   ht_track_end(gs->track);
 }
 
 int ht_grad_sync_apply(ht_grad_sync *gs, double lr) {
   gs->stats.steps++;
   if (gs->o.mode != HT_SYNC_DELAYED) {
-    if (gs->o.mode == HT_SYNC_SYNC) ht__enqueue_all(gs);
+    if (gs->o.mode == HT_SYNC_SYNC) enqueue_all(gs);
     ht_optim_begin_step(gs->opt);
-    for (int k = 0; k < gs->n_buckets; k++) HT_CHECK(ht__apply_bucket(gs, gs->m->grads, k, lr));
+    for (int k = 0; k < gs->n_buckets; k++) HT_CHECK(apply_bucket(gs, gs->m->grads, k, lr));
     return 0;
   }
   /* Delayed: the previous gradient was reduced during this step's compute. */
   HT_CHECK(ht_grad_sync_flush(gs));
   float *fresh = gs->m->grads;
-  HT_CHECK(ht_comm_thread_begin(&gs->ct, fresh));
-  ht__enqueue_all(gs);
+  HT_CHECK(ht_comm_thread_begin(gs->ct, fresh));
+  enqueue_all(gs);
   gs->pending = 1;
   gs->pending_buf = fresh;
   gs->pending_lr = lr;
@@ -215,28 +201,35 @@ int ht_grad_sync_flush(ht_grad_sync *gs) {
   if (!gs->pending) return 0;
   gs->pending = 0;
   ht_optim_begin_step(gs->opt);
-  for (int k = 0; k < gs->n_buckets; k++) HT_CHECK(ht__apply_bucket(gs, gs->pending_buf, k, gs->pending_lr));
+  for (int k = 0; k < gs->n_buckets; k++) HT_CHECK(apply_bucket(gs, gs->pending_buf, k, gs->pending_lr));
   return 0;
 }
 
 int ht_grad_sync_finish(ht_grad_sync *gs) {
   int rc = ht_grad_sync_flush(gs);
-  double cpu_now = ht__process_cpu();
-  ht_comm_thread_destroy(&gs->ct);
-  gs->stats.inflight_s = gs->ct.busy_s;
-  gs->stats.comm_cpu_s = gs->ct.cpu_s;
+  double cpu_now = process_cpu();
+  ht_comm_thread_stop(gs->ct);
+  ht_comm_thread_stats(gs->ct, &gs->stats.inflight_s, &gs->stats.comm_cpu_s);
   gs->stats.process_cpu_s = gs->t_first > 0 ? cpu_now - gs->cpu_first : 0;
   gs->stats.wall_s = gs->t_first > 0 ? ht_now() - gs->t_first : 0;
   return rc;
 }
 
 int ht_grad_sync_report(const ht_grad_sync *gs, const ht_events *ev, const ht_log *log, FILE *metrics) {
-  if (ev) HT_CHECK(ht_events_print_table(ev, gs->comm->main, stdout));
+  if (ev) {
+    ht_comm_stall_enter(gs->comm, "the event table's gather (MPI_Gather)");
+    int erc = ht_events_print_table(ev, gs->comm->main, stdout);
+    ht_comm_stall_leave(gs->comm);
+    HT_CHECK(erc);
+  }
   const ht_grad_sync_stats *s = &gs->stats;
   /* capacity: the CPU time the rank's cores offered over the run. */
   double mine[6] = {s->inflight_s, s->wait_s, s->comm_cpu_s, s->process_cpu_s, (double)s->steps, s->wall_s * s->cpus},
          sum[6];
-  HT_CHECK_MPI(MPI_Reduce(mine, sum, 6, MPI_DOUBLE, MPI_SUM, 0, gs->comm->main));
+  ht_comm_stall_enter(gs->comm, "the communication summary's sums (MPI_Reduce)");
+  int mrc = MPI_Reduce(mine, sum, 6, MPI_DOUBLE, MPI_SUM, 0, gs->comm->main);
+  ht_comm_stall_leave(gs->comm);
+  if (mrc != MPI_SUCCESS) return ht__mpi_error(mrc, "MPI_Reduce(mine, sum, 6, MPI_DOUBLE, MPI_SUM, 0, gs->comm->main)", __FILE__, __LINE__);
   if (gs->comm->rank != 0) return 0;
   double P = gs->comm->size, steps = sum[4] / P > 0 ? sum[4] / P : 1;
   double inflight = sum[0] / P / steps, wait = sum[1] / P / steps, cpu = sum[2] / P / steps,
@@ -257,21 +250,25 @@ int ht_grad_sync_report(const ht_grad_sync *gs, const ht_events *ev, const ht_lo
     ht_log_info(log,
               "communication (%s, %d buckets, mean over ranks, per step): in flight %.2f ms, waited %.2f ms, "
               "hidden %.2f ms (%.0f%%); comm thread CPU %.2f ms (%.1f%% of the step's CPU time, %.1f%% of the CPU used)",
-              ht__modes[gs->o.mode], gs->n_buckets, 1e3 * inflight, 1e3 * wait, 1e3 * hidden, 100 * hidden_frac,
+              ht_enum_name(&ht_sync_modes, (int)gs->o.mode), gs->n_buckets, 1e3 * inflight, 1e3 * wait, 1e3 * hidden, 100 * hidden_frac,
               1e3 * cpu, 100 * share, 100 * pshare);
   if (metrics) {
     fprintf(metrics,
             "{\"kind\": \"comm\", \"mode\": \"%s\", \"transport\": \"%s\", \"buckets\": %d, \"steps\": %.0f, \"inflight_ms\": %.6g, "
             "\"wait_ms\": %.6g, \"hidden_ms\": %.6g, \"hidden_fraction\": %.6g, \"comm_cpu_ms\": %.6g, "
             "\"process_cpu_ms\": %.6g, \"comm_cpu_share\": %.6g, \"comm_cpu_share_of_used\": %.6g, \"last_bucket_fraction\": %.6g}\n",
-            ht__modes[gs->o.mode], gs->comm->size == 1 ? "none" : gs->shm.base ? "shm" : "mpi", gs->n_buckets, steps, 1e3 * inflight, 1e3 * wait, 1e3 * hidden, hidden_frac,
+            ht_enum_name(&ht_sync_modes, (int)gs->o.mode), gs->comm->size == 1 ? "none" : ht_enum_name(&ht_transports, gs->shm.base ? HT_TRANSPORT_SHM : HT_TRANSPORT_MPI), gs->n_buckets, steps, 1e3 * inflight, 1e3 * wait, 1e3 * hidden, hidden_frac,
             1e3 * cpu, 1e3 * pcpu, share, pshare, last_frac);
     fflush(metrics);
   }
   return 0;
 }
 
-void ht_grad_sync_destroy(ht_grad_sync *gs) {
+ht_track *ht_grad_sync_track(const ht_grad_sync *gs) { return gs ? gs->track : NULL; }
+
+void ht_grad_sync_destroy(ht_grad_sync **gsp) {
+  ht_grad_sync *gs = *gsp;
+  if (!gs) return;
   ht_comm_thread_destroy(&gs->ct);
   if (gs->m && gs->own_grads) gs->m->grads = gs->own_grads;
   /* After the thread: it reads the segment until joined. */
@@ -281,5 +278,6 @@ void ht_grad_sync_destroy(ht_grad_sync *gs) {
   free(gs->slice_hi);
   free(gs->bucket_end);
   free(gs->buckets);
-  memset(gs, 0, sizeof *gs);
+  free(gs);
+  *gsp = NULL;
 }

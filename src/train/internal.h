@@ -48,32 +48,21 @@ int ht__slurm_run_dir(const ht_config *cfg, char *out, size_t len);
 /* run_dir.c: the experiment name, run.name or the config file's stem. */
 void ht__experiment_name(const ht_config *cfg, char *out, size_t len);
 
-/* progress.c: rank 0's live progress line (a person watches) or plain
- * periodic lines (log.progress; X(enum suffix, spelling)). */
-#define HT_PROGRESS_MAP(X) \
-  X(BAR, "bar")            \
-  X(LINES, "lines")        \
-  X(AUTO, "auto")
-typedef enum {
-#define HT__PROGRESS_ENUM(id, name) HT_PROGRESS_##id,
-  HT_PROGRESS_MAP(HT__PROGRESS_ENUM)
-#undef HT__PROGRESS_ENUM
-} ht_progress_mode;
-/* log.progress into *mode; 0 or HT_ECONFIG. */
-int ht__progress_opts_from_config(const ht_config *cfg, ht_progress_mode *mode);
+/* progress.c: rank 0's live progress line (when a person watches, see
+ * log.progress) or plain periodic lines. */
 /* 1 when a person watches rank 0's output (see progress.c for the rules per launcher). */
 int ht__progress_watched(void);
-typedef struct ht_progress {
+typedef struct ht__progress {
   int tty;              /* a person watches: redraw one line with \r */
   int64_t total_steps;
   int64_t first_step;   /* step this process started from (resume): the ETA uses the steps since */
   double t0;
   int dirty;            /* a \r line is on screen */
-} ht_progress;
-void ht__progress_init(ht_progress *p, int64_t total_steps, ht_progress_mode mode);
-void ht__progress_step(ht_progress *p, const ht_log *log, int64_t epoch, int64_t epochs, int64_t step, double loss,
+} ht__progress;
+void ht__progress_init(ht__progress *p, int64_t total_steps, ht_progress_mode mode);
+void ht__progress_step(ht__progress *p, const ht_log *log, int64_t epoch, int64_t epochs, int64_t step, double loss,
                        double samples_per_s);
-void ht__progress_clear(ht_progress *p);
+void ht__progress_clear(ht__progress *p);
 
 /* Where training stands; everything a checkpoint needs to continue the loop
  * and metrics.jsonl exactly. */
@@ -121,8 +110,7 @@ typedef struct ht__ckpt_ctl {
   int64_t total_steps;           /* the run's last step: its checkpoint is the final one */
   int64_t last_step;             /* step of the last checkpoint (-1: none) */
   double last_time;              /* rank 0: ht_now() of the last checkpoint */
-  ht_ckpt_writer writer;         /* rank 0 only */
-  int have_writer;
+  ht_ckpt_writer *writer;        /* rank 0 only, else NULL */
   ht_ckpt_rank *gathered;        /* rank 0: [size] data states */
   ht__signals sig;
   int64_t n_saves;

@@ -22,21 +22,6 @@
 #include "hytrain/timer.h"
 #include "train/internal.h"
 
-static const char *const progress_names[] = {
-#define HT__PROGRESS_NAME(id, name) name,
-    HT_PROGRESS_MAP(HT__PROGRESS_NAME)
-#undef HT__PROGRESS_NAME
-};
-
-int ht__progress_opts_from_config(const ht_config *cfg, ht_progress_mode *mode) {
-  for (int i = 0; i < (int)(sizeof progress_names / sizeof progress_names[0]); i++)
-    if (strcmp(cfg->log.progress, progress_names[i]) == 0) {
-      *mode = (ht_progress_mode)i;
-      return 0;
-    }
-  return ht_error(HT_ECONFIG, "log.progress: expected one of bar|lines|auto, got '%s'", cfg->log.progress);
-}
-
 /* A path a terminal device answers to: a pseudo-terminal or a console. */
 static int is_terminal_path(const char *p) {
   return strncmp(p, "/dev/pts/", 9) == 0 || (strncmp(p, "/dev/tty", 8) == 0) || strcmp(p, "/dev/console") == 0;
@@ -73,15 +58,25 @@ int ht__progress_watched(void) {
   return isatty(STDOUT_FILENO);
 }
 
-void ht__progress_init(ht_progress *p, int64_t total_steps, ht_progress_mode mode) {
-  p->tty = mode == HT_PROGRESS_BAR ? 1 : mode == HT_PROGRESS_LINES ? 0 : ht__progress_watched();
+void ht__progress_init(ht__progress *p, int64_t total_steps, ht_progress_mode mode) {
+  switch (mode) {
+  case HT_PROGRESS_BAR:
+    p->tty = 1;
+    break;
+  case HT_PROGRESS_LINES:
+    p->tty = 0;
+    break;
+  case HT_PROGRESS_AUTO:
+    p->tty = ht__progress_watched();
+    break;
+  }
   p->total_steps = total_steps;
   p->first_step = 0;
   p->t0 = ht_now();
   p->dirty = 0;
 }
 
-static void ht__fmt_duration(double s, char *out, size_t len) {
+static void fmt_duration(double s, char *out, size_t len) {
   long t = (long)(s + 0.5);
   if (t >= 3600)
     snprintf(out, len, "%ldh%02ldm", t / 3600, (t / 60) % 60);
@@ -91,13 +86,13 @@ static void ht__fmt_duration(double s, char *out, size_t len) {
     snprintf(out, len, "%lds", t);
 }
 
-void ht__progress_step(ht_progress *p, const ht_log *log, int64_t epoch, int64_t epochs, int64_t step, double loss,
+void ht__progress_step(ht__progress *p, const ht_log *log, int64_t epoch, int64_t epochs, int64_t step, double loss,
                        double samples_per_s) {
   if (log->rank != 0) return;
   double elapsed = ht_now() - p->t0;
   char eta[32] = "?";
   int64_t done = step - p->first_step;
-  if (done > 0 && p->total_steps > step) ht__fmt_duration(elapsed / (double)done * (double)(p->total_steps - step), eta, sizeof eta);
+  if (done > 0 && p->total_steps > step) fmt_duration(elapsed / (double)done * (double)(p->total_steps - step), eta, sizeof eta);
   else if (p->total_steps <= step) snprintf(eta, sizeof eta, "0s");
   char line[192];
   snprintf(line, sizeof line, "  epoch %lld/%lld  step %lld/%lld  loss %.4f  %.0f samples/s  ETA %s",
@@ -112,7 +107,7 @@ void ht__progress_step(ht_progress *p, const ht_log *log, int64_t epoch, int64_t
   }
 }
 
-void ht__progress_clear(ht_progress *p) {
+void ht__progress_clear(ht__progress *p) {
   if (p->dirty) {
     printf("\r%100s\r", "");
     fflush(stdout);

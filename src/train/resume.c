@@ -24,24 +24,25 @@
 #include <unistd.h>
 
 #include "hytrain/error.h"
+#include "hytrain/fileio.h"
 #include "train/internal.h"
 
-typedef struct ht__found {
+typedef struct found_ckpt {
   int resumed;
   char path[HT_PATH_MAX + 128];
   char run_dir[HT_PATH_MAX];
   ht_ckpt_info info;
   int64_t opt_t;
   ht_ckpt_rank *ranks;  /* rank 0: [info.world_size] from /data (not broadcast as a pointer) */
-} ht__found;
+} found_ckpt;
 
-static int ht__is_dir(const char *p) {
+static int is_dir(const char *p) {
   struct stat st;
   return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 /* The newest run directory of this experiment (by mtime of checkpoints/latest). */
-static void ht__newest_run(const ht_config *cfg, char *out, size_t len) {
+static void newest_run(const ht_config *cfg, char *out, size_t len) {
   out[0] = '\0';
   char exp[HT_PATH_MAX];
   ht__experiment_name(cfg, exp, sizeof exp);
@@ -64,7 +65,7 @@ static void ht__newest_run(const ht_config *cfg, char *out, size_t len) {
 }
 
 /* Reads the checkpoint named in dir/latest ("" if none). */
-static void ht__read_latest(const char *dir, char *name, size_t len) {
+static void read_latest(const char *dir, char *name, size_t len) {
   name[0] = '\0';
   char path[HT_PATH_MAX + 64];
   snprintf(path, sizeof path, "%s/latest", dir);
@@ -76,7 +77,7 @@ static void ht__read_latest(const char *dir, char *name, size_t len) {
 }
 
 /* Tries one file: reads and verifies it into the model/optimizer/norm. */
-static int ht__try(const char *path, ht_model *m, ht_optim *o, ht_norm *norm, ht__found *fd) {
+static int try(const char *path, ht_model *m, ht_optim *o, ht_norm *norm, found_ckpt *fd) {
   ht_ckpt_state s;
   memset(&s, 0, sizeof s);
   s.model = m;
@@ -99,8 +100,8 @@ static int ht__try(const char *path, ht_model *m, ht_optim *o, ht_norm *norm, ht
 }
 
 /* Rank 0: finds and reads the checkpoint. */
-static int ht__find(const ht_config *cfg, const ht_log *log, const char *arg, const char *run_dir_req, ht_model *m,
-                    ht_optim *o, ht_norm *norm, ht__found *fd) {
+static int find(const ht_config *cfg, const ht_log *log, const char *arg, const char *run_dir_req, ht_model *m,
+                    ht_optim *o, ht_norm *norm, found_ckpt *fd) {
   char dir[HT_PATH_MAX + 32] = "";
   int is_auto = strcmp(arg, "auto") == 0;
   if (is_auto) {
@@ -112,19 +113,19 @@ static int ht__find(const ht_config *cfg, const ht_log *log, const char *arg, co
        * id), never the newest run of another job from the same config, which
        * may be running at the same time. */
     } else
-      ht__newest_run(cfg, run, sizeof run);
-    if (!run[0] || !ht__is_dir(run)) {
+      newest_run(cfg, run, sizeof run);
+    if (!run[0] || !is_dir(run)) {
       ht_log_info(log, "--resume auto: no earlier run with a checkpoint; starting from scratch");
       return 0;
     }
     snprintf(dir, sizeof dir, "%s/checkpoints", run);
-  } else if (ht__is_dir(arg)) {
+  } else if (is_dir(arg)) {
     char sub[HT_PATH_MAX + 32];
     snprintf(sub, sizeof sub, "%s/checkpoints", arg);
-    snprintf(dir, sizeof dir, "%s", ht__is_dir(sub) ? sub : arg);
+    snprintf(dir, sizeof dir, "%s", is_dir(sub) ? sub : arg);
   } else {
     /* One named file: it must verify; no fallback. */
-    HT_CHECK(ht__try(arg, m, o, norm, fd));
+    HT_CHECK(try(arg, m, o, norm, fd));
     fd->resumed = 1;
     goto run_dir;
   }
@@ -133,7 +134,7 @@ static int ht__find(const ht_config *cfg, const ht_log *log, const char *arg, co
     int n = 0;
     HT_CHECK(ht_ckpt_list(dir, &steps, &n));
     char latest[256];
-    ht__read_latest(dir, latest, sizeof latest);
+    read_latest(dir, latest, sizeof latest);
     if (n == 0 && !latest[0]) {
       free(steps);
       if (!is_auto) return ht_error(HT_ENOENT, "%s: --resume: no checkpoint (ckpt-<step>.h5) in this directory", dir);
@@ -153,7 +154,7 @@ static int ht__find(const ht_config *cfg, const ht_log *log, const char *arg, co
       if (i >= 0 && strcmp(name, latest) == 0) continue;
       snprintf(path, sizeof path, "%s/%s", dir, name);
       ht_error_clear();
-      rc = ht__try(path, m, o, norm, fd);
+      rc = try(path, m, o, norm, fd);
       tried++;
       if (rc == 0) break;
       if (!first_err[0]) snprintf(first_err, sizeof first_err, "%s", ht_error_message());
@@ -193,25 +194,18 @@ run_dir:
   return 0;
 }
 
-static int ht__bcast_floats(float *p, size_t n, MPI_Comm comm) {
-  for (size_t off = 0; off < n;) {
-    int count = n - off > (size_t)(1 << 30) ? (1 << 30) : (int)(n - off);
-    HT_CHECK_MPI(MPI_Bcast(p + off, count, MPI_FLOAT, 0, comm));
-    off += (size_t)count;
-  }
-  return 0;
-}
-
 int ht__resume(const ht_config *cfg, const ht_comm *comm, const ht_log *log, const char *arg,
                const char *run_dir_req, ht_model *m, ht_optim *o, ht_norm *norm, int64_t n_train,
                int64_t steps_per_epoch, ht__cursor *cur, char *run_dir_out, size_t len, int *resumed) {
-  ht__found fd;
+  found_ckpt fd;
   memset(&fd, 0, sizeof fd);
-  int rc = comm->rank == 0 ? ht__find(cfg, log, arg, run_dir_req, m, o, norm, &fd) : 0;
+  int rc = comm->rank == 0 ? find(cfg, log, arg, run_dir_req, m, o, norm, &fd) : 0;
   rc = ht_comm_agree(comm, rc);
   ht_ckpt_rank *ranks = fd.ranks;
   fd.ranks = NULL;
+  ht_comm_stall_enter(comm, "the broadcast of the checkpoint found (MPI_Bcast)");
   if (rc == 0) rc = MPI_Bcast(&fd, (int)sizeof fd, MPI_BYTE, 0, comm->main) == MPI_SUCCESS ? 0 : HT_EMPI;
+  ht_comm_stall_leave(comm);
   /* Every rank learns its own saved data state (ranks beyond the old world
    * size take rank 0's: its epoch is the same, its position is recomputed). */
   ht_ckpt_rank own = {0, 0, 0};
@@ -219,7 +213,9 @@ int ht__resume(const ht_config *cfg, const ht_comm *comm, const ht_log *log, con
     ht_ckpt_rank *all = calloc((size_t)fd.info.world_size, sizeof *all);
     if (!all) ht_comm_abort(comm, HT_ENOMEM, "out of memory");
     if (comm->rank == 0) memcpy(all, ranks, sizeof *all * (size_t)fd.info.world_size);
+    ht_comm_stall_enter(comm, "the broadcast of the ranks' data cursors (MPI_Bcast)");
     rc = MPI_Bcast(all, 3 * fd.info.world_size, MPI_INT64_T, 0, comm->main) == MPI_SUCCESS ? 0 : HT_EMPI;
+    ht_comm_stall_leave(comm);
     own = all[comm->rank < fd.info.world_size ? comm->rank : 0];
     free(all);
   }
@@ -230,9 +226,9 @@ int ht__resume(const ht_config *cfg, const ht_comm *comm, const ht_log *log, con
   if (!fd.resumed) return 0;
 
   /* Model, optimizer and normalisation: rank 0's verified copy everywhere. */
-  HT_CHECK(ht__bcast_floats(m->params, m->n_params, comm->main));
-  if (o->m) HT_CHECK(ht__bcast_floats(o->m, m->n_params, comm->main));
-  if (o->v) HT_CHECK(ht__bcast_floats(o->v, m->n_params, comm->main));
+  HT_CHECK(ht_comm_bcast_floats(comm, m->params, m->n_params));
+  if (o->m) HT_CHECK(ht_comm_bcast_floats(comm, o->m, m->n_params));
+  if (o->v) HT_CHECK(ht_comm_bcast_floats(comm, o->v, m->n_params));
   o->t = fd.opt_t;
   int d = m->spec.in;
   if (comm->rank != 0) {
@@ -243,9 +239,13 @@ int ht__resume(const ht_config *cfg, const ht_comm *comm, const ht_log *log, con
     norm->std = malloc(sizeof(float) * (size_t)d);
     if (!norm->mean || !norm->std) ht_comm_abort(comm, HT_ENOMEM, "out of memory");
   }
-  HT_CHECK_MPI(MPI_Bcast(&norm->enabled, 1, MPI_INT, 0, comm->main));
-  HT_CHECK(ht__bcast_floats(norm->mean, (size_t)d, comm->main));
-  HT_CHECK(ht__bcast_floats(norm->std, (size_t)d, comm->main));
+  ht_comm_stall_enter(comm, "the broadcast of the normalisation (MPI_Bcast)");
+  int mrc = MPI_Bcast(&norm->enabled, 1, MPI_INT, 0, comm->main);
+  ht_comm_stall_leave(comm);
+  if (mrc != MPI_SUCCESS)
+    return ht__mpi_error(mrc, "MPI_Bcast(&norm->enabled, 1, MPI_INT, 0, comm->main)", __FILE__, __LINE__);
+  HT_CHECK(ht_comm_bcast_floats(comm, norm->mean, (size_t)d));
+  HT_CHECK(ht_comm_bcast_floats(comm, norm->std, (size_t)d));
 
   /* Where to continue. */
   const ht_ckpt_info *in = &fd.info;
@@ -302,7 +302,7 @@ int ht__resume(const ht_config *cfg, const ht_comm *comm, const ht_log *log, con
 }
 
 /* Reads an integer field "key": N from a metrics record. */
-static int ht__json_int(const char *line, const char *key, long long *out) {
+static int json_int(const char *line, const char *key, long long *out) {
   char pat[64];
   snprintf(pat, sizeof pat, "\"%s\": ", key);
   const char *p = strstr(line, pat);
@@ -327,10 +327,10 @@ int ht__metrics_rewind(const char *run_dir, const ht__cursor *cur) {
   while (getline(&line, &cap, f) > 0) {
     long long step = 0, epoch = 0;
     int keep = 1;
-    if (strstr(line, "\"kind\": \"step\"") && ht__json_int(line, "step", &step)) keep = step <= cur->step;
+    if (strstr(line, "\"kind\": \"step\"") && json_int(line, "step", &step)) keep = step <= cur->step;
     /* Epoch records count epochs from 1; the checkpoint's epoch in progress
      * (0-based cur->epoch) has not ended in the checkpoint's view. */
-    if (strstr(line, "\"kind\": \"epoch\"") && ht__json_int(line, "epoch", &epoch)) keep = epoch <= cur->epoch;
+    if (strstr(line, "\"kind\": \"epoch\"") && json_int(line, "epoch", &epoch)) keep = epoch <= cur->epoch;
     if (keep)
       fputs(line, mem);
     else

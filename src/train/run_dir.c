@@ -14,7 +14,7 @@
 #include "train/internal.h"
 
 /* mkdir -p. */
-static int ht__mkdirs(const char *path) {
+static int mkdirs(const char *path) {
   char buf[HT_PATH_MAX];
   snprintf(buf, sizeof buf, "%s", path);
   for (char *p = buf + 1; *p; p++) {
@@ -39,7 +39,7 @@ void ht__experiment_name(const ht_config *cfg, char *out, size_t len) {
   if (dot && dot != out) *dot = '\0';
 }
 
-static void ht__run_id(char *out, size_t len) {
+static void run_id(char *out, size_t len) {
   const char *job = getenv("SLURM_JOB_ID");
   if (job && job[0]) {
     const char *array_job = getenv("SLURM_ARRAY_JOB_ID");
@@ -63,23 +63,23 @@ int ht__slurm_run_dir(const ht_config *cfg, char *out, size_t len) {
   if (!job || !job[0]) return 0;
   char exp[HT_PATH_MAX], id[128];
   ht__experiment_name(cfg, exp, sizeof exp);
-  ht__run_id(id, sizeof id);
+  run_id(id, sizeof id);
   if (snprintf(out, len, "%s/%s/%s", cfg->run.root[0] ? cfg->run.root : "runs", exp, id) >= (int)len) out[0] = '\0';
   return 1;
 }
 
-static int ht__run_dir_pick(const ht_config *cfg, const char *requested, char *out, size_t len) {
+static int run_dir_pick(const ht_config *cfg, const char *requested, char *out, size_t len) {
   if (requested && requested[0]) {
     snprintf(out, len, "%s", requested);
-    return ht__mkdirs(out);
+    return mkdirs(out);
   }
   char exp[HT_PATH_MAX], id[128];
   ht__experiment_name(cfg, exp, sizeof exp);
-  ht__run_id(id, sizeof id);
+  run_id(id, sizeof id);
   char parent[HT_PATH_MAX];
   if (snprintf(parent, sizeof parent, "%s/%s", cfg->run.root[0] ? cfg->run.root : "runs", exp) >= (int)sizeof parent)
     return ht_error(HT_ECONFIG, "run.root: path too long");
-  HT_CHECK(ht__mkdirs(parent));
+  HT_CHECK(mkdirs(parent));
   int under_slurm = getenv("SLURM_JOB_ID") != NULL;
   for (int k = 1; k < 1000; k++) {
     int n = k == 1 ? snprintf(out, len, "%s/%s", parent, id) : snprintf(out, len, "%s/%s-%d", parent, id, k);
@@ -93,8 +93,11 @@ static int ht__run_dir_pick(const ht_config *cfg, const char *requested, char *o
 
 int ht__run_dir_create(const ht_config *cfg, const ht_comm *comm, const char *requested, char *out, size_t len) {
   int rc = 0;
-  if (comm->rank == 0) rc = ht__run_dir_pick(cfg, requested, out, len);
+  if (comm->rank == 0) rc = run_dir_pick(cfg, requested, out, len);
   HT_CHECK(ht_comm_agree(comm, rc));
-  HT_CHECK_MPI(MPI_Bcast(out, (int)len, MPI_CHAR, 0, comm->main));
+  ht_comm_stall_enter(comm, "the broadcast of the run directory (MPI_Bcast)");
+  int mrc = MPI_Bcast(out, (int)len, MPI_CHAR, 0, comm->main);
+  ht_comm_stall_leave(comm);
+  if (mrc != MPI_SUCCESS) return ht__mpi_error(mrc, "MPI_Bcast(out, (int)len, MPI_CHAR, 0, comm->main)", __FILE__, __LINE__);
   return 0;
 }

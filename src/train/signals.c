@@ -18,7 +18,7 @@
 
 static volatile sig_atomic_t ht__stop_signal;
 
-static void ht__on_signal(int sig) { ht__stop_signal = sig; }
+static void on_signal(int sig) { ht__stop_signal = sig; }
 
 static const int ht__stop_signals[] = {SIGTERM, SIGINT, SIGUSR1};
 
@@ -27,7 +27,7 @@ void ht__signals_install(ht__signals *s) {
   ht__stop_signal = 0;
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
-  sa.sa_handler = ht__on_signal;
+  sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART | SA_RESETHAND;
   for (int i = 0; i < 3; i++) sigaction(ht__stop_signals[i], &sa, &s->old[i]);

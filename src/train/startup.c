@@ -16,7 +16,7 @@
 #include "hytrain/grad_sync.h"
 #include "train/internal.h"
 
-typedef struct ht__rank_info {
+typedef struct rank_info {
   char host[64];
   char cpus[128];
   char blas[32];
@@ -24,10 +24,10 @@ typedef struct ht__rank_info {
   int ncpus;
   int blas_parallel;   /* openblas_get_parallel(): 0 single, 1 pthreads, 2 OpenMP */
   ht_binding_outcome binding; /* filled on the first rank of each node */
-} ht__rank_info;
+} rank_info;
 
 int ht__startup_report(const ht_comm *comm, const ht_log *log, const ht_binding_outcome *binding) {
-  ht__rank_info me;
+  rank_info me;
   memset(&me, 0, sizeof me);
   if (binding) me.binding = *binding;
   gethostname(me.host, sizeof me.host - 1);
@@ -42,13 +42,17 @@ int ht__startup_report(const ht_comm *comm, const ht_log *log, const ht_binding_
   me.threads = omp_get_max_threads();
   me.blas_parallel = openblas_get_parallel();
 
-  ht__rank_info *all = comm->rank == 0 ? calloc((size_t)comm->size, sizeof *all) : NULL;
+  /* On the heap: a rank's record holds its node's binding text (~1.4 kB). */
+  rank_info *all = comm->rank == 0 ? calloc((size_t)comm->size, sizeof *all) : NULL;
   int rc = comm->rank == 0 && !all ? ht_error(HT_ENOMEM, "out of memory for the start-up table") : 0;
   HT_CHECK(ht_comm_agree(comm, rc));
-  rc = MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all, (int)sizeof me, MPI_BYTE, 0, comm->main);
-  if (rc != MPI_SUCCESS) {
+  ht_comm_stall_enter(comm, "the start-up table's gather (MPI_Gather)");
+  int mrc = MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all, (int)sizeof me, MPI_BYTE, 0, comm->main);
+  ht_comm_stall_leave(comm);
+  if (mrc != MPI_SUCCESS) {
     free(all);
-    return ht_error(HT_EMPI, "gathering the start-up table failed");
+    return ht__mpi_error(mrc, "MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all, (int)sizeof me, MPI_BYTE, 0, comm->main)",
+                         __FILE__, __LINE__);
   }
   if (comm->rank != 0) return 0;
 

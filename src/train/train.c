@@ -9,11 +9,13 @@
  *   4. create the run directory, write config.yaml, open log and metrics;
  *   5. broadcast rank 0's initial weights; train; evaluate after each epoch;
  *   6. write the final checkpoint.
- * One step: gather a batch, forward + backward (OpenMP + OpenBLAS) while the
- * communication thread averages finished gradient buckets over ranks (see
- * hytrain/grad_sync.h for comm.mode), agree on the mean loss (which also
- * catches divergence on every rank at the same step), then the optimizer
- * updates each bucket as soon as it is averaged.
+ * One step: take a batch from the loader, forward + backward (OpenMP-threaded
+ * GEMMs) while the communication thread averages finished gradient buckets
+ * over ranks (see hytrain/grad_sync.h for comm.mode); start the non-blocking
+ * agreement on the loss and the checkpoint flags; the optimizer updates each
+ * bucket as soon as it is averaged; then complete the agreement, so a
+ * non-finite mean loss stops every rank at the same step (before any
+ * checkpoint of that state) and a due checkpoint is taken by all.
  */
 #include "hytrain/train.h"
 
@@ -29,17 +31,18 @@
 #include "hytrain/ckpt.h"
 #include "hytrain/dataset.h"
 #include "hytrain/error.h"
+#include "hytrain/eval.h"
+#include "hytrain/fileio.h"
 #include "hytrain/events.h"
 #include "hytrain/grad_sync.h"
 #include "hytrain/loader.h"
 #include "hytrain/log.h"
 #include "hytrain/model.h"
 #include "hytrain/optim.h"
-#include "hytrain/stall.h"
 #include "hytrain/timer.h"
 #include "train/internal.h"
 
-typedef struct ht__run {
+typedef struct train_run {
   const ht_config *cfg;
   const ht_comm *comm;
   ht_log log;
@@ -53,7 +56,7 @@ typedef struct ht__run {
   ht_loader_opts lopts; /* data.mode and friends, chosen by ht__data_open_train */
   char data_desc[320];  /* the start-up table's data line */
   ht_events events;     /* named events of every thread (table, timeline) */
-  ht_grad_sync sync;    /* buckets, communication thread, per-bucket optimizer */
+  ht_grad_sync *sync;   /* buckets, communication thread, per-bucket optimizer */
   const char *timeline; /* --timeline FILE, or NULL */
   FILE *metrics;        /* rank 0: metrics.jsonl */
   char *config_yaml;    /* effective config text */
@@ -63,24 +66,24 @@ typedef struct ht__run {
   ht_binding_outcome binding; /* compute.binding's check and split, for the start-up table */
   ht__ckpt_ctl ck;      /* checkpoint scheduling, writer and stop signals */
   int ck_ready;
-} ht__run;
+} train_run;
 
 int ht_train_model_spec(const ht_config *cfg, const ht_dataset *ds, ht_model_spec *spec) {
   memset(spec, 0, sizeof *spec);
-  snprintf(spec->type, sizeof spec->type, "%s", cfg->model.type);
+  spec->type = cfg->model.type;
   spec->in = ds->d;
   spec->regression = ds->task == HT_TASK_REGRESS;
   spec->out = spec->regression ? ds->t : ds->num_classes;
-  spec->n_hidden = strcmp(cfg->model.type, "mlp") == 0 ? cfg->model.n_hidden : 0;
+  spec->n_hidden = cfg->model.type == HT_MODEL_MLP ? cfg->model.n_hidden : 0;
   memcpy(spec->hidden, cfg->model.hidden, sizeof(int) * (size_t)spec->n_hidden);
-  snprintf(spec->activation, sizeof spec->activation, "%s", cfg->model.activation);
-  snprintf(spec->init, sizeof spec->init, "%s", cfg->model.init);
+  spec->activation = cfg->model.activation;
+  spec->init = cfg->model.init;
   spec->l2 = cfg->model.l2;
   return 0;
 }
 
 /* Phase 1-2 on this rank (no collectives). */
-static int ht__load_and_build(ht__run *r) {
+static int load_and_build(train_run *r) {
   const ht_config *cfg = r->cfg;
   HT_CHECK(ht__data_open_train(cfg, r->comm, cfg->train.batch_size, &r->train, &r->lopts, r->data_desc,
                                sizeof r->data_desc));
@@ -93,27 +96,21 @@ static int ht__load_and_build(ht__run *r) {
   }
   if (r->have_test && cfg->data.folds == 0) {
     HT_CHECK(ht_dataset_read_shard(&r->test, cfg->data.test, r->comm->rank, r->comm->size));
-    if (r->test.d != r->train.d)
-      return ht_error(HT_ESHAPE, "%s: %d features per row, but the training data %s has %d", cfg->data.test,
-                      r->test.d, cfg->data.train, r->train.d);
-    if (r->test.task != r->train.task)
-      return ht_error(HT_EDATA, "%s: %s labels, but the training data %s has %s labels", cfg->data.test,
-                      r->test.task == HT_TASK_CLASSIFY ? "class" : "regression", cfg->data.train,
-                      r->train.task == HT_TASK_CLASSIFY ? "class" : "regression");
-    if (r->test.task == HT_TASK_CLASSIFY && r->test.num_classes > r->train.num_classes && r->train.classes_inferred)
+    /* Classes inferred from the training labels: a test label beyond them
+     * has no output of the model to land on. */
+    if (r->test.task == HT_TASK_CLASSIFY && r->train.task == HT_TASK_CLASSIFY && r->train.classes_inferred &&
+        r->test.num_classes > r->train.num_classes)
       return ht_error(HT_EDATA,
                       "%s: %s %d, beyond the training data's classes 0..%d (%s has no num_classes attribute, so its "
                       "classes are inferred from its labels); add the attribute to %s, or training rows of that class",
                       cfg->data.test, r->test.classes_inferred ? "has a label" : "declares num_classes",
                       r->test.classes_inferred ? r->test.num_classes - 1 : r->test.num_classes,
                       r->train.num_classes - 1, cfg->data.train, cfg->data.train);
-    if (r->test.task == HT_TASK_CLASSIFY && r->test.num_classes > r->train.num_classes)
-      return ht_error(HT_EDATA, "%s: %d classes%s, but the training data %s has %d", cfg->data.test,
-                      r->test.num_classes, r->test.classes_inferred ? " (inferred from its largest label)" : "",
-                      cfg->data.train, r->train.num_classes);
-    if (r->test.task == HT_TASK_REGRESS && r->test.t != r->train.t)
-      return ht_error(HT_ESHAPE, "%s: %d targets per row, but the training data %s has %d", cfg->data.test,
-                      r->test.t, cfg->data.train, r->train.t);
+    ht_data_shape want;
+    ht_data_shape_of_dataset(&r->train, &want);
+    char against[HT_PATH_MAX + 32];
+    snprintf(against, sizeof against, "the training data %s", cfg->data.train);
+    HT_CHECK(ht_eval_check_data(&r->test, cfg->data.test, &want, against));
   }
   /* Every rank takes the same number of full batches per epoch: the smallest shard decides. */
   int64_t min_shard = r->train.n_total / r->comm->size;
@@ -130,11 +127,12 @@ static int ht__load_and_build(ht__run *r) {
   HT_CHECK(ht_train_model_spec(cfg, &r->train, &spec));
   int max_batch = cfg->train.batch_size > cfg->train.eval_batch_size ? cfg->train.batch_size : cfg->train.eval_batch_size;
   HT_CHECK(ht_model_create(&r->model, &spec, max_batch));
-  HT_CHECK(ht_optim_create(&r->opt, cfg->optimizer.name, cfg->optimizer.momentum, cfg->optimizer.nesterov,
-                           cfg->optimizer.weight_decay, cfg->optimizer.beta1, cfg->optimizer.beta2, cfg->optimizer.eps,
-                           r->model.n_params));
-  HT_CHECK(ht_sched_create(&r->sched, cfg->schedule.name, cfg->optimizer.lr, cfg->schedule.warmup_steps,
-                           cfg->schedule.step_every, cfg->schedule.gamma, cfg->schedule.min_lr, r->total_steps));
+  ht_optim_opts oo;
+  ht_sched_opts so;
+  ht_optim_opts_from_config(cfg, &oo);
+  ht_sched_opts_from_config(cfg, &so);
+  HT_CHECK(ht_optim_create(&r->opt, &oo, r->model.n_params));
+  HT_CHECK(ht_sched_create(&r->sched, &so, r->total_steps));
   /* The loader normalises each batch with r->norm, fitted later (ht_loader_norm_ready). */
   r->lopts.batches_per_epoch = r->steps_per_epoch;
   r->lopts.norm = &r->norm;
@@ -148,7 +146,7 @@ static int ht__load_and_build(ht__run *r) {
 }
 
 /* Phase 4 on rank 0: config.yaml, log.txt, metrics.jsonl. */
-static int ht__open_outputs(ht__run *r) {
+static int open_outputs(train_run *r) {
   char path[HT_PATH_MAX + 64];
   snprintf(path, sizeof path, "%s/log.txt", r->run_dir);
   r->log.file = fopen(path, "a");
@@ -167,34 +165,7 @@ static int ht__open_outputs(ht__run *r) {
   return 0;
 }
 
-typedef struct ht__eval {
-  double loss, accuracy, rmse;
-} ht__eval;
-
-/* Collective on comm->main: evaluates the model on every rank's test shard. */
-static int ht__evaluate(ht__run *r, ht__eval *out) {
-  const ht_dataset *ds = &r->test;
-  double sums[4] = {0, 0, 0, (double)ds->n}; /* loss, correct, sse, rows */
-  int64_t correct = 0;
-  int eb = r->model.max_batch;
-  for (int64_t i = 0; i < ds->n; i += eb) {
-    int n = (int)(ds->n - i < eb ? ds->n - i : eb);
-    ht_model_eval(&r->model, ds->x + (size_t)i * (size_t)ds->d, ds->y ? ds->y + i : NULL,
-                  ds->yt ? ds->yt + (size_t)i * (size_t)ds->t : NULL, n, &sums[0], &correct, &sums[2]);
-  }
-  sums[1] = (double)correct;
-  ht_stall_enter("the evaluation's sums (MPI_Allreduce)");
-  int rc = MPI_Allreduce(MPI_IN_PLACE, sums, 4, MPI_DOUBLE, MPI_SUM, r->comm->main);
-  ht_stall_leave();
-  if (rc != MPI_SUCCESS) return ht__mpi_error(rc, "MPI_Allreduce(MPI_IN_PLACE, sums, ...)", __FILE__, __LINE__);
-  double rows = sums[3] > 0 ? sums[3] : 1;
-  out->loss = sums[0] / rows;
-  out->accuracy = ds->task == HT_TASK_CLASSIFY ? sums[1] / rows : -1;
-  out->rmse = ds->task == HT_TASK_REGRESS ? sqrt(sums[2] / (rows * (ds->t > 0 ? ds->t : 1))) : -1;
-  return 0;
-}
-
-static void ht__metrics_step(ht__run *r, int64_t epoch, int64_t step, double loss, double lr, double sps, double wall) {
+static void metrics_step(train_run *r, int64_t epoch, int64_t step, double loss, double lr, double sps, double wall) {
   if (!r->metrics) return;
   fprintf(r->metrics,
           "{\"kind\": \"step\", \"epoch\": %lld, \"step\": %lld, \"loss\": %.9g, \"lr\": %.9g, "
@@ -203,7 +174,7 @@ static void ht__metrics_step(ht__run *r, int64_t epoch, int64_t step, double los
   fflush(r->metrics);
 }
 
-static void ht__metrics_epoch(ht__run *r, int64_t epoch, int64_t step, double train_loss, const ht__eval *ev,
+static void metrics_epoch(train_run *r, int64_t epoch, int64_t step, double train_loss, const ht_eval_metrics *ev,
                               double sps, double wall, double data_wait_s) {
   if (!r->metrics) return;
   fprintf(r->metrics, "{\"kind\": \"epoch\", \"epoch\": %lld, \"step\": %lld, \"train_loss\": %.9g", (long long)epoch,
@@ -216,7 +187,7 @@ static void ht__metrics_epoch(ht__run *r, int64_t epoch, int64_t step, double tr
 }
 
 /* Best evaluation metric so far: accuracy (higher) or RMSE (lower). */
-static int ht__improved(const ht__run *r, const ht__eval *ev) {
+static int improved(const train_run *r, const ht_eval_metrics *ev) {
   double v = r->test.task == HT_TASK_CLASSIFY ? ev->accuracy : ev->rmse;
   if (r->cur.best_step < 0 || isnan(r->cur.best_value)) return 1;
   return r->test.task == HT_TASK_CLASSIFY ? v > r->cur.best_value : v < r->cur.best_value;
@@ -224,16 +195,18 @@ static int ht__improved(const ht__run *r, const ht__eval *ev) {
 
 /* After the last step: stops the communication thread, prints the event table
  * and the communication summary, writes the timeline (collective). */
-static int ht__comm_finish(ht__run *r) {
+static int comm_finish(train_run *r) {
   /* From here the main thread reads every track: the loader (prefetching
    * past the last step) and the writer stop recording first. */
   ht_loader_set_track(&r->loader, NULL);
-  if (r->ck.have_writer) ht_ckpt_writer_set_track(&r->ck.writer, NULL);
-  int rc = ht_grad_sync_finish(&r->sync);
+  ht_ckpt_writer_set_track(r->ck.writer, NULL); /* NULL writer (not rank 0): no-op */
+  int rc = ht_grad_sync_finish(r->sync);
   if (rc < 0) ht_comm_abort(r->comm, rc, ht_error_message());
-  HT_CHECK(ht_grad_sync_report(&r->sync, &r->events, &r->log, r->metrics));
+  HT_CHECK(ht_grad_sync_report(r->sync, &r->events, &r->log, r->metrics));
   if (r->timeline) {
+    ht_comm_stall_enter(r->comm, "the timeline's gather (MPI_Gatherv)");
     rc = ht_events_write_trace(&r->events, r->comm->main, r->timeline);
+    ht_comm_stall_leave(r->comm);
     if (rc == 0) ht_log_info(&r->log, "timeline written to %s (open it in https://ui.perfetto.dev)", r->timeline);
     HT_CHECK(ht_comm_agree(r->comm, rc));
   }
@@ -242,7 +215,7 @@ static int ht__comm_finish(ht__run *r) {
 
 /* Phase 5-6: the loop, from r->cur (step 0, or where a checkpoint left off).
  * Returns an error every rank agrees on, or HT_ESTOPPED after a stop. */
-static int ht__train_loop(ht__run *r, ht_train_result *res) {
+static int train_loop(train_run *r, ht_train_result *res) {
   const ht_config *cfg = r->cfg;
   const ht_comm *comm = r->comm;
   const int64_t B = cfg->train.batch_size, P = comm->size;
@@ -250,14 +223,12 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
   int epochs_run = 0;
   double t_start = ht_now() - cur->wall_offset; /* wall_s continues across resumes */
   double t_window = ht_now();
-  ht_progress prog;
-  ht_progress_mode pmode = HT_PROGRESS_AUTO;
-  HT_CHECK(ht__progress_opts_from_config(cfg, &pmode)); /* validated at load: cannot fail on one rank only */
-  ht__progress_init(&prog, r->total_steps, pmode);
+  ht__progress prog;
+  ht__progress_init(&prog, r->total_steps, cfg->log.progress);
   prog.first_step = cur->step;
-  ht__eval ev = {0, -1, -1};
+  ht_eval_metrics ev = {0, 0, -1, -1};
 
-  ht_log_info(&r->log, "training %s: %zu parameters, %lld steps (%lld per epoch), global batch %lld", cfg->model.type,
+  ht_log_info(&r->log, "training %s: %zu parameters, %lld steps (%lld per epoch), global batch %lld", ht_enum_name(&ht_model_types, (int)cfg->model.type),
               r->model.n_params, (long long)r->total_steps, (long long)r->steps_per_epoch, (long long)(B * P));
   for (int64_t epoch = cur->epoch; epoch < cfg->train.epochs && cur->step < r->total_steps; epoch++) {
     double t_epoch = ht_now(), t_train = 0;
@@ -268,13 +239,13 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
     ht_loader_start_epoch(&r->loader, epoch, cur->position);
     while (cur->position < r->steps_per_epoch && cur->step < r->total_steps) {
       ht_batch b;
-      ht_track_begin(r->sync.track, HT_EV_DATA_WAIT, -1);
+      ht_track_begin(ht_grad_sync_track(r->sync), HT_EV_DATA_WAIT, -1);
       int rc = ht_loader_next(&r->loader, &b);
-      ht_track_end(r->sync.track);
+      ht_track_end(ht_grad_sync_track(r->sync));
       if (rc < 0) ht_comm_abort(comm, rc, ht_error_message());
       double lr = ht_sched_lr(&r->sched, cur->step);
       /* Forward + backward; in overlap mode the buckets already travel. */
-      double loss = ht_grad_sync_compute(&r->sync, b.x, b.y, b.yt, b.n);
+      double loss = ht_grad_sync_compute(r->sync, b.x, b.y, b.yt, b.n);
       if (isnan(loss) && ht_error_message()[0]) ht_comm_abort(comm, HT_EINTERNAL, ht_error_message());
       /* Agree on the mean loss (all ranks stop together on divergence) and on
        * the checkpoint flags (stop signal, time due, writer failure).
@@ -283,7 +254,7 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
        * stall the main thread. */
       if (ht__ckpt_step_agree_begin(&r->ck, loss) < 0) ht_comm_abort(comm, HT_EMPI, ht_error_message());
       /* Average the gradient over ranks and update, bucket by bucket (comm.mode). */
-      rc = ht_grad_sync_apply(&r->sync, lr);
+      rc = ht_grad_sync_apply(r->sync, lr);
       if (rc < 0) ht_comm_abort(comm, rc, ht_error_message());
       ht__step_flags flags;
       if (ht__ckpt_step_agree_end(&r->ck, &loss, &flags) < 0) ht_comm_abort(comm, HT_EMPI, ht_error_message());
@@ -306,7 +277,7 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
       if (cur->step % cfg->train.log_every == 0 || cur->step == r->total_steps) {
         double now = ht_now();
         double sps = (double)(cur->window_steps * B * P) / (now - t_window);
-        ht__metrics_step(r, epoch + 1, cur->step, cur->window_loss / (double)cur->window_steps, lr, sps, now - t_start);
+        metrics_step(r, epoch + 1, cur->step, cur->window_loss / (double)cur->window_steps, lr, sps, now - t_start);
         ht__progress_step(&prog, &r->log, epoch, cfg->train.epochs, cur->step,
                           cur->window_loss / (double)cur->window_steps, sps);
         cur->window_loss = 0;
@@ -317,29 +288,29 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
        * checkpoint, as at an epoch end, so the checkpoint is the whole state. */
       int saving = ht__ckpt_will_save(&r->ck, cur, &flags);
       if (saving) {
-        rc = ht_grad_sync_flush(&r->sync);
+        rc = ht_grad_sync_flush(r->sync);
         if (rc < 0) ht_comm_abort(comm, rc, ht_error_message());
-        ht_track_begin(r->sync.track, HT_EV_CHECKPOINT, -1);
+        ht_track_begin(ht_grad_sync_track(r->sync), HT_EV_CHECKPOINT, -1);
       }
       rc = ht__ckpt_after_step(&r->ck, cur, &flags, ht_now() - t_start);
-      if (saving) ht_track_end(r->sync.track);
+      if (saving) ht_track_end(ht_grad_sync_track(r->sync));
       if (rc < 0) {
         ht__progress_clear(&prog);
         return rc;
       }
     }
     /* comm.mode delayed: apply the last pending gradient before evaluating. */
-    int frc = ht_grad_sync_flush(&r->sync);
+    int frc = ht_grad_sync_flush(r->sync);
     if (frc < 0) ht_comm_abort(comm, frc, ht_error_message());
     t_train = ht_now() - t_epoch;
     ht_loader_get_stats(&r->loader, &ls1);
     /* Rank 0's data wait: the metrics record what compute on rank 0 saw. */
     double data_wait = ls1.wait_s - ls0.wait_s;
     double sps = (double)(steps_here * B * P) / (t_train > 0 ? t_train : 1e-9);
-    if (r->have_test) HT_CHECK(ht__evaluate(r, &ev));
+    if (r->have_test) HT_CHECK(ht_eval_model(&r->model, &r->test, comm, &ev));
     ht__progress_clear(&prog);
     double mean_loss = cur->epoch_steps ? cur->epoch_loss / (double)cur->epoch_steps : 0;
-    ht__metrics_epoch(r, epoch + 1, cur->step, mean_loss, r->have_test ? &ev : NULL, sps, ht_now() - t_start, data_wait);
+    metrics_epoch(r, epoch + 1, cur->step, mean_loss, r->have_test ? &ev : NULL, sps, ht_now() - t_start, data_wait);
     ht_log_file(&r->log,
                 "loader: data wait %.3f s of %.3f s training (%lld of %lld batches waited, longest wait so far %.3f s); loader "
                 "thread read %.3f s (%.1f MB), assemble %.3f s",
@@ -356,7 +327,7 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
       ht_log_info(&r->log, "epoch %lld/%d  step %lld  train_loss %.4f  %.0f samples/s", (long long)epoch + 1,
                   cfg->train.epochs, (long long)cur->step, mean_loss, sps);
     res->train_loss = mean_loss;
-    int best = r->have_test && ht__improved(r, &ev);
+    int best = r->have_test && improved(r, &ev);
     if (best) {
       cur->best_value = r->test.task == HT_TASK_CLASSIFY ? ev.accuracy : ev.rmse;
       cur->best_step = cur->step;
@@ -372,9 +343,9 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
     if (best && cfg->checkpoint.keep_best && !last) HT_CHECK(ht__ckpt_save(&r->ck, cur, 0, 1, ht_now() - t_start));
     if (last) {
       /* The final checkpoint, synchronous; it is the best one when this evaluation was. */
-      ht_track_begin(r->sync.track, HT_EV_CHECKPOINT, -1);
+      ht_track_begin(ht_grad_sync_track(r->sync), HT_EV_CHECKPOINT, -1);
       int src = ht__ckpt_save(&r->ck, cur, 1, best && cfg->checkpoint.keep_best, ht_now() - t_start);
-      ht_track_end(r->sync.track);
+      ht_track_end(ht_grad_sync_track(r->sync));
       HT_CHECK(src);
       if (comm->rank == 0) ht_log_info(&r->log, "saved %s/ckpt-%lld.h5", r->ck.dir, (long long)cur->step);
     }
@@ -385,14 +356,14 @@ static int ht__train_loop(ht__run *r, ht_train_result *res) {
   if (epochs_run == 0)
     ht_log_info(&r->log, "nothing to do: the checkpoint at step %lld already completes this run", (long long)cur->step);
   ht__ckpt_report(&r->ck);
-  HT_CHECK(ht__comm_finish(r));
+  HT_CHECK(comm_finish(r));
   HT_CHECK(ht__peak_rss_report(comm, &r->log));
   ht_log_info(&r->log, "done in %.1f s: %lld steps; run directory %s", ht_now() - t_start, (long long)cur->step,
               r->run_dir);
   return 0;
 }
 
-static char *ht__config_text(const ht_config *cfg) {
+static char *config_text(const ht_config *cfg) {
   char *buf = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&buf, &len);
@@ -402,7 +373,7 @@ static char *ht__config_text(const ht_config *cfg) {
   return buf;
 }
 
-static void ht__run_free(ht__run *r) {
+static void run_free(train_run *r) {
   if (r->ck_ready) ht__ckpt_destroy(&r->ck);
   ht_grad_sync_destroy(&r->sync);
   ht_events_destroy(&r->events);
@@ -424,7 +395,7 @@ int ht_train(const ht_config *cfg, const ht_comm *comm, const char *run_dir, ht_
 
 /* Events, the bucket plan and the communication thread (collective on
  * comm->main: agreement, binding table, aligned event clocks). */
-static int ht__comm_setup(ht__run *r) {
+static int comm_setup(train_run *r) {
   /* Timeline records per thread: about 40 per step for a 3-layer MLP, so
    * 2^16 covers the first ~1600 steps; the table's totals are always exact. */
   int rc = ht_events_create(&r->events, r->timeline ? (1 << 16) : 0);
@@ -434,19 +405,23 @@ static int ht__comm_setup(ht__run *r) {
   ht_rank_cpuset(&cpus);
   if (rc == 0) rc = ht_grad_sync_create(&r->sync, &o, r->comm, &r->model, &r->opt, &r->events, &cpus);
   HT_CHECK(ht_comm_agree(r->comm, rc));
-  HT_CHECK(ht_grad_sync_binding_report(&r->sync, &r->log));
+  HT_CHECK(ht_grad_sync_binding_report(r->sync, &r->log));
   /* Tracks 0 (main) and 1 (comm) belong to grad_sync; the loader and writer
    * threads already run, so they get theirs after the reset of the totals. */
   ht_track *loader_track = ht_events_track(&r->events, 2, "loader");
-  ht_track *ckpt_track = r->ck.have_writer && r->ck.writer.async ? ht_events_track(&r->events, 3, "ckpt") : NULL;
-  HT_CHECK(ht_events_start(&r->events, r->comm->main));
+  ht_track *ckpt_track =
+      ht_ckpt_writer_is_async(r->ck.writer) ? ht_events_track(&r->events, 3, "ckpt") : NULL;
+  ht_comm_stall_enter(r->comm, "the aligning of the event clocks (MPI_Barrier)");
+  rc = ht_events_start(&r->events, r->comm->main);
+  ht_comm_stall_leave(r->comm);
+  HT_CHECK(rc);
   ht_loader_set_track(&r->loader, loader_track);
-  if (ckpt_track) ht_ckpt_writer_set_track(&r->ck.writer, ckpt_track);
+  if (ckpt_track) ht_ckpt_writer_set_track(r->ck.writer, ckpt_track);
   return 0;
 }
 
 int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *opts, ht_train_result *res) {
-  ht__run r;
+  train_run r;
   memset(&r, 0, sizeof r);
   memset(res, 0, sizeof *res);
   res->test_accuracy = res->test_rmse = -1;
@@ -456,13 +431,16 @@ int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *
   r.log.rank = comm->rank;
   r.cur.best_value = NAN;
   r.cur.best_step = -1;
+  /* The watchdog times every collective from here on, start-up and resume
+   * included (only the config's own broadcast, which brings its limits,
+   * comes before). */
+  int rc = ht_comm_set_watchdog(comm, cfg->comm.stall_warn_s, cfg->comm.stall_timeout_s);
+  HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
   /* Before the loader, checkpoint and communication threads start: they
    * inherit the main thread's cpus, so they follow a split. */
-  ht_binding_opts bopts;
-  int rc = ht_binding_opts_from_config(cfg, &bopts);
-  HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
+  ht_binding_opts bopts = {.mode = cfg->compute.binding};
   HT_CHECK_GOTO(ht_binding_setup(&bopts, comm, &r.binding), rc, done);
-  rc = ht__load_and_build(&r);
+  rc = load_and_build(&r);
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
   if (cfg->checkpoint.keep_best && !r.have_test) rc = ht_error(HT_ECONFIG, "checkpoint.keep_best: needs data.test (the best checkpoint is the one with the best test metric)");
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
@@ -485,12 +463,12 @@ int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *
     if (cfg->train.max_steps > 0 && cfg->train.max_steps < total) total = cfg->train.max_steps;
     if (total != r.total_steps) {
       r.total_steps = total;
-      HT_CHECK_GOTO(ht_sched_create(&r.sched, cfg->schedule.name, cfg->optimizer.lr, cfg->schedule.warmup_steps,
-                                    cfg->schedule.step_every, cfg->schedule.gamma, cfg->schedule.min_lr, total),
-                    rc, done);
+      ht_sched_opts so;
+      ht_sched_opts_from_config(cfg, &so);
+      HT_CHECK_GOTO(ht_sched_create(&r.sched, &so, total), rc, done);
     }
   } else {
-    int standard = strcmp(cfg->data.normalize, "standard") == 0;
+    int standard = cfg->data.normalize == HT_NORMALIZE_STANDARD;
     if (r.lopts.mode == HT_LOADER_STREAM)
       HT_CHECK_GOTO(ht_norm_fit_stream(&r.norm, &r.train, standard, r.lopts.chunk_rows, comm->main), rc, done);
     else
@@ -500,13 +478,13 @@ int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *
   ht_loader_norm_ready(&r.loader);
   if (r.have_test) ht_norm_apply(&r.norm, r.test.x, r.test.n);
 
-  r.config_yaml = ht__config_text(cfg);
+  r.config_yaml = config_text(cfg);
   if (!r.config_yaml) rc = ht_error(HT_ENOMEM, "out of memory formatting the config");
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
   HT_CHECK_GOTO(ht__run_dir_create(cfg, comm, run_dir, r.run_dir, sizeof r.run_dir), rc, done);
   snprintf(res->run_dir, sizeof res->run_dir, "%s", r.run_dir);
   rc = comm->rank == 0 && resumed ? ht__metrics_rewind(r.run_dir, &r.cur) : 0;
-  if (rc == 0 && comm->rank == 0) rc = ht__open_outputs(&r);
+  if (rc == 0 && comm->rank == 0) rc = open_outputs(&r);
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
   ht_log_file(&r.log, "config %s, run directory %s", cfg->source, r.run_dir);
   HT_CHECK_GOTO(ht__startup_report(comm, &r.log, &r.binding), rc, done);
@@ -524,9 +502,9 @@ int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *
     if (comm->rank == 0) ht_model_init(&r.model, (uint64_t)cfg->train.seed);
     HT_CHECK_GOTO(ht_comm_bcast_floats(comm, r.model.params, r.model.n_params), rc, done);
   }
-  HT_CHECK_GOTO(ht__comm_setup(&r), rc, done);
-  rc = ht__train_loop(&r, res);
+  HT_CHECK_GOTO(comm_setup(&r), rc, done);
+  rc = train_loop(&r, res);
 done:
-  ht__run_free(&r);
+  run_free(&r);
   return rc;
 }

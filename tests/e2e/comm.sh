@@ -105,7 +105,7 @@ print(f"{len(ev)} events, {nb} buckets x {steps} steps per rank, nesting ok")
 PY
 ); then pass "timeline: $out"; else fail "timeline check: $out"; fi
 
-expect_error "bad comm.wait" 2 "comm.wait: expected backoff\\[:<us>\\], adaptive\\[:<us>\\], yield, block or sleep:<us>" \
+expect_error "bad comm.wait" 2 "comm.wait=spin: expected backoff\\[:<us>\\], adaptive\\[:<us>\\], yield, block or sleep:<us>" \
   mpi 1 train "$WORK/cfg.yaml" --run-dir "$WORK/bad1" --set comm.wait=spin
 expect_error "comm.wait backoff without a pause" 2 "got 'backoff:0'" \
   mpi 1 train "$WORK/cfg.yaml" --run-dir "$WORK/bad1" --set comm.wait=backoff:0

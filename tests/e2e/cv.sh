@@ -36,6 +36,6 @@ for k in 0 1 2 3; do
 done
 expect_error "folds with a test file" 2 "data.test: must be empty with data.folds" mpi 1 train cfg.yaml --set data.folds=3
 expect_error "fold out of range" 2 "data.fold: 3 is not a fold of data.folds 3" mpi 1 train cfg.yaml --set data.folds=3 --set data.fold=3 --set data.test=
-expect_error "one fold" 2 "data.folds: 1 fold leaves nothing to train on" mpi 1 train cfg.yaml --set data.folds=1 --set data.test=
+expect_error "one fold" 2 "data.folds=1: 1 fold leaves nothing to train on" mpi 1 train cfg.yaml --set data.folds=1 --set data.test=
 expect_error "cv without --folds" 2 "missing --folds K" mpi 1 cv cfg.yaml
 finish

@@ -49,6 +49,19 @@ print(ep[-1][sys.argv[2]])' "$1" "$2"
 # ge A B: A >= B as floats.
 ge() { $PY -c 'import sys; sys.exit(0 if float(sys.argv[1]) >= float(sys.argv[2]) else 1)' "$1" "$2"; }
 
+# expect_stall_lines ERRFILE WAITING TIMEOUT: rank 0's stall watchdog printed
+# a warning about WAITING (an ERE for what rank 0 waited for) and the one
+# error line of the job about it, ending with comm.stall_timeout_s = TIMEOUT.
+expect_stall_lines() {
+  local errf=$1 waiting=$2 timeout=$3 warn err
+  warn=$(grep -E -m1 "^hytrain: warning: \[rank 0\] $waiting" "$errf" || true)
+  [ -n "$warn" ] && pass "warning: $warn" || fail "no stall warning from rank 0 in: $(head -c 1500 "$errf")"
+  err=$(grep -E -m1 "^hytrain: error: \[rank 0\] communication stalled: $waiting.*comm.stall_timeout_s = $timeout\)\$" "$errf" || true)
+  [ -n "$err" ] && pass "error: $err" || fail "no stall error from rank 0 in: $(head -c 1500 "$errf")"
+  [ "$(grep -c '^hytrain: error:' "$errf")" -eq 1 ] && pass "one error line" ||
+    fail "expected one error line, got: $(grep '^hytrain: error:' "$errf")"
+}
+
 finish() {
   if [ "$FAILS" -ne 0 ]; then echo "$FAILS check(s) failed"; exit 1; fi
   echo "all checks passed"

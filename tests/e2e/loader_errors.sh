@@ -54,6 +54,6 @@ expect_error budget 2 'data\.memory_budget_mb: stream mode needs [0-9]+ MB' \
   mpi 2 train "$WORK/cfg.yaml" --set data.memory_budget_mb=8 --set data.shuffle_buffer_chunks=20
 expect_error augment_shift 2 'data\.augment: .*copy\.h5 has 784 features per row' \
   mpi 1 train "$WORK/cfg.yaml" --set data.augment=shift:28
-expect_error augment_syntax 2 "data\.augment: expected none, flip, shift:<px> or flip,shift:<px>.*got 'rotate'" \
+expect_error augment_syntax 2 "data\.augment=rotate: expected none, flip, shift:<px> or flip,shift:<px>.*got 'rotate'" \
   mpi 1 train "$WORK/cfg.yaml" --set data.augment=rotate
 finish

@@ -1,5 +1,5 @@
 /*
- * hytrain/bucket_reduce.h on its own: every rank fills a buffer with values
+ * comm/bucket_reduce.h on its own: every rank fills a buffer with values
  * whose float sum depends on the order of the additions, sums a set of
  * buckets (sizes 1, 2 and 3, smaller than the rank count, up to uneven large
  * ones) and checks, bit for bit and on every rank, that each element equals
@@ -8,7 +8,7 @@
  * state one bucket at a time (as comm.wait=block does), checking the list of
  * ranks a bucket waits for.
  * Everything runs twice: with messages, and in shared memory
- * (hytrain/shm_grads.h) with two buffers used in turn as comm.mode delayed
+ * (comm/shm_grads.h) with two buffers used in turn as comm.mode delayed
  * does (round 0 in buffer 0, round 1 in buffer 1).
  * Usage: mpitest_bucket_reduce   (any number of ranks; exit code 0 = pass)
  */
@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hytrain/bucket_reduce.h"
-#include "hytrain/shm_grads.h"
+#include "comm/bucket_reduce.h"
+#include "comm/shm_grads.h"
 
 /* Rank r's value for element i: large and small magnitudes mixed, so that a
  * different summation order changes the last bits. */

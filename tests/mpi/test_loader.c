@@ -20,6 +20,7 @@
  */
 #include "hytrain/dataset.h"
 #include "hytrain/error.h"
+#include "hytrain/config.h"
 #include "hytrain/loader.h"
 
 #include <mpi.h>
@@ -314,6 +315,18 @@ static void check_no_shuffle(const ht_dataset *mem, const ht_dataset *hdr) {
     free(rows);
     ht_loader_destroy(&l);
   }
+}
+
+/* data.augment as the config parses it (--set data.augment=TEXT). */
+static int ht_loader_parse_augment(const char *text, int *flip, int *shift) {
+  ht_config c;
+  char set[128];
+  ht_config_defaults(&c);
+  snprintf(set, sizeof set, "data.augment=%s", text);
+  int rc = ht_config_set(&c, set);
+  *flip = c.data.augment.flip;
+  *shift = c.data.augment.shift;
+  return rc;
 }
 
 /* The data.augment syntax. */

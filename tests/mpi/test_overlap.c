@@ -28,7 +28,7 @@
 #include "ht_cases.h"
 #include "hytrain/comm.h"
 #include "hytrain/error.h"
-#include "hytrain/grad_sync.h"
+#include "train/grad_sync_impl.h" /* check_transport looks inside */
 #include "hytrain/model.h"
 #include "hytrain/optim.h"
 #include "hytrain/rng.h"
@@ -81,24 +81,24 @@ static int train_waiting(const ht_comm *comm, const tcase *c, ht_sync_mode mode,
   ht_model m;
   ht_optim o;
   HT_CHECK(build(&m, &o, c, B_LOCAL));
-  ht_grad_sync gs;
+  ht_grad_sync *gs = NULL;
   /* Slices of 24 floats: the hidden layers are split into row blocks of 1-2 rows. */
   ht_grad_sync_opts opts = {.mode = mode, .bucket_mb = bucket_floats * 4 / (1024.0 * 1024.0),
                             .slice_mb = 24 * 4 / (1024.0 * 1024.0), .wait = wait, .sleep_us = 50, .thread_core = -1,
                             .transport = transport};
   int rc = ht_grad_sync_create(&gs, &opts, comm, &m, &o, NULL, NULL);
-  if (rc == 0) rc = check_transport(comm, &gs, transport);
+  if (rc == 0) rc = check_transport(comm, gs, transport);
   float *x = malloc(sizeof(float) * (size_t)G * D), *t = malloc(sizeof(float) * (size_t)G * (size_t)c->out);
   int32_t *y = malloc(sizeof(int32_t) * (size_t)G);
   for (int s = 0; s < STEPS && rc == 0; s++) {
     make_batch(s, G, c, x, y, t);
     int r0 = comm->rank * B_LOCAL;
-    double loss = ht_grad_sync_compute(&gs, x + (size_t)r0 * D, c->regression ? NULL : y + r0,
+    double loss = ht_grad_sync_compute(gs, x + (size_t)r0 * D, c->regression ? NULL : y + r0,
                                        c->regression ? t + (size_t)r0 * c->out : NULL, B_LOCAL);
     if (!isfinite(loss)) rc = ht_error(HT_EINTERNAL, "step %d: loss %g", s, loss);
-    if (rc == 0) rc = ht_grad_sync_apply(&gs, 0.05);
+    if (rc == 0) rc = ht_grad_sync_apply(gs, 0.05);
   }
-  if (rc == 0) rc = ht_grad_sync_finish(&gs);
+  if (rc == 0) rc = ht_grad_sync_finish(gs);
   if (rc == 0 && m.n_params <= MAXP) memcpy(out, m.params, sizeof(float) * m.n_params);
   *n_params = m.n_params;
   ht_grad_sync_destroy(&gs);
@@ -153,7 +153,7 @@ static int check_modes(const ht_comm *comm) {
           return 1;
         }
         /* Every element is summed in rank order whatever the bucket
-         * boundaries (hytrain/bucket_reduce.h): bit-identical at any rank count. */
+         * boundaries (comm/bucket_reduce.h): bit-identical at any rank count. */
         int same = all_identical(comm, ref, var, n);
         if (comm->rank == 0)
           printf("%-8s %-7s %-5s P=%d: %-7s buckets of %-5g floats vs sync one bucket: %s\n", c->type,
@@ -211,16 +211,16 @@ static int check_delayed(const ht_comm *comm, ht_transport transport) {
   const double g0[3] = {3.0, -3.625, 0.25}, g1[3] = {-1.25, -1.125, -0.5};
   ht_model_spec s;
   memset(&s, 0, sizeof s);
-  snprintf(s.type, sizeof s.type, "linear");
-  snprintf(s.activation, sizeof s.activation, "relu");
-  snprintf(s.init, sizeof s.init, "auto");
+  s.type = HT_MODEL_LINEAR;
+  s.activation = HT_ACT_RELU;
+  s.init = HT_INIT_AUTO;
   s.in = 2, s.out = 1, s.regression = 1;
   ht_model m;
   ht_optim o;
-  ht_grad_sync gs;
-  memset(&gs, 0, sizeof gs);
+  ht_grad_sync *gs = NULL;
   int failed = 0;
-  if (ht_model_create(&m, &s, 2) < 0 || ht_optim_create(&o, "sgd", 0, 0, 0, 0.9, 0.999, 1e-8, m.n_params) < 0) {
+  if (ht_model_create(&m, &s, 2) < 0 || ht_optim_create(&o, &(ht_optim_opts){.kind = HT_OPTIM_SGD, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8},
+                                                          m.n_params) < 0) {
     fprintf(stderr, "delayed: %s\n", ht_error_message());
     return 1;
   }
@@ -228,17 +228,17 @@ static int check_delayed(const ht_comm *comm, ht_transport transport) {
   ht_grad_sync_opts opts = {.mode = HT_SYNC_DELAYED, .bucket_mb = 1, .slice_mb = 1, .wait = HT_WAIT_ADAPTIVE,
                             .sleep_us = 50, .thread_core = -1, .transport = transport};
   int rc = ht_grad_sync_create(&gs, &opts, comm, &m, &o, NULL, NULL);
-  if (rc == 0) rc = check_transport(comm, &gs, transport);
+  if (rc == 0) rc = check_transport(comm, gs, transport);
   double after[3][3];
-  if (rc == 0) ht_grad_sync_compute(&gs, x0, NULL, t0, 2);
-  if (rc == 0) rc = ht_grad_sync_apply(&gs, lr);
+  if (rc == 0) ht_grad_sync_compute(gs, x0, NULL, t0, 2);
+  if (rc == 0) rc = ht_grad_sync_apply(gs, lr);
   for (int i = 0; i < 3; i++) after[0][i] = m.params[i];
-  if (rc == 0) ht_grad_sync_compute(&gs, x1, NULL, t1, 2);
-  if (rc == 0) rc = ht_grad_sync_apply(&gs, lr);
+  if (rc == 0) ht_grad_sync_compute(gs, x1, NULL, t1, 2);
+  if (rc == 0) rc = ht_grad_sync_apply(gs, lr);
   for (int i = 0; i < 3; i++) after[1][i] = m.params[i];
-  if (rc == 0) rc = ht_grad_sync_flush(&gs);
+  if (rc == 0) rc = ht_grad_sync_flush(gs);
   for (int i = 0; i < 3; i++) after[2][i] = m.params[i];
-  if (rc == 0) rc = ht_grad_sync_finish(&gs);
+  if (rc == 0) rc = ht_grad_sync_finish(gs);
   if (rc < 0) {
     fprintf(stderr, "delayed: %s\n", ht_error_message());
     failed = 1;

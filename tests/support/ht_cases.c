@@ -22,9 +22,12 @@ void ht_case_batch(const ht_case *c, uint64_t seed, int step, int G, float *x, i
 int ht_case_build(const ht_case *c, int max_batch, int nesterov, ht_model *m, ht_optim *o) {
   ht_model_spec s;
   memset(&s, 0, sizeof s);
-  snprintf(s.type, sizeof s.type, "%s", c->type);
-  snprintf(s.activation, sizeof s.activation, "%s", c->activation);
-  snprintf(s.init, sizeof s.init, "auto");
+  int type = ht_enum_parse(&ht_model_types, c->type), act = ht_enum_parse(&ht_activations, c->activation);
+  int kind = ht_enum_parse(&ht_optimizers, c->optim);
+  if (type < 0 || act < 0 || kind < 0) return ht_error(HT_EINVAL, "case %s/%s/%s: unknown name", c->type, c->activation, c->optim);
+  s.type = (ht_model_type)type;
+  s.activation = (ht_activation)act;
+  s.init = HT_INIT_AUTO;
   s.in = HT_CASE_D;
   s.out = c->out;
   s.regression = c->regression;
@@ -33,7 +36,9 @@ int ht_case_build(const ht_case *c, int max_batch, int nesterov, ht_model *m, ht
   s.l2 = 1e-3;
   HT_CHECK(ht_model_create(m, &s, max_batch));
   ht_model_init(m, 99);
-  return ht_optim_create(o, c->optim, 0.9, nesterov, 1e-4, 0.9, 0.999, 1e-8, m->n_params);
+  ht_optim_opts oo = {.kind = (ht_optim_kind)kind, .momentum = 0.9, .nesterov = nesterov, .weight_decay = 1e-4,
+                      .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8};
+  return ht_optim_create(o, &oo, m->n_params);
 }
 
 int ht_case_train_reference(const ht_case *c, uint64_t seed, int nesterov, int G, int steps, double lr, float *out,

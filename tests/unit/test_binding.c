@@ -4,6 +4,7 @@
  * packages, fewer cores than ranks), and the topology order read from /sys.
  */
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ht_test.h"

@@ -14,6 +14,7 @@
 
 #include "ht_test.h"
 #include "hytrain/ckpt.h"
+#include "hytrain/fileio.h"
 #include "hytrain/ckpt_writer.h"
 #include "hytrain/error.h"
 #include "hytrain/rng.h"
@@ -34,14 +35,14 @@ static void fill(float *p, size_t n, uint64_t seed) {
 
 static void make_spec(ht_model_spec *sp, int hidden) {
   memset(sp, 0, sizeof *sp);
-  snprintf(sp->type, sizeof sp->type, "mlp");
+  sp->type = HT_MODEL_MLP;
   sp->in = 7;
   sp->out = 3;
   sp->n_hidden = 2;
   sp->hidden[0] = hidden;
   sp->hidden[1] = 4;
-  snprintf(sp->activation, sizeof sp->activation, "relu");
-  snprintf(sp->init, sizeof sp->init, "auto");
+  sp->activation = HT_ACT_RELU;
+  sp->init = HT_INIT_AUTO;
 }
 
 /* A model with random weights, random optimizer state, 3 rank states. */
@@ -50,7 +51,10 @@ static void setup(fixture *f, const char *optim, int hidden, uint64_t seed) {
   ht_model_spec sp;
   make_spec(&sp, hidden);
   assert_int_equal(ht_model_create(&f->m, &sp, 4), 0);
-  assert_int_equal(ht_optim_create(&f->o, optim, 0.9, 0, 0.0, 0.9, 0.999, 1e-8, f->m.n_params), 0);
+  ht_optim_opts oo = {.kind = (ht_optim_kind)ht_enum_parse(&ht_optimizers, optim), .momentum = 0.9, .beta1 = 0.9,
+                      .beta2 = 0.999, .eps = 1e-8};
+  assert_true(ht_enum_parse(&ht_optimizers, optim) >= 0);
+  assert_int_equal(ht_optim_create(&f->o, &oo, f->m.n_params), 0);
   fill(f->m.params, f->m.n_params, seed);
   if (f->o.m) fill(f->o.m, f->m.n_params, seed + 1);
   if (f->o.v) fill(f->o.v, f->m.n_params, seed + 2);
@@ -216,15 +220,15 @@ static void async_writer_matches_sync(void **state) {
   ht_test_tmpdir(d2, sizeof d2);
   fixture a, b;
   setup(&a, "adamw", 5, 1);
-  ht_ckpt_writer ws, wa;
+  ht_ckpt_writer *ws = NULL, *wa = NULL;
   assert_int_equal(ht_ckpt_writer_create(&ws, d1, &a.m, 1, 1, 3, 0, 2, 0), 0);
   assert_int_equal(ht_ckpt_writer_create(&wa, d2, &a.m, 1, 1, 3, 1, 2, 200), 0);
   double stall, waited;
-  assert_int_equal(ht_ckpt_writer_save(&ws, &a.s, 0, &stall, &waited), 0);
-  assert_int_equal(ht_ckpt_writer_save(&wa, &a.s, 0, &stall, &waited), 0);
+  assert_int_equal(ht_ckpt_writer_save(ws, &a.s, 0, &stall, &waited), 0);
+  assert_int_equal(ht_ckpt_writer_save(wa, &a.s, 0, &stall, &waited), 0);
   /* The writer thread sleeps 200 ms mid-file: change the live weights now. */
   fill(a.m.params, a.m.n_params, 555);
-  assert_int_equal(ht_ckpt_writer_wait(&wa), 0);
+  assert_int_equal(ht_ckpt_writer_wait(wa), 0);
   ht_ckpt_writer_destroy(&ws);
   ht_ckpt_writer_destroy(&wa);
   snprintf(p1, sizeof p1, "%s/ckpt-90.h5", d1);
@@ -257,16 +261,16 @@ static void writer_error_is_reported(void **state) {
   (void)state;
   fixture a;
   setup(&a, "sgd", 5, 1);
-  ht_ckpt_writer w;
+  ht_ckpt_writer *w = NULL;
   assert_int_equal(ht_ckpt_writer_create(&w, "/nonexistent-hytrain-dir/checkpoints", &a.m, 1, 0, 3, 1, 2, 0), 0);
   double stall, waited;
-  assert_int_equal(ht_ckpt_writer_save(&w, &a.s, 0, &stall, &waited), 0);
+  assert_int_equal(ht_ckpt_writer_save(w, &a.s, 0, &stall, &waited), 0);
   ht_error_clear();
-  int rc = ht_ckpt_writer_wait(&w);
+  int rc = ht_ckpt_writer_wait(w);
   assert_true(rc < 0);
   assert_non_null(strstr(ht_error_message(), "/nonexistent-hytrain-dir/checkpoints/ckpt-90.h5.partial"));
   ht_error_clear();
-  assert_true(ht_ckpt_writer_save(&w, &a.s, 0, &stall, &waited) < 0);
+  assert_true(ht_ckpt_writer_save(w, &a.s, 0, &stall, &waited) < 0);
   ht_error_clear();
   ht_ckpt_writer_destroy(&w);
   teardown(&a);

@@ -83,12 +83,12 @@ static void defaults(void **state) {
   ht_config_defaults(&c);
   assert_string_equal(c.run.name, "");
   assert_string_equal(c.run.root, "runs");
-  assert_string_equal(c.model.type, "mlp");
+  assert_int_equal(c.model.type, HT_MODEL_MLP);
   assert_int_equal(c.model.n_hidden, 1);
   assert_int_equal(c.model.hidden[0], 256);
   assert_int_equal(c.model.hidden[1], 0);
-  assert_string_equal(c.model.activation, "relu");
-  assert_string_equal(c.model.init, "auto");
+  assert_int_equal(c.model.activation, HT_ACT_RELU);
+  assert_int_equal(c.model.init, HT_INIT_AUTO);
   assert_true(c.model.l2 == 0.0);
   assert_int_equal(c.train.epochs, 10);
   assert_int_equal(c.train.max_steps, 0);
@@ -96,7 +96,7 @@ static void defaults(void **state) {
   assert_int_equal(c.train.seed, 42);
   assert_int_equal(c.train.log_every, 100);
   assert_int_equal(c.train.eval_batch_size, 1024);
-  assert_string_equal(c.optimizer.name, "sgd");
+  assert_int_equal(c.optimizer.name, HT_OPTIM_SGD);
   assert_true(c.optimizer.lr == 0.1);
   assert_true(c.optimizer.momentum == 0.9);
   assert_int_equal(c.optimizer.nesterov, 0);
@@ -104,14 +104,21 @@ static void defaults(void **state) {
   assert_true(c.optimizer.beta1 == 0.9);
   assert_true(c.optimizer.beta2 == 0.999);
   assert_true(c.optimizer.eps == 1e-8);
-  assert_string_equal(c.schedule.name, "constant");
+  assert_int_equal(c.schedule.name, HT_SCHED_CONSTANT);
   assert_int_equal(c.schedule.warmup_steps, 0);
   assert_int_equal(c.schedule.step_every, 1000);
   assert_true(c.schedule.gamma == 0.1);
   assert_true(c.schedule.min_lr == 0.0);
   assert_string_equal(c.data.train, "");
   assert_string_equal(c.data.test, "");
-  assert_string_equal(c.data.normalize, "standard");
+  assert_int_equal(c.data.normalize, HT_NORMALIZE_STANDARD);
+  assert_int_equal(c.data.mode, HT_DATA_AUTO);
+  assert_int_equal(c.data.augment.flip, 0);
+  assert_int_equal(c.data.augment.shift, 0);
+  assert_int_equal(c.comm.mode, HT_SYNC_OVERLAP);
+  assert_int_equal(c.comm.transport, HT_TRANSPORT_AUTO);
+  assert_int_equal(c.comm.wait.kind, HT_WAIT_BACKOFF);
+  assert_int_equal(c.comm.wait.us, HT_WAIT_DEFAULT_US);
   assert_int_equal(c.data.shuffle, 1);
   assert_string_equal(c.source, "");
 }
@@ -122,8 +129,10 @@ static size_t field_size(const ht_option *o) {
   case HT_OPT_BOOL: return sizeof(int);
   case HT_OPT_INT64: return sizeof(long long);
   case HT_OPT_FLOAT: return sizeof(double);
-  case HT_OPT_STRING:
-  case HT_OPT_ENUM: return HT_NAME_MAX;
+  case HT_OPT_STRING: return HT_NAME_MAX;
+  case HT_OPT_ENUM: return sizeof(int);
+  case HT_OPT_WAIT: return sizeof(ht_wait_opt);
+  case HT_OPT_AUGMENT: return sizeof(ht_augment_opt);
   case HT_OPT_PATH: return HT_PATH_MAX;
   case HT_OPT_INT_LIST: return HT_MAX_HIDDEN * sizeof(int);
   }
@@ -216,6 +225,126 @@ static void list_table(void **state) {
   free(text);
 }
 
+/* ---- enum options (hytrain/options.h) ---------------------------------- */
+
+/* Every spelling of every enum option parses to its table index and formats
+ * back to the same text; a misspelling is rejected naming the key and the
+ * choices; --list shows each row's choices from its X-macro table. */
+static void enum_round_trip(void **state) {
+  int n, enums = 0;
+  const ht_option *o = ht_config_options(&n);
+  char set[256], text[256], want[512];
+  char *list = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&list, &len);
+  assert_non_null(f);
+  ht_config_list(f);
+  fclose(f);
+  for (int i = 0; i < n; i++) {
+    if (o[i].type != HT_OPT_ENUM) continue;
+    enums++;
+    const ht_enum_table *t = o[i].choices;
+    assert_true(t->count >= 2);
+    for (int v = 0; v < t->count; v++) {
+      ht_config c;
+      ht_config_defaults(&c);
+      snprintf(set, sizeof set, "%s=%s", o[i].key, t->names[v]);
+      set_ok(&c, set);
+      assert_int_equal(*(const int *)((const char *)&c + o[i].offset), v);
+      ht_config_format_value(&c, &o[i], text, sizeof text);
+      assert_string_equal(text, t->names[v]);
+      assert_int_equal(ht_enum_parse(t, t->names[v]), v);
+      assert_string_equal(ht_enum_name(t, v), t->names[v]);
+      /* The choices text lists the spelling. */
+      assert_non_null(strstr(t->choices, t->names[v]));
+    }
+    assert_int_equal(ht_enum_parse(t, "bogus"), -1);
+    assert_string_equal(ht_enum_name(t, t->count), "?");
+    snprintf(set, sizeof set, "%s=bogus", o[i].key);
+    snprintf(want, sizeof want, "--set %s=bogus: expected one of %s, got 'bogus'", o[i].key, t->choices);
+    expect_set_error(set, want);
+    /* --list: the key's line carries the table's choices. */
+    const char *line = strstr(list, o[i].key);
+    assert_non_null(line);
+    const char *eol = strchr(line, '\n');
+    const char *at = strstr(line, t->choices);
+    assert_true(at && at < eol);
+  }
+  assert_int_equal(enums, 11); /* the 9 of issue 11, compute.binding, log.progress */
+  free(list);
+  /* The sweep file's tables, which no config row uses. */
+  const ht_enum_table *sweep[] = {&ht_sweep_methods, &ht_sweep_metrics};
+  for (int k = 0; k < 2; k++)
+    for (int v = 0; v < sweep[k]->count; v++) assert_int_equal(ht_enum_parse(sweep[k], sweep[k]->names[v]), v);
+  assert_string_equal(ht_sweep_metrics.choices, "test_accuracy|test_rmse|train_loss");
+}
+
+/* comm.wait and data.augment: parsed once into typed values; each accepted
+ * spelling formats back to itself (defaults in their short form). */
+static void wait_augment_round_trip(void **state) {
+  static const char *const ok[] = {"comm.wait=yield", "comm.wait=block", "comm.wait=sleep:50", "comm.wait=adaptive",
+                                   "comm.wait=adaptive:20", "comm.wait=backoff", "comm.wait=backoff:7",
+                                   "data.augment=none", "data.augment=flip", "data.augment=shift:3",
+                                   "data.augment=flip,shift:2"};
+  char text[128];
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    ht_config c;
+    ht_config_defaults(&c);
+    set_ok(&c, ok[i]);
+    const char *eq = strchr(ok[i], '=');
+    char key[32];
+    snprintf(key, sizeof key, "%.*s", (int)(eq - ok[i]), ok[i]);
+    int n;
+    const ht_option *o = ht_config_options(&n), *opt = NULL;
+    for (int j = 0; j < n; j++)
+      if (strcmp(o[j].key, key) == 0) opt = &o[j];
+    assert_non_null(opt);
+    ht_config_format_value(&c, opt, text, sizeof text);
+    assert_string_equal(text, eq + 1);
+  }
+  ht_config c;
+  ht_config_defaults(&c);
+  set_ok(&c, "comm.wait=sleep:250");
+  assert_int_equal(c.comm.wait.kind, HT_WAIT_SLEEP);
+  assert_int_equal(c.comm.wait.us, 250);
+  set_ok(&c, "comm.wait=backoff");
+  assert_int_equal(c.comm.wait.kind, HT_WAIT_BACKOFF);
+  assert_int_equal(c.comm.wait.us, HT_WAIT_DEFAULT_US);
+  set_ok(&c, "data.augment=flip,shift:2");
+  assert_int_equal(c.data.augment.flip, 1);
+  assert_int_equal(c.data.augment.shift, 2);
+  static const char *const bad_wait[] = {"spin", "sleep", "sleep:0", "backoff:0", "yield:5", "block:1", "sleep:x",
+                                         "adaptive:1000001"};
+  for (size_t i = 0; i < sizeof bad_wait / sizeof bad_wait[0]; i++) {
+    char set[64], want[256];
+    snprintf(set, sizeof set, "comm.wait=%s", bad_wait[i]);
+    snprintf(want, sizeof want, "--set %s: expected backoff[:<us>], adaptive[:<us>], yield, block or sleep:<us> (us in "
+             "1..1000000), got '%s'", set, bad_wait[i]);
+    expect_set_error(set, want);
+  }
+  static const char *const bad_aug[] = {"rotate", "flip,flip", "shift:0", "shift:65", "shift:2,shift:3"};
+  for (size_t i = 0; i < sizeof bad_aug / sizeof bad_aug[0]; i++) {
+    char set[64], want[256];
+    snprintf(set, sizeof set, "data.augment=%s", bad_aug[i]);
+    snprintf(want, sizeof want, "--set %s: expected none, flip, shift:<px> or flip,shift:<px> (px 1..64), got '%s'",
+             set, bad_aug[i]);
+    expect_set_error(set, want);
+  }
+  /* The public parser for tools names the key. */
+  ht_wait_opt w;
+  ht_error_clear();
+  assert_int_equal(ht_config_parse_wait("spin", &w), HT_ECONFIG);
+  assert_non_null(strstr(ht_error_message(), "comm.wait: expected backoff[:<us>]"));
+  /* Bounds checked for modules come from the registry rows, worded alike. */
+  ht_error_clear();
+  assert_int_equal(ht_config_check_number("optimizer.momentum", 1.0), HT_ECONFIG);
+  assert_non_null(strstr(ht_error_message(), "optimizer.momentum: 1 is out of range [0, 0.9999]"));
+  assert_int_equal(ht_config_check_number("optimizer.lr", 0.5), 0);
+  ht_error_clear();
+  assert_int_equal(ht_config_check_number("schedule.step_every", 0), HT_ECONFIG);
+  assert_non_null(strstr(ht_error_message(), "schedule.step_every: 0 is out of range [1, "));
+}
+
 /* ---- loading ----------------------------------------------------------- */
 
 static void load_nested(void **state) {
@@ -232,10 +361,10 @@ static void load_nested(void **state) {
                    0);
   assert_int_equal(c.train.epochs, 3);
   assert_int_equal(c.train.batch_size, 128);
-  assert_string_equal(c.optimizer.name, "adamw");
+  assert_int_equal(c.optimizer.name, HT_OPTIM_ADAMW);
   assert_true(c.optimizer.lr == 1e-3);
   assert_true(c.optimizer.beta2 == 0.98);
-  assert_string_equal(c.model.type, "softmax");
+  assert_int_equal(c.model.type, HT_MODEL_SOFTMAX);
   assert_string_equal(c.run.name, "exp #1");
   assert_int_equal(c.train.seed, 42); /* untouched keys keep their defaults */
   assert_non_null(strstr(c.source, "/x.yaml"));
@@ -251,7 +380,7 @@ static void load_dotted(void **state) {
                                  "train.max_steps: 9007199254740992\n"),
                    0);
   assert_int_equal(c.train.epochs, 7);
-  assert_string_equal(c.schedule.name, "cosine");
+  assert_int_equal(c.schedule.name, HT_SCHED_COSINE);
   assert_true(c.optimizer.momentum == 0.5);
   assert_int_equal(c.optimizer.nesterov, 1);
   assert_true(c.train.max_steps == 9007199254740992LL);
@@ -472,7 +601,7 @@ static void set_overrides(void **state) {
   set_ok(&c, "data.shuffle=off");
   assert_int_equal(c.data.shuffle, 0);
   set_ok(&c, "optimizer.name=adamw");
-  assert_string_equal(c.optimizer.name, "adamw");
+  assert_int_equal(c.optimizer.name, HT_OPTIM_ADAMW);
   set_ok(&c, "optimizer.lr=2.5e-4");
   assert_true(c.optimizer.lr == 2.5e-4);
   set_ok(&c, "run.name='a: b'");
@@ -546,8 +675,19 @@ static void validate_errors(void **state) {
 
   ht_config_defaults(&c);
   set_ok(&c, "data.train=train.h5");
-  set_ok(&c, "run.name=a/b");
+  /* The row's own check runs when the value is parsed and when the config is validated. */
+  expect_set_error("run.name=a/b", "--set run.name=a/b: 'a/b' cannot be a directory name (no '/', not '.' or '..')");
+  snprintf(c.run.name, sizeof c.run.name, "a/b");
   expect_validate_error(&c, "run.name: 'a/b' cannot be a directory name (no '/', not '.' or '..')");
+  snprintf(c.run.name, sizeof c.run.name, "ok");
+  c.data.folds = 1;
+  expect_validate_error(&c, "data.folds: 1 fold leaves nothing to train on; use 0 (off) or >= 2");
+  c.data.folds = 0;
+  c.comm.wait.kind = HT_WAIT_SLEEP;
+  c.comm.wait.us = 0;
+  expect_validate_error(&c, "comm.wait: expected backoff[:<us>], adaptive[:<us>], yield, block or sleep:<us> (us in "
+                            "1..1000000), got 'sleep:0'");
+  c.comm.wait.us = 50;
 
   /* Values changed in code get the same checks as parsed ones. */
   ht_config_defaults(&c);
@@ -555,9 +695,9 @@ static void validate_errors(void **state) {
   c.train.batch_size = 0;
   expect_validate_error(&c, "train.batch_size: 0 is out of range [1, 1048576]");
   c.train.batch_size = 8;
-  snprintf(c.optimizer.name, sizeof c.optimizer.name, "lion");
-  expect_validate_error(&c, "optimizer.name: expected one of sgd|adamw, got 'lion'");
-  snprintf(c.optimizer.name, sizeof c.optimizer.name, "sgd");
+  c.optimizer.name = (ht_optim_kind)7;
+  expect_validate_error(&c, "optimizer.name: holds 7, not one of sgd|adamw");
+  c.optimizer.name = HT_OPTIM_SGD;
   c.optimizer.lr = NAN;
   expect_validate_error(&c, "optimizer.lr: expected a finite number, got 'nan'");
   c.optimizer.lr = 0.1;
@@ -581,14 +721,19 @@ static void assert_same_options(const ht_config *a, const ht_config *b) {
     const char *pa = (const char *)a + o[i].offset, *pb = (const char *)b + o[i].offset;
     switch (o[i].type) {
     case HT_OPT_STRING:
-    case HT_OPT_ENUM:
     case HT_OPT_PATH: assert_string_equal(pa, pb); break;
     case HT_OPT_INT_LIST:
       assert_int_equal(*(const int *)((const char *)a + o[i].count_offset),
                        *(const int *)((const char *)b + o[i].count_offset));
       assert_memory_equal(pa, pb, field_size(&o[i]));
       break;
-    default:
+    case HT_OPT_INT:
+    case HT_OPT_INT64:
+    case HT_OPT_FLOAT:
+    case HT_OPT_BOOL:
+    case HT_OPT_ENUM:
+    case HT_OPT_WAIT:
+    case HT_OPT_AUGMENT:
       if (memcmp(pa, pb, field_size(&o[i])) != 0) print_error("%s differs\n", o[i].key);
       assert_memory_equal(pa, pb, field_size(&o[i]));
     }
@@ -760,6 +905,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(registry_consistent),
     cmocka_unit_test(format_values),
     cmocka_unit_test(list_table),
+    cmocka_unit_test(enum_round_trip),
+    cmocka_unit_test(wait_augment_round_trip),
     cmocka_unit_test(load_nested),
     cmocka_unit_test(load_dotted),
     cmocka_unit_test(load_empty),

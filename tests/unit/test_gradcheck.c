@@ -97,9 +97,10 @@ static double ref_act(ht_layer_kind kind, double x) {
     return tanh(x);
   case HT_LAYER_SIGMOID:
     return 1.0 / (1.0 + exp(-x));
-  default:
-    return NAN;
+  case HT_LAYER_DENSE:
+    break;
   }
+  return NAN;
 }
 
 /* Mean losses; *kink (if not NULL) is lowered to the distance from the
@@ -299,7 +300,10 @@ static void check_activation(ht_layer_kind kind, long n, int threads) {
     ht_tanh_forward(out, x, n);
     ht_tanh_backward(dx, R, out, n);
     break;
-  default:
+  case HT_LAYER_DENSE:
+    fail_msg("dense is not an elementwise activation");
+    break;
+  case HT_LAYER_SIGMOID:
     ht_sigmoid_forward(out, x, n);
     ht_sigmoid_backward(dx, R, out, n);
     break;
@@ -465,9 +469,10 @@ typedef struct gm_case {
 
 static void gm_setup(gm_case *c, const char *type, const char *act, int regression, int classes) {
   ht_model_spec spec = {0};
-  snprintf(spec.type, sizeof spec.type, "%s", type);
-  snprintf(spec.activation, sizeof spec.activation, "%s", act);
-  snprintf(spec.init, sizeof spec.init, "auto");
+  spec.type = (ht_model_type)ht_enum_parse(&ht_model_types, type);
+  spec.activation = (ht_activation)ht_enum_parse(&ht_activations, act);
+  spec.init = HT_INIT_AUTO;
+  assert_true((int)spec.type >= 0 && (int)spec.activation >= 0);
   spec.in = GM_D;
   spec.out = classes;
   spec.regression = regression;

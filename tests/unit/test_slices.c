@@ -14,9 +14,9 @@
 static ht_model make(int in, int h, int out, double l2, int B) {
   ht_model_spec s;
   memset(&s, 0, sizeof s);
-  snprintf(s.type, sizeof s.type, "mlp");
-  snprintf(s.activation, sizeof s.activation, "tanh");
-  snprintf(s.init, sizeof s.init, "auto");
+  s.type = HT_MODEL_MLP;
+  s.activation = HT_ACT_TANH;
+  s.init = HT_INIT_AUTO;
   s.in = in, s.out = out, s.n_hidden = 1, s.hidden[0] = h, s.l2 = l2;
   ht_model m;
   assert_int_equal(ht_model_create(&m, &s, B), 0);

@@ -5,7 +5,7 @@
  * When every rank runs on one node (comm.transport auto or shm), each rank's
  * flat gradient buffers (one, or two for comm.mode delayed) live in one POSIX
  * shared-memory segment that every rank maps. Bucket k is summed as
- * hytrain/bucket_reduce.h does over messages, with the same chunks and the
+ * comm/bucket_reduce.h does over messages, with the same chunks and the
  * same rank order, so the sums are bit-identical to the message path:
  *   rank r, bucket k final:   ready[r][k] = round (release)
  *   owner c of chunk c:       once every ready[q][k] shows the round, reads
@@ -26,8 +26,8 @@
  * left in /dev/shm whatever happens to the job later. Freeing is local
  * (munmap), so no rank can hang on teardown.
  */
-#ifndef HYTRAIN_SHM_GRADS_H
-#define HYTRAIN_SHM_GRADS_H
+#ifndef HT_COMM_SHM_GRADS_H
+#define HT_COMM_SHM_GRADS_H
 
 #include <mpi.h>
 #include <stdatomic.h>

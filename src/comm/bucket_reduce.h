@@ -24,19 +24,19 @@
  * All memory (the received copies and the requests) is allocated at init: the
  * received copies of every bucket take (P-1)/P of the gradient.
  *
- * With a shared segment (hytrain/shm_grads.h: every rank on one node) the
+ * With a shared segment (comm/shm_grads.h: every rank on one node) the
  * same chunks are summed in the same rank order straight from the other
  * ranks' buffers, and no message is sent: the results are bit-identical to
  * the message path.
  */
-#ifndef HYTRAIN_BUCKET_REDUCE_H
-#define HYTRAIN_BUCKET_REDUCE_H
+#ifndef HT_COMM_BUCKET_REDUCE_H
+#define HT_COMM_BUCKET_REDUCE_H
 
 #include <mpi.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hytrain/shm_grads.h"
+#include "comm/shm_grads.h"
 
 /* A contiguous slice [lo, hi) of the flat gradient buffer. */
 typedef struct ht_bucket {

@@ -1,0 +1,67 @@
+/*
+ * `hytrain bench allreduce`'s measurement: the communication thread summing a
+ * buffer over all ranks with nothing computing next to it (the command in
+ * src/cli/bench_allreduce.c parses its arguments and prints the result).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "comm/comm_thread.h"
+#include "comm/shm_grads.h"
+#include "hytrain/comm.h"
+#include "hytrain/error.h"
+#include "hytrain/timer.h"
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+int ht_comm_bench_allreduce(const ht_comm *comm, size_t n, double bucket_mb, int steps, ht_wait_kind wait, int sleep_us,
+                            int use_shm, ht_comm_bench_result *out) {
+  memset(out, 0, sizeof *out);
+  size_t per = (size_t)(bucket_mb * 1024 * 1024 / sizeof(float));
+  if (per < 1) per = 1;
+  int nb = (int)((n + per - 1) / per);
+  float *own = calloc(n, sizeof(float)), *buf = own;
+  ht_bucket *b = calloc((size_t)nb, sizeof *b);
+  double *t = calloc((size_t)steps, sizeof *t);
+  int local = own && b && t ? 0 : ht_error(HT_ENOMEM, "out of memory for %zu floats", n);
+  ht_shm_grads shm;
+  memset(&shm, 0, sizeof shm);
+  if (use_shm) {
+    char why[256];
+    int rc = ht_shm_grads_create(&shm, comm->grad, n, 1, nb, local, why, sizeof why);
+    if (rc == 1 && local == 0) local = ht_error(HT_EUSAGE, "--transport shm: not available: %s", why);
+    else if (rc < 0) local = rc;
+    if (rc == 0) buf = ht_shm_grads_buf(&shm, comm->rank, 0);
+  }
+  if (local < 0) {
+    ht_shm_grads_free(&shm);
+    free(own), free(b), free(t);
+    return local;
+  }
+  /* Buckets from the end of the buffer, like backward produces them. */
+  for (int k = 0; k < nb; k++) {
+    size_t hi = n - (size_t)k * per;
+    b[k] = (ht_bucket){hi > per ? hi - per : 0, hi};
+  }
+  ht_comm_thread *ct = NULL;
+  int rc = ht_comm_thread_create(&ct, comm, b, nb, shm.base ? &shm : NULL, wait, sleep_us, NULL, -1, NULL);
+  for (int s = 0; s < steps + 1 && rc == 0; s++) {
+    MPI_Barrier(comm->main);
+    double t0 = ht_now();
+    rc = ht_comm_thread_begin(ct, buf);
+    for (int k = 0; k < nb && rc == 0; k++) ht_comm_thread_enqueue(ct, k);
+    for (int k = 0; k < nb && rc == 0; k++) rc = ht_comm_thread_wait(ct, k);
+    if (s > 0) t[s - 1] = ht_now() - t0; /* the first step warms up connections */
+  }
+  ht_comm_thread_destroy(&ct);
+  if (rc == 0) {
+    qsort(t, (size_t)steps, sizeof *t, cmp_double);
+    *out = (ht_comm_bench_result){.buckets = nb, .median_s = t[steps / 2], .min_s = t[0], .max_s = t[steps - 1]};
+  }
+  ht_shm_grads_free(&shm);
+  free(own), free(b), free(t);
+  return rc;
+}
