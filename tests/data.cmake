@@ -2,7 +2,7 @@
 ht_unit_test(dataset SOURCES unit/test_dataset.c CASES
   shard_range_covers_rows write_then_probe read_shards_values read_regression_targets
   read_uint8_labels read_empty_shard err_missing_file err_not_hdf5 err_features_missing
-  err_features_3d err_labels_missing_and_bad err_rows_mismatch err_num_classes_missing
+  err_features_3d err_labels_missing_and_bad err_rows_mismatch num_classes_inferred
   err_label_out_of_range err_feature_nan_inf err_target_nan write_failures_leave_nothing
   write_replaces_existing norm_known_stats norm_constant_feature norm_apply_standardises
   norm_disabled_is_identity)
@@ -15,3 +15,4 @@ ht_unit_test(convert SOURCES unit/test_convert.c CASES
   libsvm_err_indices)
 
 ht_mpi_test(shard SOURCES mpi/test_shard.c RANKS 1 2 4)
+ht_e2e_test(num_classes num_classes.sh TIMEOUT 180)

@@ -14,3 +14,9 @@ if(HT_HAVE_ONEDNN)
   ht_e2e_test(ckpt_resume_sgd_onednn ckpt_resume.sh ARGS sgd TIMEOUT 600 ENV HT_TEST_BACKEND=onednn)
   ht_e2e_test(comm_onednn comm.sh TIMEOUT 600 ENV HT_TEST_BACKEND=onednn)
 endif()
+
+ht_e2e_test(binding binding.sh TIMEOUT 180)
+ht_e2e_test(progress progress.sh TIMEOUT 180)
+ht_e2e_test(timeline timeline.sh TIMEOUT 180)
+ht_unit_test(binding SOURCES unit/test_binding.c CASES
+  share_even share_keeps_siblings share_packages share_fewer_cores topology_of_this_machine)

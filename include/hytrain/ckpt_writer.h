@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "hytrain/ckpt.h"
+#include "hytrain/events.h"
 
 /* One writer per run, rank 0 only (opaque: the staging buffers, the thread
  * and its hand-off live in src/ckpt/writer.c). */
@@ -29,6 +30,15 @@ typedef struct ht_ckpt_writer_stats {
   double write_s_total, write_s_max; /* seconds per write: sum and longest */
   double bytes_total;                /* tensor bytes written */
 } ht_ckpt_writer_stats;
+
+/* Hands the writer thread the events track it records one ckpt_write span
+ * on per checkpoint written (NULL: stop recording). Under the writer's mutex:
+ * once it returns the thread records on the new track only, so the caller may
+ * read an old track's totals. No-op for a synchronous writer. */
+void ht_ckpt_writer_set_track(ht_ckpt_writer *w, ht_track *track);
+
+/* 1 when the writer has its own thread (checkpoint.async). */
+int ht_ckpt_writer_is_async(const ht_ckpt_writer *w);
 
 /* Sets up a writer into *out for checkpoints of model m (and its optimizer
  * buffers: has_m / has_v say which exist) in dir, for up to max_ranks ranks'

@@ -89,7 +89,11 @@ typedef struct ht_config {
   struct {
     ht_gemm_backend backend;   /* auto | openblas | onednn */
     ht_precision precision;    /* fp32 | bf16 */
+    ht_binding_mode binding;   /* auto | launcher | none (hytrain/binding.h) */
   } compute;
+  struct {
+    ht_progress_mode progress; /* bar | lines | auto */
+  } log;
   char source[HT_PATH_MAX];    /* the YAML file it was loaded from, "" if none */
 } ht_config;
 

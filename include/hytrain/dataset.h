@@ -5,7 +5,9 @@
  *   /features  float32 [N, D]
  *   /labels    int32 [N] (classification, values in [0, num_classes))
  *              or float32 [N, T] (regression targets; a 1-D float32 [N] is T = 1)
- *   attributes on the root group: num_classes (int, 0 for regression),
+ *   attributes on the root group: num_classes (int, 0 for regression; when
+ *              missing on a classification file, inferred as its largest
+ *              label + 1 by reading the whole /labels column),
  *              source (string), and optionally label_values (the original
  *              labels that 0..K-1 stand for, written by converters).
  *
@@ -29,6 +31,7 @@ typedef struct ht_dataset {
   int d;               /* features per row */
   ht_task task;
   int num_classes;     /* classification: K >= 2; regression: 0 */
+  int classes_inferred; /* 1: the file has no num_classes attribute; K is its largest label + 1 */
   int t;               /* regression: targets per row; classification: 1 */
   float *x;            /* [n, d] row-major, owned */
   int32_t *y;          /* [n] class labels (classification) or NULL, owned */

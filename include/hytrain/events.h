@@ -2,6 +2,11 @@
  * Named events: what each thread of a rank spent its time on.
  *
  * A recorder holds one track per thread (main, comm, loader, checkpoint...).
+ * The main thread records data_wait .. checkpoint, the communication thread
+ * allreduce, the loader thread load_read (one HDF5 read of the stream mode,
+ * arg = piece) and load_batch (one batch assembled: gathered, augmented,
+ * normalised, arg = batch), the checkpoint writer thread ckpt_write (one
+ * checkpoint written and committed, arg = step).
  * Each track is written by exactly one thread, so recording takes no lock:
  * ht_track_begin / ht_track_end read the clock, keep a small stack of open
  * spans and, when the span ends, add it to the track's per-kind totals
@@ -31,7 +36,10 @@
   X(ALLREDUCE, "allreduce")             \
   X(BUCKET_WAIT, "bucket_wait")         \
   X(OPTIMIZER, "optimizer")             \
-  X(CHECKPOINT, "checkpoint")
+  X(CHECKPOINT, "checkpoint")           \
+  X(LOAD_READ, "load_read")             \
+  X(LOAD_BATCH, "load_batch")           \
+  X(CKPT_WRITE, "ckpt_write")
 
 typedef enum {
 #define HT__EV_ENUM(id, name) HT_EV_##id,

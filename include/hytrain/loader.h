@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "hytrain/dataset.h"
+#include "hytrain/events.h"
 
 typedef struct ht_batch {
   int n;               /* rows */
@@ -122,6 +123,12 @@ int ht_loader_next(ht_loader *l, ht_batch *b);
  * statistics: until then it may read (fill its shuffle buffer) but assembles
  * no batch, so reading overlaps the statistics pass. */
 void ht_loader_norm_ready(ht_loader *l);
+
+/* Hands the loader thread the events track it records its load_read and
+ * load_batch spans on (NULL: stop recording). Under the loader's mutex: once
+ * it returns, the thread records on the new track only, so the main thread
+ * may read an old track's totals. */
+void ht_loader_set_track(ht_loader *l, ht_track *track);
 
 /* A consistent copy of the counters (any thread). */
 void ht_loader_get_stats(ht_loader *l, ht_loader_stats *s);

@@ -41,6 +41,10 @@
 #define HT_GEMM_BACKENDS(X) X(HT_GEMM_AUTO, "auto") X(HT_GEMM_OPENBLAS, "openblas") X(HT_GEMM_ONEDNN, "onednn")
 /* compute.precision */
 #define HT_PRECISIONS(X) X(HT_PREC_FP32, "fp32") X(HT_PREC_BF16, "bf16")
+/* compute.binding (hytrain/binding.h) */
+#define HT_BINDINGS(X) X(HT_BINDING_AUTO, "auto") X(HT_BINDING_LAUNCHER, "launcher") X(HT_BINDING_NONE, "none")
+/* log.progress (src/train/progress.c) */
+#define HT_PROGRESS_MODES(X) X(HT_PROGRESS_BAR, "bar") X(HT_PROGRESS_LINES, "lines") X(HT_PROGRESS_AUTO, "auto")
 /* A sweep file's method and metric (src/sweep). */
 #define HT_SWEEP_METHODS(X) X(HT_SWEEP_GRID, "grid") X(HT_SWEEP_RANDOM, "random")
 #define HT_SWEEP_METRICS(X) \
@@ -57,6 +61,8 @@ typedef enum { HT_DATA_MODES(HT__ENUM_VALUE) } ht_data_mode;
 typedef enum { HT_SYNC_MODES(HT__ENUM_VALUE) } ht_sync_mode;
 typedef enum { HT_TRANSPORTS(HT__ENUM_VALUE) } ht_transport;
 typedef enum { HT_WAIT_KINDS(HT__ENUM_VALUE) } ht_wait_kind;
+typedef enum { HT_BINDINGS(HT__ENUM_VALUE) } ht_binding_mode;
+typedef enum { HT_PROGRESS_MODES(HT__ENUM_VALUE) } ht_progress_mode;
 typedef enum { HT_SWEEP_METHODS(HT__ENUM_VALUE) } ht_sweep_method;
 typedef enum { HT_SWEEP_METRICS(HT__ENUM_VALUE) } ht_sweep_metric;
 typedef enum { HT_GEMM_BACKENDS(HT__ENUM_VALUE) } ht_gemm_backend;
@@ -70,8 +76,8 @@ typedef struct ht_enum_table {
 } ht_enum_table;
 
 extern const ht_enum_table ht_model_types, ht_activations, ht_inits, ht_optimizers, ht_schedules, ht_normalizes,
-    ht_data_modes, ht_sync_modes, ht_transports, ht_wait_kinds, ht_sweep_methods, ht_sweep_metrics,
-    ht_gemm_backends, ht_precisions;
+    ht_data_modes, ht_sync_modes, ht_transports, ht_wait_kinds, ht_bindings, ht_progress_modes, ht_sweep_methods,
+    ht_sweep_metrics, ht_gemm_backends, ht_precisions;
 
 /* The value spelled exactly text (case-sensitive), or -1. The one place that
  * compares option text: everything else holds the C value. */

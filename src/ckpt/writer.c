@@ -38,6 +38,7 @@ struct ht_ckpt_writer {
   /* statistics (under mu): completed writes */
   int64_t n_written;
   double write_s_total, write_s_max, bytes_total;
+  ht_track *track;                  /* timeline track of the writer thread (under mu), or NULL */
 };
 
 
@@ -115,8 +116,10 @@ static void *writer_main(void *arg) {
     double t0 = ht_now();
     ht_error_clear();
     int rc = commit_snapshot(w, &w->staged, w->staged_best);
-    double secs = ht_now() - t0;
+    double t1 = ht_now(), secs = t1 - t0;
     pthread_mutex_lock(&w->mu);
+    int64_t step = w->staged.info.step;
+    ht_track_span(w->track, HT_EV_CKPT_WRITE, (int)(step < INT32_MAX ? step : -1), t0, t1);
     record(w, rc, secs, state_bytes(&w->staged));
     w->pending = 0;
     pthread_cond_broadcast(&w->cv);
@@ -220,6 +223,15 @@ int ht_ckpt_writer_poll(ht_ckpt_writer *w) {
   pthread_mutex_unlock(&w->mu);
   return rc;
 }
+
+void ht_ckpt_writer_set_track(ht_ckpt_writer *w, ht_track *track) {
+  if (!w || !w->started) return;
+  pthread_mutex_lock(&w->mu);
+  w->track = track;
+  pthread_mutex_unlock(&w->mu);
+}
+
+int ht_ckpt_writer_is_async(const ht_ckpt_writer *w) { return w && w->async; }
 
 void ht_ckpt_writer_get_stats(ht_ckpt_writer *w, ht_ckpt_writer_stats *out) {
   pthread_mutex_lock(&w->mu);

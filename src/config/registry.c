@@ -165,6 +165,15 @@ static const ht_option options[] = {
     OPT_ENUM("compute.precision", compute.precision, "fp32", ht_precisions,
              "Inputs of the matrix products: fp32, or bf16 (rounded to bfloat16, summed in fp32; weights, "
              "gradients, optimizer state and checkpoints stay fp32)."),
+    OPT_ENUM("compute.binding", compute.binding, "auto", ht_bindings,
+             "CPU binding of the ranks on a node: check it and, when every rank was given the same mask (nobody "
+             "bound them), split the node's cores among them (auto); check and warn only (launcher); leave it alone "
+             "(none)."),
+
+    OPT_ENUM("log.progress", log.progress, "auto", ht_progress_modes,
+             "Progress output: one line redrawn in place (bar), a plain line every train.log_every steps (lines), or "
+             "the bar only when a person watches the terminal: the process's own without a launcher, mpirun's under "
+             "mpirun (auto)."),
 };
 
 #define N_OPTIONS ((int)(sizeof options / sizeof options[0]))
@@ -243,9 +252,11 @@ void ht__config_suggest(const char *key, char *buf, size_t len) {
     const char *dot = strrchr(k, '.');
     if (!strchr(key, '.') && dot && strcmp(dot + 1, key) == 0 && best_d > 0) best_d = 0, best = k, best_len = strlen(k);
   }
-  /* Suggest only near misses: at most 2 edits, or a quarter of the key. */
+  /* Suggest only near misses: at most 2 edits, or a quarter of the key, and
+   * at least half of the key kept ("foo" is 2 edits from the section "log",
+   * but nothing like it). */
   size_t limit = klen / 4 > 2 ? klen / 4 : 2;
-  if (best && best_d <= limit && best_d < klen) snprintf(buf, len, " (did you mean '%.*s'?)", (int)best_len, best);
+  if (best && best_d <= limit && 2 * best_d <= klen) snprintf(buf, len, " (did you mean '%.*s'?)", (int)best_len, best);
 }
 
 void ht_config_list(FILE *out) {

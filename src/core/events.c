@@ -2,6 +2,7 @@
 #include "hytrain/events.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,29 +162,37 @@ static const char *arg_key(int kind) {
   case HT_EV_BUCKET_WAIT:
   case HT_EV_OPTIMIZER:
     return "bucket";
+  case HT_EV_LOAD_READ:
+    return "piece";
+  case HT_EV_LOAD_BATCH:
+    return "batch";
+  case HT_EV_CKPT_WRITE:
+    return "step";
   }
   return "arg";
 }
 
-/* Writes rank r's records (sorted by track, then start) as properly nested
- * B/E pairs: a span opens after every span that ended before it closes. */
+/* Writes rank r's records (sorted by track, then start) as complete events
+ * ("ph":"X" with ts and dur, in microseconds). A viewer nests spans of one
+ * thread by time, so a span must lie inside its parent: one that sticks out
+ * by clock jitter is clipped to it. */
 static void write_rank(FILE *f, int r, wire_rec *rec, int64_t n, int *first) {
   qsort(rec, (size_t)n, sizeof *rec, cmp_rec);
   wire_rec *stack[64];
   int depth = 0;
-  for (int64_t i = 0; i <= n; i++) {
-    /* Close what ended before this record starts (or everything at a track change / the end). */
-    while (depth > 0 && (i == n || rec[i].track != stack[depth - 1]->track || stack[depth - 1]->t1 <= rec[i].t0)) {
-      wire_rec *p = stack[--depth];
-      fprintf(f, "%s\n{\"ph\":\"E\",\"pid\":%d,\"tid\":%d,\"ts\":%.3f}", *first ? "" : ",", r, p->track, 1e6 * p->t1);
-      *first = 0;
-    }
-    if (i == n) break;
+  for (int64_t i = 0; i < n; i++) {
     wire_rec *q = &rec[i];
-    /* A span that is not inside its parent (clock jitter) is clipped to it. */
+    /* Leave the spans that ended before this one starts (all of them at a track change). */
+    while (depth > 0 && (q->track != stack[depth - 1]->track || stack[depth - 1]->t1 <= q->t0)) depth--;
     if (depth > 0 && q->t1 > stack[depth - 1]->t1) q->t1 = stack[depth - 1]->t1;
-    fprintf(f, "%s\n{\"name\":\"%s\",\"cat\":\"hytrain\",\"ph\":\"B\",\"pid\":%d,\"tid\":%d,\"ts\":%.3f",
-            *first ? "" : ",", ht__event_names[q->kind], r, q->track, 1e6 * q->t0);
+    /* Whole nanoseconds, printed exactly as microseconds: a child's end
+     * cannot round past its parent's. */
+    long long a = llround(1e9 * q->t0), b = llround(1e9 * q->t1);
+    if (b < a) b = a;
+    fprintf(f, "%s\n{\"name\":\"%s\",\"cat\":\"hytrain\",\"ph\":\"X\",\"pid\":%d,\"tid\":%d,\"ts\":%s%lld.%03lld,"
+               "\"dur\":%lld.%03lld",
+            *first ? "" : ",", ht__event_names[q->kind], r, q->track, a < 0 ? "-" : "", llabs(a) / 1000, llabs(a) % 1000,
+            (b - a) / 1000, (b - a) % 1000);
     *first = 0;
     if (q->arg >= 0) fprintf(f, ",\"args\":{\"%s\":%d}", arg_key(q->kind), q->arg);
     fputc('}', f);

@@ -107,10 +107,43 @@ static int open_dataset(hid_t file, const char *path, const char *name, hid_t *o
   return 0;
 }
 
-static int read_num_classes(hid_t file, const char *path, int *num_classes) {
+/* A file without the num_classes attribute (as h5py users write them):
+ * classes are 0 .. the largest label, read from the whole /labels column so
+ * every rank, and every reader of the file, infers the same count. At least
+ * 2 (a file whose labels are all 0 is still a classification). */
+static int infer_num_classes(hid_t labels, const char *path, int64_t n, int *num_classes) {
+  const int64_t block = 1 << 20;
+  int32_t *buf = malloc(sizeof *buf * (size_t)(n < block ? (n > 0 ? n : 1) : block));
+  if (!buf) return ht_error(HT_ENOMEM, "%s: out of memory reading /labels", path);
+  char what[1100];
+  snprintf(what, sizeof what, "%s:/labels", path);
+  int32_t mx = 0;
+  int rc = 0;
+  for (int64_t r0 = 0; r0 < n && rc == 0; r0 += block) {
+    int64_t k = n - r0 < block ? n - r0 : block;
+    rc = ht__dataset_read_rows(labels, 1, r0, k, 1, H5T_NATIVE_INT32, buf, what);
+    for (int64_t i = 0; i < k && rc == 0; i++) {
+      if (buf[i] < 0)
+        rc = ht_error(HT_EDATA, "%s: row %lld: label %d is negative (classes are 0, 1, ...; the file has no num_classes "
+                      "attribute, so hytrain infers the classes from the labels)", path, (long long)(r0 + i), (int)buf[i]);
+      else if (buf[i] == INT32_MAX)
+        rc = ht_error(HT_EDATA, "%s: row %lld: label %d is too large", path, (long long)(r0 + i), (int)buf[i]);
+      else if (buf[i] > mx)
+        mx = buf[i];
+    }
+  }
+  free(buf);
+  if (rc == 0) *num_classes = mx + 1 < 2 ? 2 : mx + 1;
+  return rc;
+}
+
+static int read_num_classes(hid_t file, hid_t labels, const char *path, int64_t n, int *num_classes, int *inferred) {
   htri_t exists = H5Aexists(file, "num_classes");
-  if (exists <= 0)
-    return ht_error(HT_EDATA, "%s: attribute num_classes is missing (required when /labels holds integer classes)", path);
+  *inferred = exists <= 0;
+  if (exists <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return infer_num_classes(labels, path, n, num_classes);
+  }
   hid_t attr = H5Aopen(file, "num_classes", H5P_DEFAULT);
   hid_t space = attr >= 0 ? H5Aget_space(attr) : H5I_INVALID_HID;
   int rc = 0;
@@ -188,7 +221,8 @@ int ht__dataset_open_and_probe(ht_dataset *ds, const char *path, ht__dataset_fil
   if ((int64_t)dims[0] != ds->n_total)
     return ht_error(HT_ESHAPE, "%s: /labels has %llu rows but /features has %lld", path, (unsigned long long)dims[0],
                     (long long)ds->n_total);
-  if (ds->task == HT_TASK_CLASSIFY) HT_CHECK(read_num_classes(f->file, path, &ds->num_classes));
+  if (ds->task == HT_TASK_CLASSIFY)
+    HT_CHECK(read_num_classes(f->file, f->labels, path, ds->n_total, &ds->num_classes, &ds->classes_inferred));
   return 0;
 }
 

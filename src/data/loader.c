@@ -62,6 +62,7 @@ struct ht__loader_impl {
   uint64_t err_gen;
   char err_msg[1024];
   ht_loader_stats stats;
+  ht_track *track;          /* timeline track, recorded on under mu (NULL: none) */
 
   /* Owned by the loader thread between hand-offs. */
   int nslots;
@@ -167,6 +168,7 @@ static int load_piece(ht_loader *l, int64_t k) {
     if (m->buf_yt) memcpy(m->buf_yt + (size_t)s * t, m->stage_yt + (size_t)(r - a) * t, t * sizeof(float));
   }
   pthread_mutex_lock(&m->mu);
+  ht_track_span(m->track, HT_EV_LOAD_READ, (int)(k < INT32_MAX ? k : -1), t0, t1);
   m->stats.read_s += t1 - t0;
   m->stats.rows_read += b - a;
   m->stats.bytes_read += (b - a) * (int64_t)(d + t) * 4;
@@ -276,9 +278,11 @@ static int run_epoch(ht_loader *l, uint64_t gen, int64_t epoch, int64_t skip) {
         }
       assemble_row(l, slot, i, p->order[pos], &aug);
     }
+    double tb = ht_now();
     pthread_mutex_lock(&m->mu);
+    ht_track_span(m->track, HT_EV_LOAD_BATCH, (int)(bi < INT32_MAX ? bi : -1), ta, tb);
     /* Time spent reading is counted by load_piece; the rest of it is assembly. */
-    m->stats.assemble_s += (ht_now() - ta) - (m->stats.read_s - read_before) + t_plan;
+    m->stats.assemble_s += (tb - ta) - (m->stats.read_s - read_before) + t_plan;
     t_plan = 0;
     slot->epoch = epoch;
     slot->batch = bi;
@@ -496,6 +500,14 @@ void ht_loader_norm_ready(ht_loader *l) {
   pthread_mutex_lock(&m->mu);
   m->norm_ready = 1;
   pthread_cond_broadcast(&m->wake);
+  pthread_mutex_unlock(&m->mu);
+}
+
+void ht_loader_set_track(ht_loader *l, ht_track *track) {
+  struct ht__loader_impl *m = l->impl;
+  if (!m) return;
+  pthread_mutex_lock(&m->mu);
+  m->track = track;
   pthread_mutex_unlock(&m->mu);
 }
 

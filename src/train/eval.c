@@ -32,7 +32,8 @@ int ht_eval_check_data(const ht_dataset *ds, const char *path, const ht_data_sha
     return ht_error(HT_EDATA, "%s: %s labels, but %s has %s labels", path, labels_name(regression), against,
                     labels_name(want->regression));
   if (!regression && ds->num_classes > want->classes)
-    return ht_error(HT_EDATA, "%s: %d classes, but %s has %d", path, ds->num_classes, against, want->classes);
+    return ht_error(HT_EDATA, "%s: %d classes%s, but %s has %d", path, ds->num_classes,
+                    ds->classes_inferred ? " (inferred from its largest label)" : "", against, want->classes);
   if (regression && ds->t != want->targets)
     return ht_error(HT_ESHAPE, "%s: %d targets per row, but %s has %d", path, ds->t, against, want->targets);
   return 0;

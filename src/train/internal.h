@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "hytrain/binding.h"
 #include "hytrain/comm.h"
 #include "hytrain/config.h"
 #include "hytrain/dataset.h"
@@ -21,8 +22,9 @@
 void ht__cpuset_text(const cpu_set_t *set, char *out, size_t len);
 
 /* startup.c: collective on comm->main. Gathers host, cpuset, thread count and
- * BLAS core of every rank; rank 0 prints the table and binding warnings. */
-int ht__startup_report(const ht_comm *comm, const ht_log *log);
+ * BLAS core of every rank and each node's binding outcome (may be NULL);
+ * rank 0 prints the table, the binding notes and the warnings. */
+int ht__startup_report(const ht_comm *comm, const ht_log *log, const ht_binding_outcome *binding);
 
 /* compute.c: collective on comm->main. Resolves compute.backend auto (timing
  * both backends on B-row steps of m; all ranks agree), switches m to the
@@ -52,15 +54,18 @@ int ht__slurm_run_dir(const ht_config *cfg, char *out, size_t len);
 /* run_dir.c: the experiment name, run.name or the config file's stem. */
 void ht__experiment_name(const ht_config *cfg, char *out, size_t len);
 
-/* progress.c: rank 0's live progress line (terminal) or plain periodic lines. */
+/* progress.c: rank 0's live progress line (when a person watches, see
+ * log.progress) or plain periodic lines. */
+/* 1 when a person watches rank 0's output (see progress.c for the rules per launcher). */
+int ht__progress_watched(void);
 typedef struct ht__progress {
-  int tty;              /* stdout is a terminal: redraw one line with \r */
+  int tty;              /* a person watches: redraw one line with \r */
   int64_t total_steps;
   int64_t first_step;   /* step this process started from (resume): the ETA uses the steps since */
   double t0;
   int dirty;            /* a \r line is on screen */
 } ht__progress;
-void ht__progress_init(ht__progress *p, int64_t total_steps);
+void ht__progress_init(ht__progress *p, int64_t total_steps, ht_progress_mode mode);
 void ht__progress_step(ht__progress *p, const ht_log *log, int64_t epoch, int64_t epochs, int64_t step, double loss,
                        double samples_per_s);
 void ht__progress_clear(ht__progress *p);

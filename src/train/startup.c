@@ -8,6 +8,7 @@
 #include <omp.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -22,11 +23,13 @@ typedef struct rank_info {
   int threads;
   int ncpus;
   int blas_parallel;   /* openblas_get_parallel(): 0 single, 1 pthreads, 2 OpenMP */
+  ht_binding_outcome binding; /* filled on the first rank of each node */
 } rank_info;
 
-int ht__startup_report(const ht_comm *comm, const ht_log *log) {
+int ht__startup_report(const ht_comm *comm, const ht_log *log, const ht_binding_outcome *binding) {
   rank_info me;
   memset(&me, 0, sizeof me);
+  if (binding) me.binding = *binding;
   gethostname(me.host, sizeof me.host - 1);
   /* With OMP_PROC_BIND set, libgomp pins each team thread (the main thread
    * included) to its own place, so one thread's mask is not the rank's
@@ -39,13 +42,18 @@ int ht__startup_report(const ht_comm *comm, const ht_log *log) {
   me.threads = omp_get_max_threads();
   me.blas_parallel = openblas_get_parallel();
 
-  rank_info all[comm->rank == 0 ? comm->size : 1];
+  /* On the heap: a rank's record holds its node's binding text (~1.4 kB). */
+  rank_info *all = comm->rank == 0 ? calloc((size_t)comm->size, sizeof *all) : NULL;
+  int rc = comm->rank == 0 && !all ? ht_error(HT_ENOMEM, "out of memory for the start-up table") : 0;
+  HT_CHECK(ht_comm_agree(comm, rc));
   ht_comm_stall_enter(comm, "the start-up table's gather (MPI_Gather)");
   int mrc = MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all, (int)sizeof me, MPI_BYTE, 0, comm->main);
   ht_comm_stall_leave(comm);
-  if (mrc != MPI_SUCCESS)
+  if (mrc != MPI_SUCCESS) {
+    free(all);
     return ht__mpi_error(mrc, "MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all, (int)sizeof me, MPI_BYTE, 0, comm->main)",
                          __FILE__, __LINE__);
+  }
   if (comm->rank != 0) return 0;
 
   ht_log_info(log, "hytrain: %d rank%s x %d thread%s, OpenBLAS core %s (%s build)", comm->size,
@@ -55,6 +63,10 @@ int ht__startup_report(const ht_comm *comm, const ht_log *log) {
   for (int r = 0; r < comm->size; r++)
     ht_log_info(log, "  %-5d %-20s %-8d %-12s %s", r, all[r].host, all[r].threads, all[r].cpus, all[r].blas);
 
+  for (int r = 0; r < comm->size; r++)
+    if (all[r].binding.note[0]) ht_log_info(log, "  %s", all[r].binding.note);
+  for (int r = 0; r < comm->size; r++)
+    if (all[r].binding.warn[0]) ht_log_warn(log, "%s", all[r].binding.warn);
   for (int r = 0; r < comm->size; r++) {
     if (all[r].threads > all[r].ncpus) {
       ht_log_warn(log,
@@ -75,5 +87,6 @@ int ht__startup_report(const ht_comm *comm, const ht_log *log) {
   if (cores > 0 && on_host > cores)
     ht_log_warn(log, "host %s runs %d compute threads on %ld cores: ranks x OMP_NUM_THREADS oversubscribes it",
                 me.host, on_host, cores);
+  free(all);
   return 0;
 }

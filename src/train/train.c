@@ -27,6 +27,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include "hytrain/binding.h"
 #include "hytrain/ckpt.h"
 #include "hytrain/dataset.h"
 #include "hytrain/error.h"
@@ -62,6 +63,7 @@ typedef struct train_run {
   int64_t steps_per_epoch, total_steps;
   char run_dir[HT_PATH_MAX];
   ht__cursor cur;       /* where training stands (restored by --resume) */
+  ht_binding_outcome binding; /* compute.binding's check and split, for the start-up table */
   ht__ckpt_ctl ck;      /* checkpoint scheduling, writer and stop signals */
   int ck_ready;
 } train_run;
@@ -94,6 +96,16 @@ static int load_and_build(train_run *r) {
   }
   if (r->have_test && cfg->data.folds == 0) {
     HT_CHECK(ht_dataset_read_shard(&r->test, cfg->data.test, r->comm->rank, r->comm->size));
+    /* Classes inferred from the training labels: a test label beyond them
+     * has no output of the model to land on. */
+    if (r->test.task == HT_TASK_CLASSIFY && r->train.task == HT_TASK_CLASSIFY && r->train.classes_inferred &&
+        r->test.num_classes > r->train.num_classes)
+      return ht_error(HT_EDATA,
+                      "%s: %s %d, beyond the training data's classes 0..%d (%s has no num_classes attribute, so its "
+                      "classes are inferred from its labels); add the attribute to %s, or training rows of that class",
+                      cfg->data.test, r->test.classes_inferred ? "has a label" : "declares num_classes",
+                      r->test.classes_inferred ? r->test.num_classes - 1 : r->test.num_classes,
+                      r->train.num_classes - 1, cfg->data.train, cfg->data.train);
     ht_data_shape want;
     ht_data_shape_of_dataset(&r->train, &want);
     char against[HT_PATH_MAX + 32];
@@ -184,6 +196,10 @@ static int improved(const train_run *r, const ht_eval_metrics *ev) {
 /* After the last step: stops the communication thread, prints the event table
  * and the communication summary, writes the timeline (collective). */
 static int comm_finish(train_run *r) {
+  /* From here the main thread reads every track: the loader (prefetching
+   * past the last step) and the writer stop recording first. */
+  ht_loader_set_track(&r->loader, NULL);
+  ht_ckpt_writer_set_track(r->ck.writer, NULL); /* NULL writer (not rank 0): no-op */
   int rc = ht_grad_sync_finish(r->sync);
   if (rc < 0) ht_comm_abort(r->comm, rc, ht_error_message());
   HT_CHECK(ht_grad_sync_report(r->sync, &r->events, &r->log, r->metrics));
@@ -208,7 +224,7 @@ static int train_loop(train_run *r, ht_train_result *res) {
   double t_start = ht_now() - cur->wall_offset; /* wall_s continues across resumes */
   double t_window = ht_now();
   ht__progress prog;
-  ht__progress_init(&prog, r->total_steps);
+  ht__progress_init(&prog, r->total_steps, cfg->log.progress);
   prog.first_step = cur->step;
   ht_eval_metrics ev = {0, 0, -1, -1};
 
@@ -390,10 +406,17 @@ static int comm_setup(train_run *r) {
   if (rc == 0) rc = ht_grad_sync_create(&r->sync, &o, r->comm, &r->model, &r->opt, &r->events, &cpus);
   HT_CHECK(ht_comm_agree(r->comm, rc));
   HT_CHECK(ht_grad_sync_binding_report(r->sync, &r->log));
+  /* Tracks 0 (main) and 1 (comm) belong to grad_sync; the loader and writer
+   * threads already run, so they get theirs after the reset of the totals. */
+  ht_track *loader_track = ht_events_track(&r->events, 2, "loader");
+  ht_track *ckpt_track =
+      ht_ckpt_writer_is_async(r->ck.writer) ? ht_events_track(&r->events, 3, "ckpt") : NULL;
   ht_comm_stall_enter(r->comm, "the aligning of the event clocks (MPI_Barrier)");
   rc = ht_events_start(&r->events, r->comm->main);
   ht_comm_stall_leave(r->comm);
   HT_CHECK(rc);
+  ht_loader_set_track(&r->loader, loader_track);
+  if (ckpt_track) ht_ckpt_writer_set_track(r->ck.writer, ckpt_track);
   return 0;
 }
 
@@ -412,7 +435,12 @@ int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *
    * included (only the config's own broadcast, which brings its limits,
    * comes before). */
   int rc = ht_comm_set_watchdog(comm, cfg->comm.stall_warn_s, cfg->comm.stall_timeout_s);
-  if (rc == 0) rc = load_and_build(&r);
+  HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
+  /* Before the loader, checkpoint and communication threads start: they
+   * inherit the main thread's cpus, so they follow a split. */
+  ht_binding_opts bopts = {.mode = cfg->compute.binding};
+  HT_CHECK_GOTO(ht_binding_setup(&bopts, comm, &r.binding), rc, done);
+  rc = load_and_build(&r);
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
   if (cfg->checkpoint.keep_best && !r.have_test) rc = ht_error(HT_ECONFIG, "checkpoint.keep_best: needs data.test (the best checkpoint is the one with the best test metric)");
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
@@ -459,8 +487,11 @@ int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *
   if (rc == 0 && comm->rank == 0) rc = open_outputs(&r);
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
   ht_log_file(&r.log, "config %s, run directory %s", cfg->source, r.run_dir);
-  HT_CHECK_GOTO(ht__startup_report(comm, &r.log), rc, done);
+  HT_CHECK_GOTO(ht__startup_report(comm, &r.log, &r.binding), rc, done);
   ht_log_info(&r.log, "  %s", r.data_desc);
+  if (r.train.task == HT_TASK_CLASSIFY && r.train.classes_inferred)
+    ht_log_info(&r.log, "  classes: %d, inferred from the labels of %s (largest label %d): the file has no num_classes attribute",
+                r.train.num_classes, cfg->data.train, r.train.num_classes - 1);
   HT_CHECK_GOTO(ht__compute_setup(cfg, comm, &r.log, &r.model, cfg->train.batch_size), rc, done);
   HT_CHECK_GOTO(ht__ckpt_setup(&r.ck, cfg, comm, &r.log, r.run_dir, &r.model, &r.opt, &r.norm, r.config_yaml,
                                opts->stop_at_step, r.total_steps),

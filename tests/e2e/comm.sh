@@ -77,22 +77,24 @@ tl = json.load(open(sys.argv[1]))             # valid JSON or an exception
 comm = [json.loads(l) for l in open(sys.argv[2]) if '"comm"' in l][-1]
 ev = tl["traceEvents"]
 names = {(e["pid"], e["tid"]): e["args"]["name"] for e in ev if e["ph"] == "M" and e["name"] == "thread_name"}
-assert names == {(0, 0): "main", (0, 1): "comm", (1, 0): "main", (1, 1): "comm"}, f"tracks {names}"
+assert names == {(0, 0): "main", (0, 1): "comm", (0, 2): "loader", (0, 3): "ckpt", (1, 0): "main", (1, 1): "comm",
+                 (1, 2): "loader"}, f"tracks {names}"
 procs = {e["pid"] for e in ev if e["ph"] == "M" and e["name"] == "process_name"}
 assert procs == {0, 1}, f"processes {procs}"
 count = {}
 for key in names:
     stack, last = [], -1.0
-    for e in (e for e in ev if (e.get("pid"), e.get("tid")) == key and e["ph"] in "BE"):
+    for e in (e for e in ev if (e.get("pid"), e.get("tid")) == key and e["ph"] != "M"):
+        assert e["ph"] == "X" and e["dur"] >= 0, f"{key}: not a complete event: {e}"
         assert e["ts"] >= last, f"{key}: time goes back at {e}"
         last = e["ts"]
-        if e["ph"] == "B":
-            stack.append(e)
-            count[(key, e["name"])] = count.get((key, e["name"]), 0) + 1
-        else:
-            assert stack, f"{key}: end without begin at ts {e['ts']}"
+        # In whole nanoseconds: ts and dur are printed exactly to 3 decimals.
+        t0, t1 = round(e["ts"] * 1000), round(e["ts"] * 1000) + round(e["dur"] * 1000)
+        while stack and stack[-1] <= t0:
             stack.pop()
-    assert not stack, f"{key}: {len(stack)} spans never closed"
+        assert not stack or t1 <= stack[-1], f"{key}: {e} sticks out of its parent"
+        stack.append(t1)
+        count[(key, e["name"])] = count.get((key, e["name"]), 0) + 1
 steps, nb = int(comm["steps"]), int(comm["buckets"])
 for r in (0, 1):
     for name in ("data_wait", "forward", "backward", "bucket_enqueue", "bucket_wait", "optimizer"):

@@ -385,14 +385,38 @@ static void err_rows_mismatch(void **state) {
   expect_read_error(path, HT_ESHAPE, want);
 }
 
-static void err_num_classes_missing(void **state) {
+/* No num_classes attribute: the classes are the largest label of the whole
+ * file + 1, also on a rank whose shard lacks that label; a negative label is
+ * an error naming its row. */
+static void num_classes_inferred(void **state) {
   const char *dir = *state;
   char path[600], want[800];
   snprintf(path, sizeof path, "%s/x.h5", dir);
   hand_file h = good_hand();
   h.num_classes = -1;
+  h.n = h.label_rows = 4; /* labels 0 1 2 0: rank 0 of 2 holds 0 1 */
   write_by_hand(path, &h);
-  snprintf(want, sizeof want, "%s: attribute num_classes is missing (required when /labels holds integer classes)", path);
+  ht_dataset ds;
+  assert_int_equal(ht_dataset_read_shard(&ds, path, 0, 2), 0);
+  assert_int_equal(ds.n, 2);
+  assert_int_equal(ds.num_classes, 3);
+  assert_int_equal(ds.classes_inferred, 1);
+  ht_dataset_free(&ds);
+  assert_int_equal(ht_dataset_probe(&ds, path), 0);
+  assert_int_equal(ds.num_classes, 3);
+  /* With the attribute nothing is inferred. */
+  h.num_classes = 7;
+  write_by_hand(path, &h);
+  assert_int_equal(ht_dataset_probe(&ds, path), 0);
+  assert_int_equal(ds.num_classes, 7);
+  assert_int_equal(ds.classes_inferred, 0);
+  h.num_classes = -1;
+  write_by_hand(path, &h);
+  poke_float(path, "labels", 2, 0, -1.0f);
+  snprintf(want, sizeof want,
+           "%s: row 2: label -1 is negative (classes are 0, 1, ...; the file has no num_classes attribute, so hytrain "
+           "infers the classes from the labels)",
+           path);
   expect_read_error(path, HT_EDATA, want);
 }
 
@@ -611,7 +635,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(err_features_3d, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
     cmocka_unit_test_setup_teardown(err_labels_missing_and_bad, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
     cmocka_unit_test_setup_teardown(err_rows_mismatch, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
-    cmocka_unit_test_setup_teardown(err_num_classes_missing, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(num_classes_inferred, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
     cmocka_unit_test_setup_teardown(err_label_out_of_range, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
     cmocka_unit_test_setup_teardown(err_feature_nan_inf, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
     cmocka_unit_test_setup_teardown(err_target_nan, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
