@@ -84,11 +84,9 @@ int ht_grad_sync_binding_report(const ht_grad_sync *gs, const ht_log *log) {
   }
   rank_binding all_r[gs->comm->rank == 0 ? gs->comm->size : 1];
   ht_comm_stall_enter(gs->comm, "the binding table's gather (MPI_Gather)");
-  int mrc = MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all_r, (int)sizeof me, MPI_BYTE, 0, gs->comm->main);
+  int mrc = HT_MPI(MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all_r, (int)sizeof me, MPI_BYTE, 0, gs->comm->main));
   ht_comm_stall_leave(gs->comm);
-  if (mrc != MPI_SUCCESS)
-    return ht__mpi_error(mrc, "MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all_r, (int)sizeof me, MPI_BYTE, 0, gs->comm->main)",
-                         __FILE__, __LINE__);
+  if (mrc < 0) return mrc;
   if (gs->comm->rank != 0) return 0;
   static const char *const waits[] = {"yield", "sleep", "block", "adaptive", "backoff"};
   ht_log_info(log, "  %-5s %-12s %s", "rank", "comm thread", "OpenMP threads (thread:cpus)");

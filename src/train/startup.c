@@ -41,11 +41,9 @@ int ht__startup_report(const ht_comm *comm, const ht_log *log) {
 
   rank_info all[comm->rank == 0 ? comm->size : 1];
   ht_comm_stall_enter(comm, "the start-up table's gather (MPI_Gather)");
-  int mrc = MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all, (int)sizeof me, MPI_BYTE, 0, comm->main);
+  int mrc = HT_MPI(MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all, (int)sizeof me, MPI_BYTE, 0, comm->main));
   ht_comm_stall_leave(comm);
-  if (mrc != MPI_SUCCESS)
-    return ht__mpi_error(mrc, "MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all, (int)sizeof me, MPI_BYTE, 0, comm->main)",
-                         __FILE__, __LINE__);
+  if (mrc < 0) return mrc;
   if (comm->rank != 0) return 0;
 
   ht_log_info(log, "hytrain: %d rank%s x %d thread%s, OpenBLAS core %s (%s build)", comm->size,
