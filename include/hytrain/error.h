@@ -108,6 +108,11 @@ int ht_exit_code(int code);
  *   HT_H5_OR(call, code, fmt, ...)  like HT_H5, but a failure is bad input
  *                                   (a corrupt or foreign file), recorded as
  *                                   the caller's own message and code
+ *   HT_H5_QUIET(call)               records nothing and clears HDF5's stack:
+ *                                   for calls that only describe an object
+ *                                   inside another error message, and for
+ *                                   `hytrain inspect`, which reports every
+ *                                   failing dataset in its own verdict line
  *
  * `what` names the input, typically "file.h5:/dataset". */
 
@@ -150,6 +155,13 @@ static inline int ht__mpi_check(int mpi_rc, const char *call, const char *file, 
   __extension__({                                                          \
     __typeof__(call) ht__hv = (call);                                      \
     if ((long long)ht__hv < 0) ht__h5_fail((code), __VA_ARGS__);           \
+    ht__hv;                                                                \
+  })
+
+#define HT_H5_QUIET(call)                                                  \
+  __extension__({                                                          \
+    __typeof__(call) ht__hv = (call);                                      \
+    if ((long long)ht__hv < 0) H5Eclear2(H5E_DEFAULT);                     \
     ht__hv;                                                                \
   })
 
