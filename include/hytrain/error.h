@@ -91,22 +91,92 @@ int ht_exit_code(int code);
     }                                                             \
   } while (0)
 
+/* MPI and HDF5 calls. Every call into either library in src/ goes through one
+ * of these (scripts/lint-errors enforces it; its short allow-list names the
+ * calls whose result is deliberately ignored, such as close calls on error
+ * paths and MPI_Abort). A failure records the library's own text with the
+ * call and file:line in the trace, so no failure can leave the message empty.
+ *
+ *   HT_MPI(call)                    expression: 0, or HT_EMPI after recording
+ *   HT_CHECK_MPI(call)              returns HT_EMPI from the function
+ *   HT_CHECK_MPI_GOTO(call, rc, l)  sets rc and jumps to l
+ *   HT_H5(call, what)               expression: the call's own value (hid_t,
+ *                                   herr_t, htri_t, ...); a negative value is
+ *                                   recorded as HT_EH5 naming `what`
+ *   HT_CHECK_H5(call, what)         returns HT_EH5 from the function
+ *   HT_CHECK_H5_GOTO(call, what, rc, l)
+ *   HT_H5_OR(call, code, fmt, ...)  like HT_H5, but a failure is bad input
+ *                                   (a corrupt or foreign file), recorded as
+ *                                   the caller's own message and code
+ *   HT_H5_QUIET(call)               records nothing and clears HDF5's stack:
+ *                                   for calls that only describe an object
+ *                                   inside another error message, and for
+ *                                   `hytrain inspect`, which reports every
+ *                                   failing dataset in its own verdict line
+ *
+ * `what` names the input, typically "file.h5:/dataset". */
+
 /* Translates an MPI return code into HT_EMPI with MPI's own text. */
 int ht__mpi_error(int mpi_rc, const char *call, const char *file, int line);
-#define HT_CHECK_MPI(call)                                        \
-  do {                                                            \
-    int ht__mrc = (call);                                         \
-    if (ht__mrc != 0)                                             \
-      return ht__mpi_error(ht__mrc, #call, __FILE__, __LINE__);   \
-  } while (0)
-
 /* Translates a failed (negative) HDF5 call into HT_EH5 naming `what`
  * (typically "file.h5:/dataset"), with the innermost HDF5 error text. */
 int ht__h5_error(const char *what, const char *call, const char *file, int line);
+
+/* Clears HDF5's error stack and records ht_error(code, fmt, ...). */
+int ht__h5_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static inline int ht__mpi_check(int mpi_rc, const char *call, const char *file, int line) {
+  return mpi_rc == 0 ? 0 : ht__mpi_error(mpi_rc, call, file, line);
+}
+#define HT_MPI(call) ht__mpi_check((call), #call, __FILE__, __LINE__)
+
+#define HT_CHECK_MPI(call)                                        \
+  do {                                                            \
+    int ht__mrc = HT_MPI(call);                                   \
+    if (ht__mrc < 0) return ht__mrc;                              \
+  } while (0)
+
+#define HT_CHECK_MPI_GOTO(call, rc, label)                        \
+  do {                                                            \
+    (rc) = HT_MPI(call);                                          \
+    if ((rc) < 0) goto label;                                     \
+  } while (0)
+
+/* A GNU statement expression keeps the call's own type (hid_t, herr_t,
+ * htri_t, int), so callers keep testing it as before. */
+#define HT_H5(call, what)                                                  \
+  __extension__({                                                          \
+    __typeof__(call) ht__hv = (call);                                      \
+    if ((long long)ht__hv < 0) ht__h5_error((what), #call, __FILE__, __LINE__); \
+    ht__hv;                                                                \
+  })
+
+#define HT_H5_OR(call, code, ...)                                          \
+  __extension__({                                                          \
+    __typeof__(call) ht__hv = (call);                                      \
+    if ((long long)ht__hv < 0) ht__h5_fail((code), __VA_ARGS__);           \
+    ht__hv;                                                                \
+  })
+
+#define HT_H5_QUIET(call)                                                  \
+  __extension__({                                                          \
+    __typeof__(call) ht__hv = (call);                                      \
+    if ((long long)ht__hv < 0) H5Eclear2(H5E_DEFAULT);                     \
+    ht__hv;                                                                \
+  })
+
 #define HT_CHECK_H5(call, what)                                   \
   do {                                                            \
     if ((long long)(call) < 0)                                    \
       return ht__h5_error((what), #call, __FILE__, __LINE__);     \
+  } while (0)
+
+#define HT_CHECK_H5_GOTO(call, what, rc, label)                   \
+  do {                                                            \
+    if ((long long)(call) < 0) {                                  \
+      (rc) = ht__h5_error((what), #call, __FILE__, __LINE__);     \
+      goto label;                                                 \
+    }                                                             \
   } while (0)
 
 #endif

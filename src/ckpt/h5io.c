@@ -11,20 +11,22 @@
 #include "hytrain/model.h"
 
 int ht__attr_write(hid_t obj, const char *name, hid_t type, const void *val, hsize_t n, const char *what) {
-  hid_t space = n == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, NULL);
-  hid_t attr = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
-  herr_t rc = attr < 0 ? -1 : H5Awrite(attr, type, val);
+  hid_t space = n == 0 ? HT_H5(H5Screate(H5S_SCALAR), what) : HT_H5(H5Screate_simple(1, &n, NULL), what);
+  if (space < 0) return HT_EH5;
+  hid_t attr = HT_H5(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), what);
+  herr_t rc = attr < 0 ? -1 : HT_H5(H5Awrite(attr, type, val), what);
   if (attr >= 0) H5Aclose(attr);
   H5Sclose(space);
-  HT_CHECK_H5(rc, what);
-  return 0;
+  return rc < 0 ? HT_EH5 : 0;
 }
 
 int ht__attr_str(hid_t obj, const char *name, const char *val, const char *what) {
-  hid_t type = H5Tcopy(H5T_C_S1);
-  H5Tset_size(type, strlen(val) + 1);
-  H5Tset_strpad(type, H5T_STR_NULLTERM);
-  int rc = ht__attr_write(obj, name, type, val, 0, what);
+  hid_t type = HT_H5(H5Tcopy(H5T_C_S1), what);
+  if (type < 0) return HT_EH5;
+  int rc = 0;
+  if (HT_H5(H5Tset_size(type, strlen(val) + 1), what) < 0 || HT_H5(H5Tset_strpad(type, H5T_STR_NULLTERM), what) < 0)
+    rc = HT_EH5;
+  if (rc == 0) rc = ht__attr_write(obj, name, type, val, 0, what);
   H5Tclose(type);
   return rc;
 }
@@ -34,12 +36,13 @@ int ht__attr_i64(hid_t obj, const char *name, int64_t v, const char *what) {
 }
 
 int ht__attr_read(hid_t obj, const char *name, hid_t memtype, void *out, const char *what) {
-  if (H5Aexists(obj, name) <= 0) return ht_error(HT_EDATA, "%s: attribute '%s' is missing", what, name);
-  hid_t attr = H5Aopen(obj, name, H5P_DEFAULT);
-  herr_t rc = attr < 0 ? -1 : H5Aread(attr, memtype, out);
+  htri_t has = HT_H5_OR(H5Aexists(obj, name), HT_EDATA, "%s: attribute '%s' cannot be looked up (corrupt file?)", what, name);
+  if (has < 0) return HT_EDATA;
+  if (has == 0) return ht_error(HT_EDATA, "%s: attribute '%s' is missing", what, name);
+  hid_t attr = HT_H5(H5Aopen(obj, name, H5P_DEFAULT), what);
+  herr_t rc = attr < 0 ? -1 : HT_H5(H5Aread(attr, memtype, out), what);
   if (attr >= 0) H5Aclose(attr);
-  HT_CHECK_H5(rc, what);
-  return 0;
+  return rc < 0 ? HT_EH5 : 0;
 }
 
 int ht__attr_read_enum(hid_t obj, const char *name, const ht_enum_table *t, int *out, const char *what) {
@@ -51,29 +54,38 @@ int ht__attr_read_enum(hid_t obj, const char *name, const ht_enum_table *t, int 
 }
 
 int ht__attr_read_str(hid_t obj, const char *name, char *out, size_t len, const char *what) {
-  if (H5Aexists(obj, name) <= 0) return ht_error(HT_EDATA, "%s: attribute '%s' is missing", what, name);
-  hid_t attr = H5Aopen(obj, name, H5P_DEFAULT);
-  if (attr < 0) return ht__h5_error(what, "H5Aopen", __FILE__, __LINE__);
-  hid_t ftype = H5Aget_type(attr);
-  size_t size = H5Tget_size(ftype);
-  char *buf = calloc(size + 1, 1);
-  hid_t mtype = H5Tcopy(H5T_C_S1);
-  H5Tset_size(mtype, size + 1);
-  herr_t rc = buf ? H5Aread(attr, mtype, buf) : -1;
+  htri_t has = HT_H5_OR(H5Aexists(obj, name), HT_EDATA, "%s: attribute '%s' cannot be looked up (corrupt file?)", what, name);
+  if (has < 0) return HT_EDATA;
+  if (has == 0) return ht_error(HT_EDATA, "%s: attribute '%s' is missing", what, name);
+  hid_t attr = HT_H5(H5Aopen(obj, name, H5P_DEFAULT), what);
+  if (attr < 0) return HT_EH5;
+  hid_t ftype = HT_H5(H5Aget_type(attr), what);
+  /* H5Tget_size returns 0 on failure. */
+  size_t size = ftype < 0 ? 0 : HT_H5(H5Tget_size(ftype), what);
+  if (ftype >= 0 && size == 0) ht_error(HT_EDATA, "%s: attribute '%s' has no size (corrupt file?)", what, name);
+  char *buf = size ? calloc(size + 1, 1) : NULL;
+  if (size && !buf) ht_error(HT_ENOMEM, "out of memory for attribute '%s'", name);
+  hid_t mtype = HT_H5(H5Tcopy(H5T_C_S1), what);
+  herr_t rc = -1;
+  if (buf && mtype >= 0 && HT_H5(H5Tset_size(mtype, size + 1), what) >= 0) rc = HT_H5(H5Aread(attr, mtype, buf), what);
   if (rc >= 0) snprintf(out, len, "%s", buf);
   free(buf);
-  H5Tclose(mtype);
-  H5Tclose(ftype);
+  if (mtype >= 0) H5Tclose(mtype);
+  if (ftype >= 0) H5Tclose(ftype);
   H5Aclose(attr);
-  HT_CHECK_H5(rc, what);
+  if (rc < 0) return ht_error(HT_EH5, "%s: attribute '%s' cannot be read", what, name);
   return 0;
 }
 
 hid_t ht__group(hid_t f, const char *path) {
-  if (H5Lexists(f, path, H5P_DEFAULT) > 0) return H5Gopen2(f, path, H5P_DEFAULT);
-  hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
-  H5Pset_create_intermediate_group(lcpl, 1);
-  hid_t g = H5Gcreate2(f, path, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+  htri_t has = HT_H5(H5Lexists(f, path, H5P_DEFAULT), path);
+  if (has < 0) return H5I_INVALID_HID;
+  if (has > 0) return HT_H5(H5Gopen2(f, path, H5P_DEFAULT), path);
+  hid_t lcpl = HT_H5(H5Pcreate(H5P_LINK_CREATE), path);
+  if (lcpl < 0) return H5I_INVALID_HID;
+  hid_t g = H5I_INVALID_HID;
+  if (HT_H5(H5Pset_create_intermediate_group(lcpl, 1), path) >= 0)
+    g = HT_H5(H5Gcreate2(f, path, lcpl, H5P_DEFAULT, H5P_DEFAULT), path);
   H5Pclose(lcpl);
   return g;
 }
@@ -82,29 +94,32 @@ int ht__write_ds(hid_t f, const char *name, hid_t filetype, hid_t memtype, const
                  const hsize_t *dims, const char *file) {
   char what[1400];
   snprintf(what, sizeof what, "%s: %s", file, name);
-  hid_t space = H5Screate_simple(ndims, dims, NULL);
-  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-  hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
-  H5Pset_create_intermediate_group(lcpl, 1);
+  size_t type_bytes = HT_H5(H5Tget_size(filetype), what);
+  if (type_bytes == 0) return ht_error(HT_EINTERNAL, "%s: the file type has no size", what);
+  hid_t space = HT_H5(H5Screate_simple(ndims, dims, NULL), what);
+  hid_t dcpl = HT_H5(H5Pcreate(H5P_DATASET_CREATE), what);
+  hid_t lcpl = HT_H5(H5Pcreate(H5P_LINK_CREATE), what);
+  herr_t rc = space < 0 || dcpl < 0 || lcpl < 0 ? -1 : HT_H5(H5Pset_create_intermediate_group(lcpl, 1), what);
   /* Chunks of whole rows, at most ~1 MiB, so one corrupt chunk is found
    * quickly and a reader of one layer stays cheap. */
   hsize_t chunk[2] = {dims[0], ndims > 1 ? dims[1] : 1};
-  size_t row_bytes = (ndims > 1 ? dims[1] : 1) * H5Tget_size(filetype);
+  size_t row_bytes = (ndims > 1 ? dims[1] : 1) * type_bytes;
   hsize_t rows = (1u << 20) / (row_bytes ? row_bytes : 1);
-  if (ndims == 1) rows = (1u << 20) / H5Tget_size(filetype);
+  if (ndims == 1) rows = (1u << 20) / type_bytes;
   if (rows < 1) rows = 1;
   if (chunk[0] > rows) chunk[0] = rows;
   if (chunk[0] < 1) chunk[0] = 1;
-  H5Pset_chunk(dcpl, ndims, chunk);
-  H5Pset_fletcher32(dcpl);
-  hid_t ds = H5Dcreate2(f, name, filetype, space, lcpl, dcpl, H5P_DEFAULT);
-  herr_t rc = ds < 0 ? -1 : H5Dwrite(ds, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
-  if (ds >= 0 && H5Dclose(ds) < 0) rc = -1;
-  H5Pclose(lcpl);
-  H5Pclose(dcpl);
-  H5Sclose(space);
-  HT_CHECK_H5(rc, what);
-  return 0;
+  /* The checksum is a promise of the format (docs/checkpoint-format.md): a
+   * dataset that cannot have one is not written at all. */
+  if (rc >= 0) rc = HT_H5(H5Pset_chunk(dcpl, ndims, chunk), what);
+  if (rc >= 0) rc = HT_H5(H5Pset_fletcher32(dcpl), what);
+  hid_t ds = rc < 0 ? H5I_INVALID_HID : HT_H5(H5Dcreate2(f, name, filetype, space, lcpl, dcpl, H5P_DEFAULT), what);
+  rc = ds < 0 ? -1 : HT_H5(H5Dwrite(ds, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), what);
+  if (ds >= 0 && HT_H5(H5Dclose(ds), what) < 0) rc = -1;
+  if (lcpl >= 0) H5Pclose(lcpl);
+  if (dcpl >= 0) H5Pclose(dcpl);
+  if (space >= 0) H5Sclose(space);
+  return rc < 0 ? HT_EH5 : 0;
 }
 
 static void fmt_dims(char *buf, size_t len, int ndims, const hsize_t *d) {
@@ -118,20 +133,21 @@ int ht__read_ds(hid_t f, const char *name, hid_t memtype, void *out, int ndims, 
                 const char *file) {
   char what[1400];
   snprintf(what, sizeof what, "%s: %s", file, name);
-  if (H5Lexists(f, name, H5P_DEFAULT) <= 0) {
-    H5Eclear2(H5E_DEFAULT);
-    return ht_error(HT_EDATA, "%s: dataset is missing", what);
-  }
-  hid_t ds = H5Dopen2(f, name, H5P_DEFAULT);
-  if (ds < 0) {
-    H5Eclear2(H5E_DEFAULT);
-    return ht_error(HT_EDATA, "%s: cannot open the dataset (corrupt file?)", what);
-  }
-  hid_t space = H5Dget_space(ds);
+  htri_t has = HT_H5_OR(H5Lexists(f, name, H5P_DEFAULT), HT_EDATA, "%s: dataset is missing", what);
+  if (has <= 0) return ht_error(HT_EDATA, "%s: dataset is missing", what);
+  hid_t ds = HT_H5_OR(H5Dopen2(f, name, H5P_DEFAULT), HT_EDATA, "%s: cannot open the dataset (corrupt file?)", what);
+  if (ds < 0) return HT_EDATA;
+  hid_t space = HT_H5_OR(H5Dget_space(ds), HT_EDATA, "%s: the dataset has no dataspace (corrupt file?)", what);
   hsize_t got[8] = {0};
-  int got_ndims = H5Sget_simple_extent_ndims(space);
-  if (got_ndims > 0 && got_ndims <= 8) H5Sget_simple_extent_dims(space, got, NULL);
-  H5Sclose(space);
+  int got_ndims = space < 0 ? -1 : HT_H5_OR(H5Sget_simple_extent_ndims(space), HT_EDATA, "%s: unreadable shape (corrupt file?)", what);
+  if (got_ndims > 0 && got_ndims <= 8 &&
+      HT_H5_OR(H5Sget_simple_extent_dims(space, got, NULL), HT_EDATA, "%s: unreadable shape (corrupt file?)", what) < 0)
+    got_ndims = -1;
+  if (space >= 0) H5Sclose(space);
+  if (got_ndims < 0) {
+    H5Dclose(ds);
+    return HT_EDATA;
+  }
   int same = got_ndims == ndims;
   for (int i = 0; same && i < ndims; i++) same = got[i] == dims[i];
   if (!same) {
@@ -142,13 +158,10 @@ int ht__read_ds(hid_t f, const char *name, hid_t memtype, void *out, int ndims, 
     return ht_error(HT_ESHAPE, "%s: shape %s does not match the expected %s (checkpoint of a different model?)",
                     what, a, b);
   }
-  herr_t rc = H5Dread(ds, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, out);
+  herr_t rc = HT_H5_OR(H5Dread(ds, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, out), HT_EDATA,
+                       "%s: data cannot be read or fails its fletcher32 checksum (corrupt file)", what);
   H5Dclose(ds);
-  if (rc < 0) {
-    H5Eclear2(H5E_DEFAULT);
-    return ht_error(HT_EDATA, "%s: data cannot be read or fails its fletcher32 checksum (corrupt file)", what);
-  }
-  return 0;
+  return rc < 0 ? HT_EDATA : 0;
 }
 
 int ht__ckpt_open(const char *path, hid_t *out) {
@@ -158,11 +171,9 @@ int ht__ckpt_open(const char *path, hid_t *out) {
     H5Eclear2(H5E_DEFAULT);
     return ht_error(HT_EDATA, "%s: not an HDF5 file (truncated or corrupt checkpoint?)", path);
   }
-  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f < 0) {
-    H5Eclear2(H5E_DEFAULT);
-    return ht_error(HT_EDATA, "%s: cannot open as HDF5 (truncated or corrupt checkpoint?)", path);
-  }
+  hid_t f = HT_H5_OR(H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT), HT_EDATA,
+                     "%s: cannot open as HDF5 (truncated or corrupt checkpoint?)", path);
+  if (f < 0) return HT_EDATA;
   char fmt[64] = "";
   int rc = ht__attr_read_str(f, "format", fmt, sizeof fmt, path);
   if (rc == 0 && strcmp(fmt, HT_CKPT_FORMAT) != 0)

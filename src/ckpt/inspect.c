@@ -31,7 +31,7 @@ static herr_t visit(hid_t obj, const char *name, const H5O_info_t *info, void *u
   dir_walk *w = user;
   if (info->type != H5O_TYPE_DATASET) return 0;
   char msg[1400];
-  hid_t ds = H5Dopen2(obj, name, H5P_DEFAULT);
+  hid_t ds = HT_H5_QUIET(H5Dopen2(obj, name, H5P_DEFAULT));
   if (ds < 0) {
     H5Eclear2(H5E_DEFAULT);
     snprintf(msg, sizeof msg, "%s: /%s: cannot open the dataset (corrupt file?)", w->path, name);
@@ -39,31 +39,31 @@ static herr_t visit(hid_t obj, const char *name, const H5O_info_t *info, void *u
     inspect_fail(w, HT_EDATA, msg);
     return 0;
   }
-  hid_t space = H5Dget_space(ds), type = H5Dget_type(ds), dcpl = H5Dget_create_plist(ds);
+  hid_t space = HT_H5_QUIET(H5Dget_space(ds)), type = HT_H5_QUIET(H5Dget_type(ds)), dcpl = HT_H5_QUIET(H5Dget_create_plist(ds));
   hsize_t dims[8] = {0};
-  int ndims = H5Sget_simple_extent_ndims(space);
-  if (ndims > 0 && ndims <= 8) H5Sget_simple_extent_dims(space, dims, NULL);
+  int ndims = HT_H5_QUIET(H5Sget_simple_extent_ndims(space));
+  if (ndims > 0 && ndims <= 8) HT_H5_QUIET(H5Sget_simple_extent_dims(space, dims, NULL));
   char shape[128] = "[";
   size_t off = 1;
   for (int i = 0; i < ndims && off < sizeof shape; i++)
     off += (size_t)snprintf(shape + off, sizeof shape - off, "%s%llu", i ? ", " : "", (unsigned long long)dims[i]);
   if (off < sizeof shape) snprintf(shape + off, sizeof shape - off, "]");
   int has_fletcher = 0;
-  int nf = H5Pget_nfilters(dcpl);
+  int nf = HT_H5_QUIET(H5Pget_nfilters(dcpl));
   for (int i = 0; i < nf; i++) {
     unsigned flags;
     size_t nelmts = 0;
     char fname[64];
-    if (H5Pget_filter2(dcpl, (unsigned)i, &flags, &nelmts, NULL, sizeof fname, fname, NULL) == H5Z_FILTER_FLETCHER32)
+    if (HT_H5_QUIET(H5Pget_filter2(dcpl, (unsigned)i, &flags, &nelmts, NULL, sizeof fname, fname, NULL)) == H5Z_FILTER_FLETCHER32)
       has_fletcher = 1;
   }
-  const char *tname = H5Tget_class(type) == H5T_FLOAT ? (H5Tget_size(type) == 4 ? "float32" : "float64")
-                      : H5Tget_sign(type) == H5T_SGN_NONE ? "uint64"
+  const char *tname = HT_H5_QUIET(H5Tget_class(type)) == H5T_FLOAT ? (HT_H5_QUIET(H5Tget_size(type)) == 4 ? "float32" : "float64")
+                      : HT_H5_QUIET(H5Tget_sign(type)) == H5T_SGN_NONE ? "uint64"
                                                           : "int64";
-  hssize_t n = H5Sget_simple_extent_npoints(space);
-  size_t esz = H5Tget_size(type);
+  hssize_t n = HT_H5_QUIET(H5Sget_simple_extent_npoints(space));
+  size_t esz = HT_H5_QUIET(H5Tget_size(type));
   void *buf = malloc((size_t)(n > 0 ? n : 1) * esz);
-  herr_t rc = buf ? H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : -1;
+  herr_t rc = buf ? HT_H5_QUIET(H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf)) : -1;
   free(buf);
   const char *status;
   if (rc < 0) {
@@ -111,7 +111,7 @@ int ht_ckpt_inspect(const char *path, FILE *out) {
   }
   fprintf(out, "  %-18s %s\n  %-18s %s\ndatasets:\n", "created", created, "data_test", info.data_test);
   dir_walk w = {.out = out, .path = path};
-  if (H5Ovisit(f, H5_INDEX_NAME, H5_ITER_INC, visit, &w) < 0) {
+  if (HT_H5_QUIET(H5Ovisit(f, H5_INDEX_NAME, H5_ITER_INC, visit, &w)) < 0) {
     H5Eclear2(H5E_DEFAULT);
     inspect_fail(&w, HT_EDATA, "");
     snprintf(w.first, sizeof w.first, "%s: cannot walk the file's objects (corrupt metadata?)", path);

@@ -95,8 +95,8 @@ static int write_metrics(hid_t f, const char *path, const ht_ckpt_state *s) {
   double best[2] = {in->best_value, (double)in->best_step};
   hsize_t two[1] = {2}, five[1] = {5};
   HT_CHECK(ht__write_ds(f, "/metrics/best", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, best, 1, two, path));
-  hid_t ds = H5Dopen2(f, "/metrics/best", H5P_DEFAULT);
-  HT_CHECK_H5(ds, path);
+  hid_t ds = HT_H5(H5Dopen2(f, "/metrics/best", H5P_DEFAULT), path);
+  if (ds < 0) return HT_EH5;
   int rc = ht__attr_str(ds, "metric", in->best_name[0] ? in->best_name : "none", path);
   H5Dclose(ds);
   HT_CHECK(rc);
@@ -110,8 +110,8 @@ static int write_preprocess(hid_t f, const char *path, const ht_norm *norm) {
   hsize_t dd[1] = {(hsize_t)norm->d};
   HT_CHECK(ht__write_ds(f, "/preprocess/mean", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, norm->mean, 1, dd, path));
   HT_CHECK(ht__write_ds(f, "/preprocess/std", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, norm->std, 1, dd, path));
-  hid_t p = H5Gopen2(f, "/preprocess", H5P_DEFAULT);
-  HT_CHECK_H5(p, path);
+  hid_t p = HT_H5(H5Gopen2(f, "/preprocess", H5P_DEFAULT), path);
+  if (p < 0) return HT_EH5;
   int rc = ht__attr_str(p, "normalize",
                         ht_enum_name(&ht_normalizes, norm->enabled ? HT_NORMALIZE_STANDARD : HT_NORMALIZE_NONE), path);
   H5Gclose(p);
@@ -126,7 +126,7 @@ static int write_body(hid_t f, const char *path, const ht_ckpt_state *s, int sta
     /* Test hook (HT_TEST_CKPT_STALL_MS): hold the half-written file open so a
      * crash test can kill the process mid-write. Flushed first so the partial
      * file really holds data. */
-    H5Fflush(f, H5F_SCOPE_GLOBAL);
+    HT_CHECK_H5(H5Fflush(f, H5F_SCOPE_GLOBAL), path);
     struct timespec ts = {stall_ms / 1000, (long)(stall_ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
   }
@@ -148,16 +148,20 @@ int ht_ckpt_write(const char *path, const ht_ckpt_state *s, int stall_ms) {
   char partial[HT_FILE_PATH_MAX];
   HT_CHECK(ht_file_partial_name(path, partial, sizeof partial));
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-  H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+  hid_t fapl = HT_H5(H5Pcreate(H5P_FILE_ACCESS), partial);
+  if (fapl < 0) return HT_EH5;
+  if (HT_H5(H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST), partial) < 0) {
+    H5Pclose(fapl);
+    return HT_EH5;
+  }
   errno = 0;
-  hid_t f = H5Fcreate(partial, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  hid_t f = HT_H5(H5Fcreate(partial, H5F_ACC_TRUNC, H5P_DEFAULT, fapl), partial);
   int rc = 0;
   if (f < 0) {
     rc = ht__h5_error(partial, "H5Fcreate", __FILE__, __LINE__); /* before H5Pclose clears the stack */
   } else {
     rc = write_body(f, partial, s, stall_ms);
-    if (rc == 0 && H5Fflush(f, H5F_SCOPE_GLOBAL) < 0) rc = ht__h5_error(partial, "H5Fflush", __FILE__, __LINE__);
+    if (rc == 0 && HT_H5(H5Fflush(f, H5F_SCOPE_GLOBAL), partial) < 0) rc = ht__h5_error(partial, "H5Fflush", __FILE__, __LINE__);
     if (H5Fclose(f) < 0 && rc == 0) rc = ht__h5_error(partial, "H5Fclose", __FILE__, __LINE__);
   }
   int err = errno;

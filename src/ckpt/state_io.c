@@ -38,11 +38,15 @@ int ht_ckpt_load_spec(const char *path, ht_model_spec *spec, ht_ckpt_info *info)
   snprintf(what, sizeof what, "%s: /model", path);
   hid_t g = -1;
   HT_CHECK_GOTO(read_info(f, path, info), rc, done);
-  if (H5Lexists(f, "model", H5P_DEFAULT) <= 0) {
+  if (HT_H5_OR(H5Lexists(f, "model", H5P_DEFAULT), HT_EDATA, "%s: /model cannot be looked up (corrupt file?)", path) <= 0) {
     rc = ht_error(HT_EDATA, "%s: /model is missing", path);
     goto done;
   }
-  g = H5Gopen2(f, "model", H5P_DEFAULT);
+  g = HT_H5_OR(H5Gopen2(f, "model", H5P_DEFAULT), HT_EDATA, "%s: /model is not a group (corrupt file?)", path);
+  if (g < 0) {
+    rc = HT_EDATA;
+    goto done;
+  }
   int e = 0;
   HT_CHECK_GOTO(ht__attr_read_enum(g, "type", &ht_model_types, &e, what), rc, done);
   spec->type = (ht_model_type)e;
@@ -80,8 +84,8 @@ static int read_norm(hid_t f, const char *path, int d, ht_norm *norm) {
   HT_CHECK(ht__read_ds(f, "/preprocess/mean", H5T_NATIVE_FLOAT, norm->mean, 1, dd, path));
   HT_CHECK(ht__read_ds(f, "/preprocess/std", H5T_NATIVE_FLOAT, norm->std, 1, dd, path));
   int mode = HT_NORMALIZE_NONE;
-  hid_t p = H5Gopen2(f, "/preprocess", H5P_DEFAULT);
-  HT_CHECK_H5(p, path);
+  hid_t p = HT_H5_OR(H5Gopen2(f, "/preprocess", H5P_DEFAULT), HT_EDATA, "%s: /preprocess is not a group (corrupt file?)", path);
+  if (p < 0) return HT_EDATA;
   int rc = ht__attr_read_enum(p, "normalize", &ht_normalizes, &mode, path);
   H5Gclose(p);
   norm->enabled = mode == HT_NORMALIZE_STANDARD;
@@ -101,9 +105,10 @@ static int read_optimizer(hid_t f, const char *path, ht_ckpt_state *s) {
   char what[1200];
   int name = -1;
   snprintf(what, sizeof what, "%s: /optimizer", path);
-  if (H5Lexists(f, "/optimizer", H5P_DEFAULT) <= 0) return ht_error(HT_EDATA, "%s: group is missing", what);
-  hid_t g = H5Gopen2(f, "/optimizer", H5P_DEFAULT);
-  HT_CHECK_H5(g, what);
+  if (HT_H5_OR(H5Lexists(f, "/optimizer", H5P_DEFAULT), HT_EDATA, "%s: cannot be looked up (corrupt file?)", what) <= 0)
+    return ht_error(HT_EDATA, "%s: group is missing", what);
+  hid_t g = HT_H5_OR(H5Gopen2(f, "/optimizer", H5P_DEFAULT), HT_EDATA, "%s: not a group (corrupt file?)", what);
+  if (g < 0) return HT_EDATA;
   int rc = ht__attr_read_enum(g, "name", &ht_optimizers, &name, what);
   H5Gclose(g);
   HT_CHECK(rc);
@@ -118,7 +123,10 @@ static int read_optimizer(hid_t f, const char *path, ht_ckpt_state *s) {
   } else if (s->opt_m) {
     /* A checkpoint of plain SGD (no momentum) resumed with momentum starts
      * the buffer at zero, as PyTorch does for a fresh buffer. */
-    if (H5Lexists(f, "/optimizer/momentum", H5P_DEFAULT) > 0)
+    htri_t has = HT_H5_OR(H5Lexists(f, "/optimizer/momentum", H5P_DEFAULT), HT_EDATA,
+                          "%s: /optimizer/momentum cannot be looked up (corrupt file?)", path);
+    if (has < 0) return HT_EDATA;
+    if (has > 0)
       HT_CHECK(ht__layers_io(f, path, s->model, "/optimizer/momentum", s->opt_m, 0));
     else
       memset(s->opt_m, 0, sizeof(float) * s->model->n_params);
@@ -150,8 +158,8 @@ static int read_metrics(hid_t f, const char *path, ht_ckpt_info *in) {
   double best[2], prog[5];
   hsize_t two[1] = {2}, five[1] = {5};
   HT_CHECK(ht__read_ds(f, "/metrics/best", H5T_NATIVE_DOUBLE, best, 1, two, path));
-  hid_t ds = H5Dopen2(f, "/metrics/best", H5P_DEFAULT);
-  HT_CHECK_H5(ds, path);
+  hid_t ds = HT_H5_OR(H5Dopen2(f, "/metrics/best", H5P_DEFAULT), HT_EDATA, "%s: /metrics/best cannot be opened (corrupt file?)", path);
+  if (ds < 0) return HT_EDATA;
   int rc = ht__attr_read_str(ds, "metric", in->best_name, sizeof in->best_name, path);
   H5Dclose(ds);
   HT_CHECK(rc);

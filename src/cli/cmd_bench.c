@@ -31,7 +31,7 @@ static int bench_sgemm(const ht_comm *comm, int m, int n, int k, double seconds)
   for (size_t i = 0; i < (size_t)m * k; i++) a[i] = (float)ht_rng_uniform(&r);
   for (size_t i = 0; i < (size_t)k * n; i++) b[i] = (float)ht_rng_uniform(&r);
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n); /* warm-up */
-  MPI_Barrier(comm->main);
+  int rc = HT_MPI(MPI_Barrier(comm->main));
   double t0 = ht_now(), t = 0;
   long reps = 0;
   do {
@@ -40,15 +40,15 @@ static int bench_sgemm(const ht_comm *comm, int m, int n, int k, double seconds)
     t = ht_now() - t0;
   } while (t < seconds);
   double gflops = 2.0 * m * n * (double)k * (double)reps / t / 1e9, total = 0;
-  MPI_Reduce(&gflops, &total, 1, MPI_DOUBLE, MPI_SUM, 0, comm->main);
+  if (rc == 0) rc = HT_MPI(MPI_Reduce(&gflops, &total, 1, MPI_DOUBLE, MPI_SUM, 0, comm->main));
   double all[comm->rank == 0 ? comm->size : 1];
-  MPI_Gather(&gflops, 1, MPI_DOUBLE, all, 1, MPI_DOUBLE, 0, comm->main);
-  if (comm->rank == 0) {
+  if (rc == 0) rc = HT_MPI(MPI_Gather(&gflops, 1, MPI_DOUBLE, all, 1, MPI_DOUBLE, 0, comm->main));
+  if (rc == 0 && comm->rank == 0) {
     for (int i = 0; i < comm->size; i++) printf("rank %d: sgemm %dx%dx%d %.2f GFLOP/s (%d threads)\n", i, m, n, k, all[i], omp_get_max_threads());
     printf("sgemm_gflops_total=%.4f\n", total);
   }
   free(a), free(b), free(c);
-  return 0;
+  return rc;
 }
 
 int ht_cmd_bench(int argc, char **argv) {

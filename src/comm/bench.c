@@ -49,9 +49,9 @@ int ht_comm_bench_allreduce(const ht_comm *comm, size_t n, double bucket_mb, int
   ht_comm_thread *ct = NULL;
   int rc = ht_comm_thread_create(&ct, comm, b, nb, shm.base ? &shm : NULL, wait, sleep_us, NULL, -1, NULL);
   for (int s = 0; s < steps + 1 && rc == 0; s++) {
-    MPI_Barrier(comm->main);
+    rc = HT_MPI(MPI_Barrier(comm->main));
     double t0 = ht_now();
-    rc = ht_comm_thread_begin(ct, buf);
+    if (rc == 0) rc = ht_comm_thread_begin(ct, buf);
     for (int k = 0; k < nb && rc == 0; k++) ht_comm_thread_enqueue(ct, k);
     for (int k = 0; k < nb && rc == 0; k++) rc = ht_comm_thread_wait(ct, k);
     if (s > 0) t[s - 1] = ht_now() - t0; /* the first step warms up connections */

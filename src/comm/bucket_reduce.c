@@ -24,8 +24,8 @@ int ht_bucket_reduce_init(ht_bucket_reduce *br, MPI_Comm comm, const ht_bucket *
   br->shm = shm;
   br->buckets = buckets;
   br->n_buckets = n_buckets;
-  MPI_Comm_rank(comm, &br->rank);
-  MPI_Comm_size(comm, &br->size);
+  HT_CHECK_MPI(MPI_Comm_rank(comm, &br->rank));
+  HT_CHECK_MPI(MPI_Comm_size(comm, &br->size));
   int p = br->size;
   size_t n_req = (size_t)n_buckets * (size_t)(2 * (p - 1)); /* every bucket's requests, for one MPI_Testsome */
   if (n_req > (size_t)INT_MAX)
@@ -79,7 +79,7 @@ static uint64_t shm_ready_value(const ht_bucket_reduce *br, int k) {
 /* Shared memory: bucket k of this rank's buffer buf is final. */
 static int shm_start(ht_bucket_reduce *br, const float *buf, int k) {
   int b = ht_shm_grads_index(br->shm, buf);
-  if (b < 0) return MPI_ERR_BUFFER;
+  if (b < 0) return ht_error(HT_EINTERNAL, "gradient bucket %d: the buffer is not one of the shared-memory buffers", k);
   br->round[k]++;
   br->shm_buf[k] = b;
   /* Release: the gradient written before this store is what the owners read. */
@@ -102,16 +102,16 @@ int ht_bucket_reduce_start(ht_bucket_reduce *br, float *buf, int k) {
   int i = 0, rc;
   for (int r = 0; r < p; r++) {
     if (r == me) continue;
-    rc = MPI_Irecv(copy_from(br, k, r, mine), (int)mine, MPI_FLOAT, r, tag(k, 0), br->comm, &rq[i++]);
-    if (rc != MPI_SUCCESS) return rc;
+    rc = HT_MPI(MPI_Irecv(copy_from(br, k, r, mine), (int)mine, MPI_FLOAT, r, tag(k, 0), br->comm, &rq[i++]));
+    if (rc < 0) return rc;
   }
   /* Sends go to the owners in order me+1, me+2, ... so no rank is the first
    * target of everybody at once. */
   for (int s = 1; s < p; s++) {
     int r = (me + s) % p;
     size_t lo = chunk_lo(n, r, p), hi = chunk_lo(n, r + 1, p);
-    rc = MPI_Isend(b + lo, (int)(hi - lo), MPI_FLOAT, r, tag(k, 0), br->comm, &rq[i++]);
-    if (rc != MPI_SUCCESS) return rc;
+    rc = HT_MPI(MPI_Isend(b + lo, (int)(hi - lo), MPI_FLOAT, r, tag(k, 0), br->comm, &rq[i++]));
+    if (rc < 0) return rc;
   }
   br->phase[k] = HT_BR_GATHER;
   br->pending[k] = i;
@@ -148,13 +148,13 @@ static int sum_and_spread(ht_bucket_reduce *br, float *buf, int k) {
   for (int r = 0; r < p; r++) {
     if (r == me) continue;
     size_t rlo = chunk_lo(n, r, p), rhi = chunk_lo(n, r + 1, p);
-    rc = MPI_Irecv(b + rlo, (int)(rhi - rlo), MPI_FLOAT, r, tag(k, 1), br->comm, &rq[i++]);
-    if (rc != MPI_SUCCESS) return rc;
+    rc = HT_MPI(MPI_Irecv(b + rlo, (int)(rhi - rlo), MPI_FLOAT, r, tag(k, 1), br->comm, &rq[i++]));
+    if (rc < 0) return rc;
   }
   for (int s = 1; s < p; s++) {
     int r = (me + s) % p;
-    rc = MPI_Isend(own, (int)mine, MPI_FLOAT, r, tag(k, 1), br->comm, &rq[i++]);
-    if (rc != MPI_SUCCESS) return rc;
+    rc = HT_MPI(MPI_Isend(own, (int)mine, MPI_FLOAT, r, tag(k, 1), br->comm, &rq[i++]));
+    if (rc < 0) return rc;
   }
   br->phase[k] = HT_BR_SPREAD;
   br->pending[k] = i;
@@ -185,7 +185,8 @@ static int shm_progress(ht_bucket_reduce *br, int *done, int *n_done) {
         uint64_t v = atomic_load_explicit(ht_shm_grads_ready(br->shm, r, k), memory_order_acquire);
         /* Same round, other buffer: the ranks disagree on comm.mode (cannot
          * happen with one config); fail rather than wait forever. */
-        if (v >> 1 == br->round[k] && v != want) return MPI_ERR_BUFFER;
+        if (v >> 1 == br->round[k] && v != want)
+          return ht_error(HT_EINTERNAL, "gradient bucket %d: rank %d summed another buffer in the same round (comm.mode differs between ranks?)", k, r);
         all = v == want;
       }
       if (!all) continue;
@@ -215,15 +216,15 @@ int ht_bucket_reduce_progress(ht_bucket_reduce *br, float *buf, int *done, int *
    * in the same poll; a poll where nothing moves costs one pass. */
   for (;;) {
     int outcount = 0;
-    rc = MPI_Testsome(br->n_buckets * per, br->req, &outcount, br->ready, MPI_STATUSES_IGNORE);
-    if (rc != MPI_SUCCESS) return rc;
+    rc = HT_MPI(MPI_Testsome(br->n_buckets * per, br->req, &outcount, br->ready, MPI_STATUSES_IGNORE));
+    if (rc < 0) return rc;
     if (outcount == MPI_UNDEFINED || outcount == 0) return 0;
     for (int i = 0; i < outcount; i++) {
       int k = br->ready[i] / per;
       if (--br->pending[k] > 0) continue;
       if (br->phase[k] == HT_BR_GATHER) {
         rc = sum_and_spread(br, buf, k);
-        if (rc != MPI_SUCCESS) return rc;
+        if (rc < 0) return rc;
       } else {
         br->phase[k] = HT_BR_DONE;
         done[(*n_done)++] = k;

@@ -65,20 +65,20 @@ enum { HT_BR_IDLE, HT_BR_GATHER, HT_BR_SPREAD, HT_BR_DONE };
 
 /* Plans the buckets for comm (not collective). shm: the ranks' shared
  * gradient buffers (then buf below must be one of this rank's), or NULL for
- * messages. Returns 0 or HT_ENOMEM. */
+ * messages. Returns 0, HT_ENOMEM or HT_EMPI. */
 int ht_bucket_reduce_init(ht_bucket_reduce *br, MPI_Comm comm, const ht_bucket *buckets, int n_buckets,
                           const ht_shm_grads *shm);
 
-/* Starts summing bucket k of buf (posts the gather). Returns 0 or an MPI
- * error code (not an HT_E* code; the caller names the failure;
- * MPI_ERR_BUFFER when shm is set and buf is not one of its buffers). */
+/* Starts summing bucket k of buf (posts the gather). Returns 0, HT_EMPI
+ * (message recorded on the calling thread), or HT_EINTERNAL when shm is set
+ * and buf is not one of its buffers. */
 int ht_bucket_reduce_start(ht_bucket_reduce *br, float *buf, int k);
 
 /* Progresses every started bucket without blocking (one MPI_Testsome, or
  * one look at the shared flags): sums
  * the buckets whose gather completed and posts their spread; writes the
  * buckets whose sum is now complete in buf to done[0 .. *n_done) (done must
- * hold n_buckets). Returns 0 or an MPI error code. */
+ * hold n_buckets). Returns 0 or a negative HT_E* code (message recorded). */
 int ht_bucket_reduce_progress(ht_bucket_reduce *br, float *buf, int *done, int *n_done);
 
 /* The ranks bucket k still waits for in its current phase (a message to or

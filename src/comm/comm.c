@@ -27,7 +27,7 @@ int ht_comm_init(ht_comm *c, int *argc, char ***argv) {
   c->stall = NULL;
   HT_CHECK_MPI(MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &c->provided));
   /* Errors come back as codes so they can be reported with the input named. */
-  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  HT_CHECK_MPI(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
   HT_CHECK_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &c->rank));
   HT_CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &c->size));
   if (c->provided < MPI_THREAD_MULTIPLE)
@@ -37,8 +37,8 @@ int ht_comm_init(ht_comm *c, int *argc, char ***argv) {
                     thread_level_name(c->provided));
   HT_CHECK_MPI(MPI_Comm_dup(MPI_COMM_WORLD, &c->main));
   HT_CHECK_MPI(MPI_Comm_dup(MPI_COMM_WORLD, &c->grad));
-  MPI_Comm_set_errhandler(c->main, MPI_ERRORS_RETURN);
-  MPI_Comm_set_errhandler(c->grad, MPI_ERRORS_RETURN);
+  HT_CHECK_MPI(MPI_Comm_set_errhandler(c->main, MPI_ERRORS_RETURN));
+  HT_CHECK_MPI(MPI_Comm_set_errhandler(c->grad, MPI_ERRORS_RETURN));
   return ht_stall_create(&c->stall, c->rank);
 }
 
@@ -58,9 +58,9 @@ int ht_comm_agree(const ht_comm *c, int rc) {
     int rank;
   } mine = {rc < 0 ? rc : 0, c->rank}, first;
   ht_stall_enter(c->stall, "the error agreement (MPI_Allreduce)");
-  int mpi_rc = MPI_Allreduce(&mine, &first, 1, MPI_2INT, MPI_MINLOC, c->main);
+  int mpi_rc = HT_MPI(MPI_Allreduce(&mine, &first, 1, MPI_2INT, MPI_MINLOC, c->main));
   ht_stall_leave(c->stall);
-  if (mpi_rc != MPI_SUCCESS) return ht__mpi_error(mpi_rc, "MPI_Allreduce(&mine, &first, ...)", __FILE__, __LINE__);
+  if (mpi_rc < 0) return mpi_rc;
   if (first.code < 0 && first.rank != c->rank) {
     /* Another rank reports this failure; stay silent so the user sees one line. */
     ht_error_defer();
@@ -87,9 +87,9 @@ int ht_comm_bcast_floats(const ht_comm *c, float *buf, size_t n) {
   for (size_t off = 0; off < n;) {
     int count = n - off > (size_t)INT_MAX ? INT_MAX : (int)(n - off);
     ht_stall_enter(c->stall, "the broadcast of rank 0's floats (MPI_Bcast)");
-    int rc = MPI_Bcast(buf + off, count, MPI_FLOAT, 0, c->main);
+    int rc = HT_MPI(MPI_Bcast(buf + off, count, MPI_FLOAT, 0, c->main));
     ht_stall_leave(c->stall);
-    if (rc != MPI_SUCCESS) return ht__mpi_error(rc, "MPI_Bcast(buf + off, count, MPI_FLOAT, 0, c->main)", __FILE__, __LINE__);
+    if (rc < 0) return rc;
     off += (size_t)count;
   }
   return 0;

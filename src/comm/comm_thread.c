@@ -64,10 +64,10 @@ struct ht_comm_thread {
 };
 
 /* Records the thread's first failure for the main thread and wakes it. */
-static void thread_fail(ht_comm_thread *ct, int code, const char *what, int k, int mpi_rc) {
-  char text[MPI_MAX_ERROR_STRING] = "";
-  int len = 0;
-  MPI_Error_string(mpi_rc, text, &len);
+/* code is the failed call's HT_E* code; its message was recorded on this
+ * thread (HT_MPI), and is handed to the main thread here. */
+static void thread_fail(ht_comm_thread *ct, int code, const char *what, int k) {
+  const char *text = ht_error_message()[0] ? ht_error_message() : ht_strerror(code);
   pthread_mutex_lock(&ct->mu);
   if (!ct->err) {
     ct->err = code;
@@ -209,12 +209,12 @@ static void *comm_main(void *arg) {
       /* block: finish this bucket before the next, polling without pause
        * (as MPI_Waitall would) but with the watchdog looking on. */
       ct->t_issue[issued] = t0;
-      for (int n_done = 0; rc == MPI_SUCCESS && ct->wait == HT_WAIT_BLOCK && ct->br.phase[issued] != HT_BR_DONE;) {
+      for (int n_done = 0; rc == 0 && ct->wait == HT_WAIT_BLOCK && ct->br.phase[issued] != HT_BR_DONE;) {
         rc = ht_bucket_reduce_progress(&ct->br, buf, ct->ready, &n_done);
         check_stalls(ct, &stalls, round, issued + 1, warn_s, timeout_s);
       }
-      if (rc != MPI_SUCCESS) {
-        thread_fail(ct, HT_EMPI, "summing", issued, rc);
+      if (rc < 0) {
+        thread_fail(ct, rc, "summing", issued);
         failed = 1;
         break;
       }
@@ -235,10 +235,10 @@ static void *comm_main(void *arg) {
       int n_done = 0;
       ct->polls++;
       int rc = ht_bucket_reduce_progress(&ct->br, buf, ct->ready, &n_done);
-      if (rc != MPI_SUCCESS) {
+      if (rc < 0) {
         /* Requests still in flight cannot be abandoned safely; the main
          * thread aborts the job on this error. */
-        thread_fail(ct, HT_EMPI, "summing", -1, rc);
+        thread_fail(ct, rc, "summing", -1);
         break;
       }
       double now = ht_now();

@@ -17,15 +17,15 @@ int ht_comm_split(const ht_comm *parent, int color, int key, ht_comm *out) {
   /* Two duplicates, as in ht_comm_init: the main thread's collectives and
    * the gradient traffic never share a communicator. */
   int rc = 0;
-  if (MPI_Comm_dup(group, &out->main) != MPI_SUCCESS || MPI_Comm_dup(group, &out->grad) != MPI_SUCCESS)
-    rc = ht_error(HT_EMPI, "MPI_Comm_dup of a group communicator failed");
+  rc = HT_MPI(MPI_Comm_dup(group, &out->main));
+  if (rc == 0) rc = HT_MPI(MPI_Comm_dup(group, &out->grad));
   MPI_Comm_free(&group);
   if (rc < 0) {
     ht_comm_free(out);
     return rc;
   }
-  MPI_Comm_set_errhandler(out->main, MPI_ERRORS_RETURN);
-  MPI_Comm_set_errhandler(out->grad, MPI_ERRORS_RETURN);
+  HT_CHECK_MPI(MPI_Comm_set_errhandler(out->main, MPI_ERRORS_RETURN));
+  HT_CHECK_MPI(MPI_Comm_set_errhandler(out->grad, MPI_ERRORS_RETURN));
   HT_CHECK_MPI(MPI_Comm_rank(out->main, &out->rank));
   HT_CHECK_MPI(MPI_Comm_size(out->main, &out->size));
   /* Its own watchdog: a training in the group sets its own limits, and its

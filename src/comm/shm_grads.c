@@ -56,8 +56,8 @@ int ht_shm_grads_create(ht_shm_grads *s, MPI_Comm comm, size_t n, int n_bufs, in
                         size_t why_cap) {
   memset(s, 0, sizeof *s);
   why[0] = '\0';
-  MPI_Comm_rank(comm, &s->rank);
-  MPI_Comm_size(comm, &s->size);
+  HT_CHECK_MPI(MPI_Comm_rank(comm, &s->rank));
+  HT_CHECK_MPI(MPI_Comm_size(comm, &s->size));
   s->n = n;
   s->n_bufs = n_bufs;
   s->n_buckets = n_buckets;
@@ -70,8 +70,9 @@ int ht_shm_grads_create(ht_shm_grads *s, MPI_Comm comm, size_t n, int n_bufs, in
   MPI_Comm node;
   int node_size = 0;
   HT_CHECK_MPI(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, s->rank, MPI_INFO_NULL, &node));
-  MPI_Comm_size(node, &node_size);
+  int rc = HT_MPI(MPI_Comm_size(node, &node_size));
   MPI_Comm_free(&node);
+  if (rc < 0) return rc;
   int mine[2] = {local_rc == 0, node_size == s->size}, all[2];
   HT_CHECK_MPI(MPI_Allreduce(mine, all, 2, MPI_INT, MPI_MIN, comm));
   if (!all[0]) {
@@ -91,22 +92,22 @@ int ht_shm_grads_create(ht_shm_grads *s, MPI_Comm comm, size_t n, int n_bufs, in
     snprintf(hello.name, sizeof hello.name, "/hytrain-grads-%ld-%ld", (long)getpid(), (long)ts.tv_nsec);
     hello.ok = map_segment(s, hello.name, 1, hello.why, sizeof hello.why) == 0;
   }
-  int rc = MPI_Bcast(&hello, (int)sizeof hello, MPI_BYTE, 0, comm);
-  if (rc != MPI_SUCCESS) {
+  rc = HT_MPI(MPI_Bcast(&hello, (int)sizeof hello, MPI_BYTE, 0, comm));
+  if (rc < 0) {
     if (s->rank == 0 && hello.ok) shm_unlink(hello.name);
     ht_shm_grads_free(s);
-    return ht__mpi_error(rc, "MPI_Bcast(&hello, ...)", __FILE__, __LINE__);
+    return rc;
   }
   int ok = hello.ok;
   if (!ok) snprintf(why, why_cap, "%s", hello.why);
   else if (s->rank != 0) ok = map_segment(s, hello.name, 0, why, why_cap) == 0;
   int all_ok = 0;
-  rc = MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
+  rc = HT_MPI(MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm));
   /* Every rank has mapped it (or given up): the name is no longer needed. */
   if (s->rank == 0 && hello.ok) shm_unlink(hello.name);
-  if (rc != MPI_SUCCESS) {
+  if (rc < 0) {
     ht_shm_grads_free(s);
-    return ht__mpi_error(rc, "MPI_Allreduce(&ok, ...)", __FILE__, __LINE__);
+    return rc;
   }
   if (!all_ok) {
     if (ok) snprintf(why, why_cap, "another rank could not map the shared segment");

@@ -105,3 +105,12 @@ int ht__h5_error(const char *what, const char *call, const char *file, int line)
   ht__error_trace_push(file, line, call);
   return ht_error(HT_EH5, "%s: HDF5 error: %s", what ? what : "(hdf5)", desc);
 }
+
+int ht__h5_fail(int code, const char *fmt, ...) {
+  H5Eclear2(H5E_DEFAULT);
+  va_list ap;
+  va_start(ap, fmt);
+  int rc = ht_verror(code, fmt, ap);
+  va_end(ap);
+  return rc;
+}

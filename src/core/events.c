@@ -111,11 +111,11 @@ int ht_events_print_table(const ht_events *ev, MPI_Comm comm, FILE *out) {
     all = malloc(sizeof mine * (size_t)size);
     if (!all) return ht_error(HT_ENOMEM, "out of memory for the event table");
   }
-  int rc = MPI_Gather(mine, (int)(sizeof mine / sizeof(double)), MPI_DOUBLE, all, (int)(sizeof mine / sizeof(double)),
-                      MPI_DOUBLE, 0, comm);
-  if (rc != MPI_SUCCESS) {
+  int rc = HT_MPI(MPI_Gather(mine, (int)(sizeof mine / sizeof(double)), MPI_DOUBLE, all,
+                             (int)(sizeof mine / sizeof(double)), MPI_DOUBLE, 0, comm));
+  if (rc < 0) {
     free(all);
-    return ht_error(HT_EMPI, "gathering the event table failed");
+    return rc;
   }
   if (rank != 0) return 0;
   fprintf(out, "events (%d rank%s; times in ms; total = mean over ranks)\n", size, size == 1 ? "" : "s");

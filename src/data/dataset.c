@@ -53,14 +53,15 @@ void ht__dataset_close_file(ht__dataset_file *f) {
 
 /* "3-D float32", "1-D uint8", ... for error messages. */
 static void describe(hid_t dset, char *buf, size_t len) {
-  hid_t space = H5Dget_space(dset), type = H5Dget_type(dset);
-  int ndims = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
+  /* Quiet: this text goes into the caller's message, which must stay the one recorded. */
+  hid_t space = HT_H5_QUIET(H5Dget_space(dset)), type = HT_H5_QUIET(H5Dget_type(dset));
+  int ndims = space >= 0 ? HT_H5_QUIET(H5Sget_simple_extent_ndims(space)) : -1;
   const char *kind = "unknown type";
   char tname[32];
-  size_t bits = type >= 0 ? 8 * H5Tget_size(type) : 0;
-  switch ((int)(type >= 0 ? H5Tget_class(type) : H5T_NO_CLASS)) {
+  size_t bits = type >= 0 ? 8 * HT_H5_QUIET(H5Tget_size(type)) : 0;
+  switch ((int)(type >= 0 ? HT_H5_QUIET(H5Tget_class(type)) : H5T_NO_CLASS)) {
   case H5T_INTEGER:
-    snprintf(tname, sizeof tname, "%sint%zu", H5Tget_sign(type) == H5T_SGN_NONE ? "u" : "", bits);
+    snprintf(tname, sizeof tname, "%sint%zu", HT_H5_QUIET(H5Tget_sign(type)) == H5T_SGN_NONE ? "u" : "", bits);
     kind = tname;
     break;
   case H5T_FLOAT:
@@ -79,15 +80,17 @@ static void describe(hid_t dset, char *buf, size_t len) {
 /* Class and dimensions of a dataset; ndims is at most 2 here (more is an
  * error reported by the caller, with dims left partly unset). */
 static int shape_of(hid_t dset, const char *what, H5T_class_t *cls, int *ndims, hsize_t dims[2]) {
-  hid_t space = H5Dget_space(dset), type = H5Dget_type(dset);
+  hid_t space = HT_H5(H5Dget_space(dset), what), type = HT_H5(H5Dget_type(dset), what);
   int rc = 0;
   if (space < 0 || type < 0) {
     rc = ht__h5_error(what, "H5Dget_space/H5Dget_type", __FILE__, __LINE__);
   } else {
-    *cls = H5Tget_class(type);
-    *ndims = H5Sget_simple_extent_ndims(space);
+    *cls = HT_H5(H5Tget_class(type), what);
+    *ndims = HT_H5(H5Sget_simple_extent_ndims(space), what);
     dims[0] = dims[1] = 0;
-    if (*ndims >= 1 && *ndims <= 2 && H5Sget_simple_extent_dims(space, dims, NULL) < 0)
+    if (*cls < 0 || *ndims < 0)
+      rc = ht__h5_error(what, "H5Tget_class/H5Sget_simple_extent_ndims", __FILE__, __LINE__);
+    else if (*ndims >= 1 && *ndims <= 2 && HT_H5(H5Sget_simple_extent_dims(space, dims, NULL), what) < 0)
       rc = ht__h5_error(what, "H5Sget_simple_extent_dims", __FILE__, __LINE__);
   }
   close_id(&type);
@@ -97,13 +100,11 @@ static int shape_of(hid_t dset, const char *what, H5T_class_t *cls, int *ndims, 
 
 /* Opens /name as a dataset, or explains why it cannot be. */
 static int open_dataset(hid_t file, const char *path, const char *name, hid_t *out) {
-  htri_t exists = H5Lexists(file, name, H5P_DEFAULT);
-  if (exists <= 0) return ht_error(HT_EDATA, "%s: /%s is missing", path, name);
-  *out = H5Dopen2(file, name, H5P_DEFAULT);
-  if (*out < 0) {
-    H5Eclear2(H5E_DEFAULT);
-    return ht_error(HT_EDATA, "%s: /%s is not a dataset", path, name);
-  }
+  htri_t exists = HT_H5_OR(H5Lexists(file, name, H5P_DEFAULT), HT_EDATA, "%s: /%s cannot be looked up (corrupt file?)", path, name);
+  if (exists < 0) return HT_EDATA;
+  if (exists == 0) return ht_error(HT_EDATA, "%s: /%s is missing", path, name);
+  *out = HT_H5_OR(H5Dopen2(file, name, H5P_DEFAULT), HT_EDATA, "%s: /%s is not a dataset", path, name);
+  if (*out < 0) return HT_EDATA;
   return 0;
 }
 
@@ -138,22 +139,19 @@ static int infer_num_classes(hid_t labels, const char *path, int64_t n, int *num
 }
 
 static int read_num_classes(hid_t file, hid_t labels, const char *path, int64_t n, int *num_classes, int *inferred) {
-  htri_t exists = H5Aexists(file, "num_classes");
-  *inferred = exists <= 0;
-  if (exists <= 0) {
-    H5Eclear2(H5E_DEFAULT);
-    return infer_num_classes(labels, path, n, num_classes);
-  }
-  hid_t attr = H5Aopen(file, "num_classes", H5P_DEFAULT);
-  hid_t space = attr >= 0 ? H5Aget_space(attr) : H5I_INVALID_HID;
+  htri_t exists = HT_H5_OR(H5Aexists(file, "num_classes"), HT_EDATA, "%s: attribute num_classes cannot be looked up (corrupt file?)", path);
+  if (exists < 0) return HT_EDATA;
+  *inferred = exists == 0;
+  if (exists == 0) return infer_num_classes(labels, path, n, num_classes);
+  hid_t attr = HT_H5(H5Aopen(file, "num_classes", H5P_DEFAULT), path);
+  hid_t space = attr >= 0 ? HT_H5(H5Aget_space(attr), path) : H5I_INVALID_HID;
   int rc = 0;
   if (attr < 0 || space < 0) {
     rc = ht__h5_error(path, "H5Aopen(num_classes)", __FILE__, __LINE__);
-  } else if (H5Sget_simple_extent_npoints(space) != 1) {
+  } else if (HT_H5_OR(H5Sget_simple_extent_npoints(space), HT_EDATA, "%s: attribute num_classes has no size", path) != 1) {
     rc = ht_error(HT_EDATA, "%s: attribute num_classes must be a single integer", path);
-  } else if (H5Aread(attr, H5T_NATIVE_INT, num_classes) < 0) {
-    H5Eclear2(H5E_DEFAULT);
-    rc = ht_error(HT_EDATA, "%s: attribute num_classes must be an integer", path);
+  } else if (HT_H5_OR(H5Aread(attr, H5T_NATIVE_INT, num_classes), HT_EDATA, "%s: attribute num_classes must be an integer", path) < 0) {
+    rc = HT_EDATA;
   } else if (*num_classes < 2) {
     rc = ht_error(HT_EDATA, "%s: attribute num_classes is %d, classification needs at least 2", path, *num_classes);
   }
@@ -180,8 +178,8 @@ int ht__dataset_open_and_probe(ht_dataset *ds, const char *path, ht__dataset_fil
     H5Eclear2(H5E_DEFAULT);
     return ht_error(HT_EDATA, "%s: not an HDF5 file", path);
   }
-  f->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f->file < 0) return ht__h5_error(path, "H5Fopen", __FILE__, __LINE__);
+  f->file = HT_H5_OR(H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT), HT_EDATA, "%s: cannot open as HDF5 (truncated or corrupt file?)", path);
+  if (f->file < 0) return HT_EDATA;
 
   char what[1100], found[64];
   H5T_class_t cls;
@@ -238,11 +236,11 @@ int ht_dataset_probe(ht_dataset *ds, const char *path) {
  * into buf (n x cols, row-major) with one hyperslab selection. */
 int ht__dataset_read_rows(hid_t dset, int ndims, int64_t row0, int64_t n, int cols, hid_t mem_type, void *buf, const char *what) {
   hsize_t start[2] = {(hsize_t)row0, 0}, count[2] = {(hsize_t)n, (hsize_t)cols};
-  hid_t fspace = H5Dget_space(dset);
-  hid_t mspace = H5Screate_simple(ndims, count, NULL);
+  hid_t fspace = HT_H5(H5Dget_space(dset), what);
+  hid_t mspace = HT_H5(H5Screate_simple(ndims, count, NULL), what);
   int rc = 0;
-  if (fspace < 0 || mspace < 0 || H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
-      H5Dread(dset, mem_type, mspace, fspace, H5P_DEFAULT, buf) < 0)
+  if (fspace < 0 || mspace < 0 || HT_H5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL), what) < 0 ||
+      HT_H5(H5Dread(dset, mem_type, mspace, fspace, H5P_DEFAULT, buf), what) < 0)
     rc = ht__h5_error(what, "H5Dread(hyperslab)", __FILE__, __LINE__);
   close_id(&mspace);
   close_id(&fspace);
@@ -390,18 +388,19 @@ void ht_dataset_free(ht_dataset *ds) {
 static int write_rows(hid_t file, const char *name, int ndims, int64_t n, int cols, hid_t file_type, hid_t mem_type,
                       const void *buf, const char *path) {
   hsize_t dims[2] = {(hsize_t)n, (hsize_t)cols};
-  int64_t row_bytes = (int64_t)cols * (int64_t)H5Tget_size(file_type);
+  int64_t row_bytes = (int64_t)cols * (int64_t)HT_H5(H5Tget_size(file_type), path);
+  if (row_bytes <= 0) return ht_error(HT_EINTERNAL, "%s:/%s: the file type has no size", path, name);
   int64_t chunk_rows = HT__CHUNK_BYTES / row_bytes;
   if (chunk_rows < 1) chunk_rows = 1;
   if (chunk_rows > n) chunk_rows = n;
   hsize_t chunk[2] = {(hsize_t)chunk_rows, (hsize_t)cols};
-  hid_t space = H5Screate_simple(ndims, dims, NULL);
-  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  hid_t space = HT_H5(H5Screate_simple(ndims, dims, NULL), path);
+  hid_t dcpl = HT_H5(H5Pcreate(H5P_DATASET_CREATE), path);
   hid_t dset = H5I_INVALID_HID;
   int rc = 0;
-  if (space < 0 || dcpl < 0 || H5Pset_chunk(dcpl, ndims, chunk) < 0 ||
-      (dset = H5Dcreate2(file, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0 ||
-      H5Dwrite(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+  if (space < 0 || dcpl < 0 || HT_H5(H5Pset_chunk(dcpl, ndims, chunk), path) < 0 ||
+      (dset = HT_H5(H5Dcreate2(file, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), path)) < 0 ||
+      HT_H5(H5Dwrite(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf), path) < 0) {
     char what[1100];
     snprintf(what, sizeof what, "%s:/%s", path, name);
     rc = ht__h5_error(what, "H5Dcreate2/H5Dwrite", __FILE__, __LINE__);
@@ -416,11 +415,11 @@ static int write_rows(hid_t file, const char *name, int ndims, int64_t n, int co
  * when n == 0. */
 static int write_attr(hid_t obj, const char *name, hid_t file_type, hid_t mem_type, hsize_t n, const void *buf,
                       const char *path) {
-  hid_t space = n ? H5Screate_simple(1, &n, NULL) : H5Screate(H5S_SCALAR);
+  hid_t space = n ? HT_H5(H5Screate_simple(1, &n, NULL), path) : HT_H5(H5Screate(H5S_SCALAR), path);
   hid_t attr = H5I_INVALID_HID;
   int rc = 0;
-  if (space < 0 || (attr = H5Acreate2(obj, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
-      H5Awrite(attr, mem_type, buf) < 0) {
+  if (space < 0 || (attr = HT_H5(H5Acreate2(obj, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT), path)) < 0 ||
+      HT_H5(H5Awrite(attr, mem_type, buf), path) < 0) {
     char what[1100];
     snprintf(what, sizeof what, "%s: attribute %s", path, name);
     rc = ht__h5_error(what, "H5Awrite", __FILE__, __LINE__);
@@ -440,9 +439,9 @@ static int write_body(hid_t file, const char *path, const float *x, int64_t n, i
   int k = y ? num_classes : 0;
   HT_CHECK(write_attr(file, "num_classes", H5T_STD_I32LE, H5T_NATIVE_INT, 0, &k, path));
   /* A variable-length UTF-8 string, which h5py returns as a str. */
-  hid_t str = H5Tcopy(H5T_C_S1);
+  hid_t str = HT_H5(H5Tcopy(H5T_C_S1), path);
   int rc = 0;
-  if (str < 0 || H5Tset_size(str, H5T_VARIABLE) < 0 || H5Tset_cset(str, H5T_CSET_UTF8) < 0) {
+  if (str < 0 || HT_H5(H5Tset_size(str, H5T_VARIABLE), path) < 0 || HT_H5(H5Tset_cset(str, H5T_CSET_UTF8), path) < 0) {
     rc = ht__h5_error(path, "H5Tcopy(string)", __FILE__, __LINE__);
   } else {
     const char *text = source ? source : "";
@@ -482,7 +481,7 @@ int ht_dataset_write(const char *path, const float *x, int64_t n, int d, const i
   if (fd < 0) return ht_error(errno == ENOENT ? HT_ENOENT : HT_EIO, "%s: cannot create: %s", path, strerror(errno));
   close(fd);
   int rc = 0;
-  hid_t file = H5Fcreate(partial, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t file = HT_H5(H5Fcreate(partial, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), path);
   if (file < 0) rc = ht__h5_error(path, "H5Fcreate", __FILE__, __LINE__);
   if (rc == 0) rc = write_body(file, path, x, n, d, y, num_classes, yt, t, source, label_values);
   if (file >= 0 && H5Fclose(file) < 0 && rc == 0) rc = ht__h5_error(path, "H5Fclose", __FILE__, __LINE__);

@@ -75,7 +75,7 @@ typedef struct norm_source {
  * message while the others clear theirs, so the user sees one line. */
 static int agree(MPI_Comm comm, int rc) {
   int rank;
-  MPI_Comm_rank(comm, &rank);
+  HT_CHECK_MPI(MPI_Comm_rank(comm, &rank));
   struct {
     int code, rank;
   } mine = {rc < 0 ? rc : 0, rank}, first;

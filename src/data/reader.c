@@ -31,15 +31,15 @@ struct ht_dataset_reader {
 
 /* Reopens /name with a dataset-access property list that sizes the cache. */
 static int reopen_with_cache(ht_dataset_reader *r, const char *name, hid_t *dset, size_t bytes) {
-  hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
+  hid_t dapl = HT_H5(H5Pcreate(H5P_DATASET_ACCESS), r->hdr.path);
   int rc = 0;
   /* 521 hash slots (a prime, as HDF5 advises) is plenty for two chunks; w0=1
    * evicts fully read chunks first, which is what a forward scan wants. */
-  if (dapl < 0 || H5Pset_chunk_cache(dapl, 521, bytes, 1.0) < 0) {
+  if (dapl < 0 || HT_H5(H5Pset_chunk_cache(dapl, 521, bytes, 1.0), r->hdr.path) < 0) {
     rc = ht__h5_error(r->hdr.path, "H5Pset_chunk_cache", __FILE__, __LINE__);
   } else {
     H5Dclose(*dset);
-    *dset = H5Dopen2(r->f.file, name, dapl);
+    *dset = HT_H5(H5Dopen2(r->f.file, name, dapl), r->hdr.path);
     if (*dset < 0) rc = ht__h5_error(r->hdr.path, "H5Dopen2", __FILE__, __LINE__);
   }
   if (dapl >= 0) H5Pclose(dapl);
@@ -60,12 +60,14 @@ static int open_body(ht_dataset_reader *r, const char *path, const ht_dataset *e
   snprintf(r->what_y, sizeof r->what_y, "%s:/labels", path);
 
   r->file_chunk_rows = r->hdr.n_total;
-  hid_t dcpl = H5Dget_create_plist(r->f.features);
+  hid_t dcpl = HT_H5(H5Dget_create_plist(r->f.features), r->what_x);
   if (dcpl < 0) return ht__h5_error(r->what_x, "H5Dget_create_plist", __FILE__, __LINE__);
   hsize_t chunk[2] = {0, 0};
-  if (H5Pget_layout(dcpl) == H5D_CHUNKED && H5Pget_chunk(dcpl, 2, chunk) == 2 && chunk[0] > 0)
-    r->file_chunk_rows = (int64_t)chunk[0];
+  H5D_layout_t layout = HT_H5(H5Pget_layout(dcpl), r->what_x);
+  int chunk_dims = layout == H5D_CHUNKED ? HT_H5(H5Pget_chunk(dcpl, 2, chunk), r->what_x) : 0;
   H5Pclose(dcpl);
+  if (layout < 0 || chunk_dims < 0) return HT_EH5;
+  if (chunk_dims == 2 && chunk[0] > 0) r->file_chunk_rows = (int64_t)chunk[0];
   if (r->file_chunk_rows < r->hdr.n_total) {
     size_t row_bytes = sizeof(float) * (size_t)r->hdr.d;
     HT_CHECK(reopen_with_cache(r, "features", &r->f.features, 2 * (size_t)r->file_chunk_rows * row_bytes));

@@ -84,9 +84,8 @@ int ht_trial_queue_open(ht_trial_queue *q, const ht_comm *world, int n_trials, i
   q->n_trials = n_trials;
   q->n_clients = n_clients;
   HT_CHECK_MPI(MPI_Comm_dup(world->main, &q->comm));
-  MPI_Comm_set_errhandler(q->comm, MPI_ERRORS_RETURN);
-  int rc = 0;
-  if (world->rank == 0) {
+  int rc = HT_MPI(MPI_Comm_set_errhandler(q->comm, MPI_ERRORS_RETURN));
+  if (rc == 0 && world->rank == 0) {
     if (pthread_create(&q->thread, NULL, queue_main, q) != 0) rc = ht_error(HT_EINTERNAL, "cannot start the sweep queue thread");
     else q->have_thread = 1;
   }
@@ -110,7 +109,8 @@ int ht_trial_queue_close(ht_trial_queue *q) {
    * communicator does not interfere with the barrier. */
   if (q->comm == MPI_COMM_NULL) return 0;
   MPI_Request req;
-  int rc = MPI_Ibarrier(q->comm, &req) == MPI_SUCCESS ? wait_for_trial(&req) : ht_error(HT_EMPI, "MPI_Ibarrier failed");
+  int rc = HT_MPI(MPI_Ibarrier(q->comm, &req));
+  if (rc == 0) rc = wait_for_trial(&req);
   if (q->have_thread) pthread_join(q->thread, NULL);
   q->have_thread = 0;
   if (q->comm != MPI_COMM_NULL) MPI_Comm_free(&q->comm);

@@ -78,7 +78,7 @@ static int run_groups(const ht_sweep *sw, const char *out, const ht_config *cfgs
     if (group.rank == 0) rc = ht_trial_queue_next(&q, &t);
     /* A queue failure on a leader is reported by the queue thread's abort. */
     if (rc < 0) ht_comm_abort(world, rc, ht_error_message());
-    if (MPI_Bcast(&t, 1, MPI_INT, 0, group.main) != MPI_SUCCESS) ht_comm_abort(world, HT_EMPI, "MPI_Bcast of a trial number failed");
+    if (HT_MPI(MPI_Bcast(&t, 1, MPI_INT, 0, group.main)) < 0) ht_comm_abort(world, HT_EMPI, ht_error_message());
     if (t < 0) break;
     if (group.rank == 0) printf("hytrain sweep: trial %d of %d on ranks %d-%d\n", t, sw->n_trials, world->rank, world->rank + group.size - 1);
     fflush(stdout);
@@ -121,10 +121,10 @@ int ht_sweep_run(const ht_sweep_run_opts *o, const ht_comm *world, ht_sweep_buil
   if (world->rank != 0) ht_error_clear();
   rc = ht_comm_agree(world, world->rank == 0 ? rc : 0);
   if (rc < 0) goto done;
-  HT_CHECK_GOTO(MPI_Bcast(&n, 1, MPI_INT, 0, world->main) == MPI_SUCCESS ? 0 : HT_EMPI, rc, done);
+  HT_CHECK_MPI_GOTO(MPI_Bcast(&n, 1, MPI_INT, 0, world->main), rc, done);
   if (world->rank != 0 && !(cfgs = calloc((size_t)n, sizeof *cfgs))) ht_comm_abort(world, HT_ENOMEM, "out of memory for the trial configs");
-  HT_CHECK_GOTO(MPI_Bcast(sw, (int)sizeof *sw, MPI_BYTE, 0, world->main) == MPI_SUCCESS ? 0 : HT_EMPI, rc, done);
-  HT_CHECK_GOTO(MPI_Bcast(out, (int)sizeof out, MPI_CHAR, 0, world->main) == MPI_SUCCESS ? 0 : HT_EMPI, rc, done);
+  HT_CHECK_MPI_GOTO(MPI_Bcast(sw, (int)sizeof *sw, MPI_BYTE, 0, world->main), rc, done);
+  HT_CHECK_MPI_GOTO(MPI_Bcast(out, (int)sizeof out, MPI_CHAR, 0, world->main), rc, done);
   for (int i = 0; i < n; i++) HT_CHECK_GOTO(ht_config_bcast(&cfgs[i], 0, world->main), rc, done);
   if (out_dir) snprintf(out_dir, HT_PATH_MAX, "%s", out);
 

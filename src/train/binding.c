@@ -91,11 +91,9 @@ int ht_grad_sync_binding_report(const ht_grad_sync *gs, const ht_log *log) {
   }
   rank_binding all_r[gs->comm->rank == 0 ? gs->comm->size : 1];
   ht_comm_stall_enter(gs->comm, "the binding table's gather (MPI_Gather)");
-  int mrc = MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all_r, (int)sizeof me, MPI_BYTE, 0, gs->comm->main);
+  int mrc = HT_MPI(MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all_r, (int)sizeof me, MPI_BYTE, 0, gs->comm->main));
   ht_comm_stall_leave(gs->comm);
-  if (mrc != MPI_SUCCESS)
-    return ht__mpi_error(mrc, "MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all_r, (int)sizeof me, MPI_BYTE, 0, gs->comm->main)",
-                         __FILE__, __LINE__);
+  if (mrc < 0) return mrc;
   if (gs->comm->rank != 0) return 0;
   static const char *const waits[] = {"yield", "sleep", "block", "adaptive", "backoff"};
   ht_log_info(log, "  %-5s %-12s %s", "rank", "comm thread", "OpenMP threads (thread:cpus)");
@@ -307,15 +305,18 @@ int ht_binding_setup(const ht_binding_opts *o, const ht_comm *comm, ht_binding_o
   if (o->mode == HT_BINDING_NONE) return 0;
   MPI_Comm node;
   HT_CHECK_MPI(MPI_Comm_split_type(comm->main, MPI_COMM_TYPE_SHARED, comm->rank, MPI_INFO_NULL, &node));
-  int li, n;
-  MPI_Comm_rank(node, &li);
-  MPI_Comm_size(node, &n);
+  int li = 0, n = 1;
+  int rc = HT_MPI(MPI_Comm_rank(node, &li));
+  if (rc == 0) rc = HT_MPI(MPI_Comm_size(node, &n));
+  if (rc < 0) {
+    MPI_Comm_free(&node);
+    return rc;
+  }
   bind_info *all = calloc((size_t)n, sizeof *all);
-  int rc = all ? 0 : ht_error(HT_ENOMEM, "out of memory for the binding check of %d ranks", n);
+  rc = all ? 0 : ht_error(HT_ENOMEM, "out of memory for the binding check of %d ranks", n);
   bind_info me;
   my_info(&me, comm->rank);
-  if (rc == 0 && MPI_Allgather(&me, (int)sizeof me, MPI_BYTE, all, (int)sizeof me, MPI_BYTE, node) != MPI_SUCCESS)
-    rc = ht_error(HT_EMPI, "gathering the node's cpu bindings failed");
+  if (rc == 0) rc = HT_MPI(MPI_Allgather(&me, (int)sizeof me, MPI_BYTE, all, (int)sizeof me, MPI_BYTE, node));
   char host[64] = "?";
   gethostname(host, sizeof host - 1);
   int all_same = 1, any_pinned = 0, total_threads = 0;
@@ -338,10 +339,9 @@ int ht_binding_setup(const ht_binding_opts *o, const ht_comm *comm, ht_binding_o
     if (o->mode == HT_BINDING_AUTO && (fits || any_pinned)) {
       int e = apply_share(&share, me.pinned);
       int bad = e != 0, any_bad = 0;
-      MPI_Allreduce(&bad, &any_bad, 1, MPI_INT, MPI_MAX, node);
+      rc = HT_MPI(MPI_Allreduce(&bad, &any_bad, 1, MPI_INT, MPI_MAX, node));
       my_info(&me, comm->rank);
-      if (MPI_Allgather(&me, (int)sizeof me, MPI_BYTE, all, (int)sizeof me, MPI_BYTE, node) != MPI_SUCCESS)
-        rc = ht_error(HT_EMPI, "gathering the node's cpu bindings failed");
+      if (rc == 0) rc = HT_MPI(MPI_Allgather(&me, (int)sizeof me, MPI_BYTE, all, (int)sizeof me, MPI_BYTE, node));
       out->split = !any_bad;
       if (any_bad && li == 0)
         snprintf(out->warn, sizeof out->warn,

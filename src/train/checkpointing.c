@@ -97,9 +97,9 @@ int ht__ckpt_step_agree_begin(ht__ckpt_ctl *c, double loss) {
 
 int ht__ckpt_step_agree_end(ht__ckpt_ctl *c, double *loss, ht__step_flags *f) {
   ht_comm_stall_enter(c->comm, "the step agreement (MPI_Iallreduce of the loss and the checkpoint flags)");
-  int rc = MPI_Wait(&c->agree_req, MPI_STATUS_IGNORE);
+  int rc = HT_MPI(MPI_Wait(&c->agree_req, MPI_STATUS_IGNORE));
   ht_comm_stall_leave(c->comm);
-  if (rc != MPI_SUCCESS) return ht__mpi_error(rc, "MPI_Wait(&c->agree_req, ...)", __FILE__, __LINE__);
+  if (rc < 0) return rc;
   const double *v = c->agree_out;
   *loss = v[0];
   f->stop = v[1] > 0;
@@ -112,9 +112,9 @@ int ht__ckpt_save(ht__ckpt_ctl *c, const ht__cursor *cur, int sync, int best, do
   const ht_comm *comm = c->comm;
   ht_ckpt_rank mine = {.epoch = cur->epoch, .position = cur->position, .seed = c->cfg->train.seed};
   ht_comm_stall_enter(comm, "the checkpoint's gather of the data cursors (MPI_Gather)");
-  int rc = MPI_Gather(&mine, 3, MPI_INT64_T, c->gathered, 3, MPI_INT64_T, 0, comm->main);
+  int rc = HT_MPI(MPI_Gather(&mine, 3, MPI_INT64_T, c->gathered, 3, MPI_INT64_T, 0, comm->main));
   ht_comm_stall_leave(c->comm);
-  if (rc != MPI_SUCCESS) return ht__mpi_error(rc, "MPI_Gather(&mine, ...)", __FILE__, __LINE__);
+  if (rc < 0) return rc;
   if (comm->rank == 0) {
     ht_ckpt_state s;
     memset(&s, 0, sizeof s);

@@ -117,10 +117,9 @@ int ht__peak_rss_report(const ht_comm *comm, const ht_log *log) {
   double mine = peak_rss_mb();
   double all[comm->rank == 0 ? comm->size : 1];
   ht_comm_stall_enter(comm, "the peak memory report's gather (MPI_Gather)");
-  int mrc = MPI_Gather(&mine, 1, MPI_DOUBLE, all, 1, MPI_DOUBLE, 0, comm->main);
+  int mrc = HT_MPI(MPI_Gather(&mine, 1, MPI_DOUBLE, all, 1, MPI_DOUBLE, 0, comm->main));
   ht_comm_stall_leave(comm);
-  if (mrc != MPI_SUCCESS)
-    return ht__mpi_error(mrc, "MPI_Gather(&mine, 1, MPI_DOUBLE, all, 1, MPI_DOUBLE, 0, comm->main)", __FILE__, __LINE__);
+  if (mrc < 0) return mrc;
   if (comm->rank != 0) return 0;
   char text[1024];
   size_t used = 0;

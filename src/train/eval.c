@@ -50,9 +50,9 @@ int ht_eval_model(ht_model *m, const ht_dataset *ds, const ht_comm *comm, ht_eva
   }
   sums[1] = (double)correct;
   ht_comm_stall_enter(comm, "the evaluation's sums (MPI_Allreduce)");
-  int rc = MPI_Allreduce(MPI_IN_PLACE, sums, 4, MPI_DOUBLE, MPI_SUM, comm->main);
+  int rc = HT_MPI(MPI_Allreduce(MPI_IN_PLACE, sums, 4, MPI_DOUBLE, MPI_SUM, comm->main));
   ht_comm_stall_leave(comm);
-  if (rc != MPI_SUCCESS) return ht__mpi_error(rc, "MPI_Allreduce(MPI_IN_PLACE, sums, ...)", __FILE__, __LINE__);
+  if (rc < 0) return rc;
   double rows = sums[3] > 0 ? sums[3] : 1;
   out->rows = (int64_t)sums[3];
   out->loss = sums[0] / rows;

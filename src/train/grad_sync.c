@@ -227,9 +227,9 @@ int ht_grad_sync_report(const ht_grad_sync *gs, const ht_events *ev, const ht_lo
   double mine[6] = {s->inflight_s, s->wait_s, s->comm_cpu_s, s->process_cpu_s, (double)s->steps, s->wall_s * s->cpus},
          sum[6];
   ht_comm_stall_enter(gs->comm, "the communication summary's sums (MPI_Reduce)");
-  int mrc = MPI_Reduce(mine, sum, 6, MPI_DOUBLE, MPI_SUM, 0, gs->comm->main);
+  int mrc = HT_MPI(MPI_Reduce(mine, sum, 6, MPI_DOUBLE, MPI_SUM, 0, gs->comm->main));
   ht_comm_stall_leave(gs->comm);
-  if (mrc != MPI_SUCCESS) return ht__mpi_error(mrc, "MPI_Reduce(mine, sum, 6, MPI_DOUBLE, MPI_SUM, 0, gs->comm->main)", __FILE__, __LINE__);
+  if (mrc < 0) return mrc;
   if (gs->comm->rank != 0) return 0;
   double P = gs->comm->size, steps = sum[4] / P > 0 ? sum[4] / P : 1;
   double inflight = sum[0] / P / steps, wait = sum[1] / P / steps, cpu = sum[2] / P / steps,

@@ -204,7 +204,7 @@ int ht__resume(const ht_config *cfg, const ht_comm *comm, const ht_log *log, con
   ht_ckpt_rank *ranks = fd.ranks;
   fd.ranks = NULL;
   ht_comm_stall_enter(comm, "the broadcast of the checkpoint found (MPI_Bcast)");
-  if (rc == 0) rc = MPI_Bcast(&fd, (int)sizeof fd, MPI_BYTE, 0, comm->main) == MPI_SUCCESS ? 0 : HT_EMPI;
+  if (rc == 0) rc = HT_MPI(MPI_Bcast(&fd, (int)sizeof fd, MPI_BYTE, 0, comm->main));
   ht_comm_stall_leave(comm);
   /* Every rank learns its own saved data state (ranks beyond the old world
    * size take rank 0's: its epoch is the same, its position is recomputed). */
@@ -214,7 +214,7 @@ int ht__resume(const ht_config *cfg, const ht_comm *comm, const ht_log *log, con
     if (!all) ht_comm_abort(comm, HT_ENOMEM, "out of memory");
     if (comm->rank == 0) memcpy(all, ranks, sizeof *all * (size_t)fd.info.world_size);
     ht_comm_stall_enter(comm, "the broadcast of the ranks' data cursors (MPI_Bcast)");
-    rc = MPI_Bcast(all, 3 * fd.info.world_size, MPI_INT64_T, 0, comm->main) == MPI_SUCCESS ? 0 : HT_EMPI;
+    rc = HT_MPI(MPI_Bcast(all, 3 * fd.info.world_size, MPI_INT64_T, 0, comm->main));
     ht_comm_stall_leave(comm);
     own = all[comm->rank < fd.info.world_size ? comm->rank : 0];
     free(all);
@@ -240,10 +240,9 @@ int ht__resume(const ht_config *cfg, const ht_comm *comm, const ht_log *log, con
     if (!norm->mean || !norm->std) ht_comm_abort(comm, HT_ENOMEM, "out of memory");
   }
   ht_comm_stall_enter(comm, "the broadcast of the normalisation (MPI_Bcast)");
-  int mrc = MPI_Bcast(&norm->enabled, 1, MPI_INT, 0, comm->main);
+  int mrc = HT_MPI(MPI_Bcast(&norm->enabled, 1, MPI_INT, 0, comm->main));
   ht_comm_stall_leave(comm);
-  if (mrc != MPI_SUCCESS)
-    return ht__mpi_error(mrc, "MPI_Bcast(&norm->enabled, 1, MPI_INT, 0, comm->main)", __FILE__, __LINE__);
+  if (mrc < 0) return mrc;
   HT_CHECK(ht_comm_bcast_floats(comm, norm->mean, (size_t)d));
   HT_CHECK(ht_comm_bcast_floats(comm, norm->std, (size_t)d));
 

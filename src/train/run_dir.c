@@ -96,8 +96,8 @@ int ht__run_dir_create(const ht_config *cfg, const ht_comm *comm, const char *re
   if (comm->rank == 0) rc = run_dir_pick(cfg, requested, out, len);
   HT_CHECK(ht_comm_agree(comm, rc));
   ht_comm_stall_enter(comm, "the broadcast of the run directory (MPI_Bcast)");
-  int mrc = MPI_Bcast(out, (int)len, MPI_CHAR, 0, comm->main);
+  int mrc = HT_MPI(MPI_Bcast(out, (int)len, MPI_CHAR, 0, comm->main));
   ht_comm_stall_leave(comm);
-  if (mrc != MPI_SUCCESS) return ht__mpi_error(mrc, "MPI_Bcast(out, (int)len, MPI_CHAR, 0, comm->main)", __FILE__, __LINE__);
+  if (mrc < 0) return mrc;
   return 0;
 }

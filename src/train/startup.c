@@ -47,12 +47,11 @@ int ht__startup_report(const ht_comm *comm, const ht_log *log, const ht_binding_
   int rc = comm->rank == 0 && !all ? ht_error(HT_ENOMEM, "out of memory for the start-up table") : 0;
   HT_CHECK(ht_comm_agree(comm, rc));
   ht_comm_stall_enter(comm, "the start-up table's gather (MPI_Gather)");
-  int mrc = MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all, (int)sizeof me, MPI_BYTE, 0, comm->main);
+  int mrc = HT_MPI(MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all, (int)sizeof me, MPI_BYTE, 0, comm->main));
   ht_comm_stall_leave(comm);
-  if (mrc != MPI_SUCCESS) {
+  if (mrc < 0) {
     free(all);
-    return ht__mpi_error(mrc, "MPI_Gather(&me, (int)sizeof me, MPI_BYTE, all, (int)sizeof me, MPI_BYTE, 0, comm->main)",
-                         __FILE__, __LINE__);
+    return mrc;
   }
   if (comm->rank != 0) return 0;
 
