@@ -3,7 +3,7 @@
   predict_check.py make DIR
       writes small datasets: cls (3 classes), bin (2 classes), reg (2 targets),
       each as *_train.h5 and *_test.h5, and *_nolabels.h5 (the test rows'
-      /features alone).
+      /features alone); wide.h5 has one feature too many.
   predict_check.py check CKPT DATA OUT.h5 OUT.csv [REF.h5]
       recomputes the predictions with the NumPy recipe of
       docs/checkpoint-format.md from CKPT and DATA alone and compares: classes
@@ -48,6 +48,7 @@ def make(out):
             write(f"{out}/{name}_{split}.h5", x, y, k)
             if split == "test":
                 write(f"{out}/{name}_nolabels.h5", x)
+    write(f"{out}/wide.h5", rng.normal(size=(20, d + 1)).astype(np.float32))
     w = rng.normal(size=(d, 2))
     for split, n in (("train", n_train), ("test", n_test)):
         x = (rng.normal(size=(n, d)) * 2.0 + 1.0).astype(np.float32)
