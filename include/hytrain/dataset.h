@@ -51,6 +51,11 @@ int ht_dataset_probe(ht_dataset *ds, const char *path);
  * finite. Row numbers in messages are global (0-based). Not collective. */
 int ht_dataset_read_shard(ht_dataset *ds, const char *path, int rank, int size);
 
+/* Like ht_dataset_read_shard for /features alone (prediction): /labels is
+ * neither required nor read, so y and yt stay NULL, num_classes and t are 0
+ * and task is meaningless. Features are validated as there. Not collective. */
+int ht_dataset_read_features(ht_dataset *ds, const char *path, int rank, int size);
+
 #define HT_DATASET_MAX_RANGES 4
 
 /* Reads the rows [row0[i], row0[i] + count[i]) for i < n_ranges, one range

@@ -1,6 +1,6 @@
 /*
  * Evaluating a model on a dataset (src/train/eval.c), shared by the training
- * run (after each epoch), `hytrain eval` and, later, prediction.
+ * run (after each epoch), `hytrain eval` and `hytrain predict` (predict.h).
  *
  * Each rank holds a shard of the rows; ht_eval_model adds up its rows' loss,
  * correct predictions and squared errors and sums them over the ranks, so
@@ -35,6 +35,10 @@ typedef struct ht_data_shape {
 
 void ht_data_shape_of_dataset(const ht_dataset *ds, ht_data_shape *s);
 void ht_data_shape_of_spec(const ht_model_spec *spec, ht_data_shape *s);
+
+/* Checks only that ds (read from path) has want's features per row (data
+ * without labels, for prediction). Returns 0 or HT_ESHAPE. Not collective. */
+int ht_eval_check_features(const ht_dataset *ds, const char *path, const ht_data_shape *want, const char *against);
 
 /* Checks that ds (read from path) fits want: the same features, the same kind
  * of labels, no more classes, the same targets. against names what want came

@@ -1,5 +1,5 @@
 /*
- * hytrain bench allreduce [--floats N] [--bucket-mb X] [--steps S] [--wait W]
+ * hytrain bench allreduce [--floats N] [--bucket-mb X] [--steps S] [--wait W (default: comm.wait's)]
  *                         [--transport mpi|shm]
  * Communication alone: every step the communication thread sums N floats over
  * all ranks in buckets of about X MiB (the same machinery as training, with
@@ -32,13 +32,54 @@ static int run_bench(const ht_comm *comm, size_t n, double bucket_mb, int steps,
   return 0;
 }
 
+/* How a policy is written after --wait (docs/comm.md has the table). */
+static const char *wait_syntax(ht_wait_kind k) {
+  switch (k) {
+  case HT_WAIT_YIELD: return "yield";
+  case HT_WAIT_SLEEP: return "sleep:<us>";
+  case HT_WAIT_BLOCK: return "block";
+  case HT_WAIT_ADAPTIVE: return "adaptive[:<us>]";
+  case HT_WAIT_BACKOFF: return "backoff[:<us>]";
+  }
+  return "?";
+}
+
+/* comm.wait's default from the option registry: the benchmark waits as
+ * training does unless told otherwise. */
+static ht_wait_opt default_wait(void) {
+  ht_config *cfg = malloc(sizeof *cfg);
+  ht_wait_opt w = {HT_WAIT_BACKOFF, HT_WAIT_DEFAULT_US};
+  if (cfg) {
+    ht_config_defaults(cfg);
+    w = cfg->comm.wait;
+    free(cfg);
+  }
+  return w;
+}
+
+void ht__bench_allreduce_usage(FILE *f) {
+  ht_wait_opt d = default_wait();
+  fputs("usage: hytrain bench allreduce [--floats N] [--bucket-mb X] [--steps S] [--wait W] [--transport mpi|shm]\n"
+        "  the gradient allreduce alone, on the communication thread (run under mpirun)\n"
+        "  W, how the communication thread waits (comm.wait, docs/comm.md): ",
+        f);
+  for (int k = 0; k < ht_wait_kinds.count; k++) fprintf(f, "%s%s", k ? " | " : "", wait_syntax((ht_wait_kind)k));
+  fprintf(f, "\n  default: %s", ht_enum_name(&ht_wait_kinds, (int)d.kind));
+  if (d.kind != HT_WAIT_YIELD && d.kind != HT_WAIT_BLOCK) fprintf(f, ":%d", d.us);
+  fputs(" (as comm.wait)\n", f);
+}
+
 int ht__bench_allreduce(int argc, char **argv) {
   long long n = 1863690; /* the MLP 784-1024-1024-10 */
   double bucket_mb = 1;
   int steps = 50, rc = 0;
-  ht_wait_opt wait = {HT_WAIT_YIELD, 0};
+  ht_wait_opt wait = default_wait();
   int use_shm = 0;
   for (int i = 2; i < argc && rc == 0; i++) {
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      ht__bench_allreduce_usage(stdout);
+      return 0;
+    }
     if (i + 1 < argc && strcmp(argv[i], "--floats") == 0) n = atoll(argv[++i]);
     else if (i + 1 < argc && strcmp(argv[i], "--bucket-mb") == 0) bucket_mb = atof(argv[++i]);
     else if (i + 1 < argc && strcmp(argv[i], "--steps") == 0) steps = atoi(argv[++i]);

@@ -51,19 +51,34 @@ static int bench_sgemm(const ht_comm *comm, int m, int n, int k, double seconds)
   return rc;
 }
 
+static const char sgemm_usage[] =
+    "usage: hytrain bench sgemm [--m M] [--n N] [--k K] [--seconds S]\n"
+    "  cblas_sgemm GFLOP/s of an MxK by KxN product on every rank (default 1024^3, 3 s)\n";
+
+static const char gemm_usage[] =
+    "usage: hytrain bench gemm [--layers 784,1024,1024,10] [--batch B] [--seconds S]\n"
+    "  GFLOP/s of an MLP's matrix products for openblas fp32, onednn fp32 and onednn bf16\n";
+
 int ht_cmd_bench(int argc, char **argv) {
   int m = 1024, n = 1024, k = 1024, rc = 0;
   double seconds = 3;
   if (argc >= 2 && strcmp(argv[1], "allreduce") == 0) return ht__bench_allreduce(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "gemm") == 0) return ht__bench_gemm(argc, argv);
+  int help = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
   if (argc < 2 || strcmp(argv[1], "sgemm") != 0) {
-    fputs("usage: hytrain bench sgemm [--m M] [--n N] [--k K] [--seconds S]\n"
-          "       hytrain bench gemm [--layers 784,1024,1024,10] [--batch B] [--seconds S]\n"
-          "       hytrain bench allreduce [--floats N] [--bucket-mb X] [--steps S] [--wait yield|block|sleep:US]\n",
-          argc < 2 ? stderr : stdout);
-    return argc >= 2 && (strcmp(argv[1], "--help") == 0) ? 0 : 2;
+    FILE *f = help ? stdout : stderr;
+    fputs(sgemm_usage, f);
+    fputs(gemm_usage, f);
+    ht__bench_allreduce_usage(f);
+    if (!help && argc >= 2)
+      fprintf(stderr, "hytrain bench: error: unknown benchmark '%s' (expected sgemm, gemm or allreduce)\n", argv[1]);
+    return help ? 0 : 2;
   }
   for (int i = 2; i < argc; i++) {
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      fputs(sgemm_usage, stdout);
+      return 0;
+    }
     if (i + 1 < argc && strcmp(argv[i], "--m") == 0) m = atoi(argv[++i]);
     else if (i + 1 < argc && strcmp(argv[i], "--n") == 0) n = atoi(argv[++i]);
     else if (i + 1 < argc && strcmp(argv[i], "--k") == 0) k = atoi(argv[++i]);

@@ -160,9 +160,9 @@ static int read_num_classes(hid_t file, hid_t labels, const char *path, int64_t 
   return rc;
 }
 
-/* Opens path and fills the header fields of ds. On failure f may hold open
- * identifiers; the caller closes them with ht__dataset_close_file either way. */
-int ht__dataset_open_and_probe(ht_dataset *ds, const char *path, ht__dataset_file *f) {
+/* Opens path and /features and fills n_total and d; /labels is not looked
+ * at. On failure f may hold open identifiers (closed by the caller). */
+static int open_features(ht_dataset *ds, const char *path, ht__dataset_file *f) {
   memset(ds, 0, sizeof *ds);
   if (!path) return ht_error(HT_EINVAL, "dataset path is NULL");
   if (strlen(path) >= sizeof ds->path) return ht_error(HT_EINVAL, "%s: path is too long", path);
@@ -199,7 +199,17 @@ int ht__dataset_open_and_probe(ht_dataset *ds, const char *path, ht__dataset_fil
                     (unsigned long long)dims[1]);
   ds->n_total = (int64_t)dims[0];
   ds->d = (int)dims[1];
+  return 0;
+}
 
+/* Opens path and fills the header fields of ds. On failure f may hold open
+ * identifiers; the caller closes them with ht__dataset_close_file either way. */
+int ht__dataset_open_and_probe(ht_dataset *ds, const char *path, ht__dataset_file *f) {
+  HT_CHECK(open_features(ds, path, f));
+  char what[1100], found[64];
+  H5T_class_t cls;
+  int ndims;
+  hsize_t dims[2];
   HT_CHECK(open_dataset(f->file, path, "labels", &f->labels));
   snprintf(what, sizeof what, "%s:/labels", path);
   HT_CHECK(shape_of(f->labels, what, &cls, &ndims, dims));
@@ -310,6 +320,35 @@ int ht_dataset_read_shard(ht_dataset *ds, const char *path, int rank, int size) 
   }
   ht__dataset_file f = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, 0};
   int rc = read_shard_body(ds, &f, path, rank, size);
+  ht__dataset_close_file(&f);
+  if (rc < 0) {
+    ht__error_trace_push(__FILE__, __LINE__, __func__);
+    ht_dataset_free(ds);
+  }
+  return rc;
+}
+
+static int read_features_body(ht_dataset *ds, ht__dataset_file *f, const char *path, int rank, int size) {
+  HT_CHECK(open_features(ds, path, f));
+  ht_shard_range(ds->n_total, rank, size, &ds->row0, &ds->n);
+  size_t rows = (size_t)(ds->n > 0 ? ds->n : 1);
+  ds->x = malloc(sizeof(float) * rows * (size_t)ds->d);
+  if (!ds->x) return ht_error(HT_ENOMEM, "%s: out of memory for %lld rows x %d features", path, (long long)ds->n, ds->d);
+  if (ds->n == 0) return 0;
+  char what[1100];
+  snprintf(what, sizeof what, "%s:/features", path);
+  HT_CHECK(ht__dataset_read_rows(f->features, 2, ds->row0, ds->n, ds->d, H5T_NATIVE_FLOAT, ds->x, what));
+  HT_CHECK(ht__dataset_check_finite(path, ds->x, ds->n, ds->d, ds->row0, "feature"));
+  return 0;
+}
+
+int ht_dataset_read_features(ht_dataset *ds, const char *path, int rank, int size) {
+  if (size < 1 || rank < 0 || rank >= size) {
+    memset(ds, 0, sizeof *ds);
+    return ht_error(HT_EINVAL, "%s: invalid shard: rank %d of %d ranks", path ? path : "(null)", rank, size);
+  }
+  ht__dataset_file f = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, 0};
+  int rc = read_features_body(ds, &f, path, rank, size);
   ht__dataset_close_file(&f);
   if (rc < 0) {
     ht__error_trace_push(__FILE__, __LINE__, __func__);

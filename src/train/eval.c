@@ -7,6 +7,7 @@
 
 #include "hytrain/ckpt.h"
 #include "hytrain/error.h"
+#include "train/internal.h"
 
 static const char *labels_name(int regression) { return regression ? "regression" : "class"; }
 
@@ -24,10 +25,15 @@ void ht_data_shape_of_spec(const ht_model_spec *spec, ht_data_shape *s) {
   s->targets = s->regression ? spec->out : 0;
 }
 
-int ht_eval_check_data(const ht_dataset *ds, const char *path, const ht_data_shape *want, const char *against) {
-  int regression = ds->task == HT_TASK_REGRESS;
+int ht_eval_check_features(const ht_dataset *ds, const char *path, const ht_data_shape *want, const char *against) {
   if (ds->d != want->features)
     return ht_error(HT_ESHAPE, "%s: %d features per row, but %s has %d", path, ds->d, against, want->features);
+  return 0;
+}
+
+int ht_eval_check_data(const ht_dataset *ds, const char *path, const ht_data_shape *want, const char *against) {
+  int regression = ds->task == HT_TASK_REGRESS;
+  HT_CHECK(ht_eval_check_features(ds, path, want, against));
   if (regression != want->regression)
     return ht_error(HT_EDATA, "%s: %s labels, but %s has %s labels", path, labels_name(regression), against,
                     labels_name(want->regression));
@@ -61,15 +67,20 @@ int ht_eval_model(ht_model *m, const ht_dataset *ds, const ht_comm *comm, ht_eva
   return 0;
 }
 
-/* This rank's part of ht_eval_checkpoint up to the evaluation (no collectives). */
-static int load(const char *ckpt, const char *path, int max_batch, const ht_gemm_opts *gemm, const ht_comm *comm,
-                const ht_model_spec *spec, ht_dataset *ds, ht_model *m, ht_norm *norm) {
-  HT_CHECK(ht_dataset_read_shard(ds, path, comm->rank, comm->size));
+int ht__eval_load(const char *ckpt, const char *path, int max_batch, const ht_gemm_opts *gemm, const ht_comm *comm,
+                  const ht_model_spec *spec, int labels, ht_dataset *ds, ht_model *m, ht_norm *norm) {
+  if (labels)
+    HT_CHECK(ht_dataset_read_shard(ds, path, comm->rank, comm->size));
+  else
+    HT_CHECK(ht_dataset_read_features(ds, path, comm->rank, comm->size));
   ht_data_shape want;
   ht_data_shape_of_spec(spec, &want);
   char against[HT_PATH_MAX + 16];
   snprintf(against, sizeof against, "the model in %s", ckpt);
-  HT_CHECK(ht_eval_check_data(ds, path, &want, against));
+  if (labels)
+    HT_CHECK(ht_eval_check_data(ds, path, &want, against));
+  else
+    HT_CHECK(ht_eval_check_features(ds, path, &want, against));
   HT_CHECK(ht_model_create(m, spec, max_batch));
   if (gemm) HT_CHECK(ht_model_set_compute(m, gemm));
   HT_CHECK(ht_ckpt_load_params(ckpt, m, norm));
@@ -90,7 +101,7 @@ int ht_eval_checkpoint(const char *ckpt, const char *data, int max_batch, const 
   int rc = ht_ckpt_load_spec(ckpt, &spec, &info);
   const char *path = data && data[0] ? data : info.data_test;
   if (rc == 0 && !path[0]) rc = ht_error(HT_EUSAGE, "%s records no evaluation split; pass --data FILE", ckpt);
-  if (rc == 0) rc = load(ckpt, path, max_batch, gemm, comm, &spec, &ds, &m, &norm);
+  if (rc == 0) rc = ht__eval_load(ckpt, path, max_batch, gemm, comm, &spec, 1, &ds, &m, &norm);
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
   HT_CHECK_GOTO(ht_eval_model(&m, &ds, comm, out), rc, done);
   snprintf(data_used, HT_PATH_MAX, "%s", path);

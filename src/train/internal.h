@@ -18,6 +18,15 @@
 #include "hytrain/model.h"
 #include "hytrain/optim.h"
 
+/* eval.c: this rank's part of loading checkpoint ckpt for data at path (no
+ * collectives): reads the rank's shard (labels = 1: features and labels,
+ * checked like ht_eval_check_data; 0: /features alone, only its width
+ * checked), builds the model of spec for max_batch rows, loads the weights
+ * and normalisation and normalises the shard. The caller frees ds, m, norm
+ * whatever it returns, then agrees on the result (ht_comm_agree). */
+int ht__eval_load(const char *ckpt, const char *path, int max_batch, const ht_gemm_opts *gemm, const ht_comm *comm,
+                  const ht_model_spec *spec, int labels, ht_dataset *ds, ht_model *m, ht_norm *norm);
+
 /* binding.c: formats a cpu set as ranges, "0-3,8". */
 void ht__cpuset_text(const cpu_set_t *set, char *out, size_t len);
 
