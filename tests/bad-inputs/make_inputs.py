@@ -49,7 +49,11 @@ y = rng.integers(0, 3, size=N).astype(np.int32)
 h5("good.h5", x, y)
 h5("ds_no_features.h5", None, y)
 h5("ds_no_labels.h5", x, None)
-h5("ds_no_num_classes.h5", x, y, num_classes=None)
+# Without num_classes the classes are inferred from the labels (docs/data-format.md);
+# a negative label is then a data error naming its row.
+yneg = y.copy()
+yneg[5] = -1
+h5("ds_no_num_classes.h5", x, yneg, num_classes=None)
 h5("ds_num_classes_1.h5", x, np.zeros(N, np.int32), num_classes=1)
 h5("ds_features_int.h5", (x * 10).astype(np.int32), y)
 h5("ds_features_1d.h5", x[:, 0].copy(), y)
