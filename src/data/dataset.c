@@ -313,20 +313,6 @@ static int read_shard_body(ht_dataset *ds, ht__dataset_file *f, const char *path
   return 0;
 }
 
-int ht_dataset_read_shard(ht_dataset *ds, const char *path, int rank, int size) {
-  if (size < 1 || rank < 0 || rank >= size) {
-    memset(ds, 0, sizeof *ds);
-    return ht_error(HT_EINVAL, "%s: invalid shard: rank %d of %d ranks", path ? path : "(null)", rank, size);
-  }
-  ht__dataset_file f = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, 0};
-  int rc = read_shard_body(ds, &f, path, rank, size);
-  ht__dataset_close_file(&f);
-  if (rc < 0) {
-    ht__error_trace_push(__FILE__, __LINE__, __func__);
-    ht_dataset_free(ds);
-  }
-  return rc;
-}
 
 static int read_features_body(ht_dataset *ds, ht__dataset_file *f, const char *path, int rank, int size) {
   HT_CHECK(open_features(ds, path, f));
@@ -342,19 +328,31 @@ static int read_features_body(ht_dataset *ds, ht__dataset_file *f, const char *p
   return 0;
 }
 
-int ht_dataset_read_features(ht_dataset *ds, const char *path, int rank, int size) {
+typedef int (*shard_body)(ht_dataset *ds, ht__dataset_file *f, const char *path, int rank, int size);
+
+/* Checks the shard, runs body on an open file, closes it whatever happened,
+ * and on failure frees ds and adds the caller to the error trace. */
+static int read_with(shard_body body, ht_dataset *ds, const char *path, int rank, int size, const char *caller) {
   if (size < 1 || rank < 0 || rank >= size) {
     memset(ds, 0, sizeof *ds);
     return ht_error(HT_EINVAL, "%s: invalid shard: rank %d of %d ranks", path ? path : "(null)", rank, size);
   }
   ht__dataset_file f = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, 0};
-  int rc = read_features_body(ds, &f, path, rank, size);
+  int rc = body(ds, &f, path, rank, size);
   ht__dataset_close_file(&f);
   if (rc < 0) {
-    ht__error_trace_push(__FILE__, __LINE__, __func__);
+    ht__error_trace_push(__FILE__, __LINE__, caller);
     ht_dataset_free(ds);
   }
   return rc;
+}
+
+int ht_dataset_read_shard(ht_dataset *ds, const char *path, int rank, int size) {
+  return read_with(read_shard_body, ds, path, rank, size, __func__);
+}
+
+int ht_dataset_read_features(ht_dataset *ds, const char *path, int rank, int size) {
+  return read_with(read_features_body, ds, path, rank, size, __func__);
 }
 
 /* Like read_shard_body, for a selection of up to HT_DATASET_MAX_RANGES row
