@@ -11,6 +11,7 @@
  */
 #include "hytrain/comm.h"
 #include "hytrain/error.h"
+#include "ht_rank_check.h"
 #include "hytrain/eval.h"
 
 #include <math.h>
@@ -23,16 +24,7 @@
 #define K 3 /* classes */
 #define T 2 /* regression targets */
 
-#define CHECK(cond, ...)                                                  \
-  do {                                                                    \
-    if (!(cond)) {                                                        \
-      fprintf(stderr, "rank %d: %s:%d: check failed: %s: ", rank,         \
-              __FILE__, __LINE__, #cond);                                 \
-      fprintf(stderr, __VA_ARGS__);                                       \
-      fputc('\n', stderr);                                                \
-      (*fail)++;                                                          \
-    }                                                                     \
-  } while (0)
+#define CHECK(cond, ...) HT_RANK_CHECK(rank, *fail, cond, __VA_ARGS__)
 
 static float feature(int64_t i, int j) { return (float)sin(0.7 * (double)i + 1.3 * j); }
 static int32_t label(int64_t i) { return (int32_t)((i * 7) % K); }

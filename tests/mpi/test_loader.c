@@ -20,6 +20,7 @@
  */
 #include "hytrain/dataset.h"
 #include "hytrain/error.h"
+#include "ht_rank_check.h"
 #include "hytrain/config.h"
 #include "hytrain/loader.h"
 
@@ -33,15 +34,7 @@
 #define D 4
 #define K 5
 
-#define CHECK(cond, ...)                                                                       \
-  do {                                                                                         \
-    if (!(cond)) {                                                                             \
-      fprintf(stderr, "rank %d: %s:%d: check failed: %s: ", g_rank, __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                                                            \
-      fputc('\n', stderr);                                                                     \
-      g_fail++;                                                                                \
-    }                                                                                          \
-  } while (0)
+#define CHECK(cond, ...) HT_RANK_CHECK(g_rank, g_fail, cond, __VA_ARGS__)
 
 /* Test-program state (one process, one thread using it). */
 static int g_rank, g_size, g_fail;

@@ -10,6 +10,7 @@
  */
 #include "hytrain/dataset.h"
 #include "hytrain/error.h"
+#include "ht_rank_check.h"
 
 #include <math.h>
 #include <mpi.h>
@@ -22,16 +23,7 @@
 
 /* Reports a failed check with the rank (a `rank` variable in scope) and
  * counts it in *fail. */
-#define CHECK(cond, ...)                                                  \
-  do {                                                                    \
-    if (!(cond)) {                                                        \
-      fprintf(stderr, "rank %d: %s:%d: check failed: %s: ", rank,         \
-              __FILE__, __LINE__, #cond);                                 \
-      fprintf(stderr, __VA_ARGS__);                                       \
-      fputc('\n', stderr);                                                \
-      (*fail)++;                                                          \
-    }                                                                     \
-  } while (0)
+#define CHECK(cond, ...) HT_RANK_CHECK(rank, *fail, cond, __VA_ARGS__)
 
 static float feature(int64_t i, int j) {
   switch (j) {
