@@ -88,18 +88,21 @@ int ht_comm_agree(const ht_comm *c, int rc);
 /* What ht_comm_bench_allreduce measured (seconds per step, over the steps). */
 typedef struct ht_comm_bench_result {
   int buckets;
+  ht_transport used;      /* mpi, shm or hier */
+  char how[160];          /* e.g. "hierarchical, 2 nodes x 2 ranks, ring" */
   double median_s, min_s, max_s;
 } ht_comm_bench_result;
 
 /* Collective on c->main and c->grad (`hytrain bench allreduce`): sums n
  * floats over all ranks with a communication thread, in buckets of about
  * bucket_mb MiB, steps + 1 times (the first warms up and is not counted),
- * each step after a barrier, with messages or (use_shm) in memory shared by
- * the ranks of one node. *out holds the rank's own clock. Returns 0,
- * HT_ENOMEM, HT_EUSAGE (use_shm and shared memory is not available here) or
- * HT_EMPI. */
+ * each step after a barrier, summing as comm.transport `transport` does
+ * (mpi: messages; shm: memory shared by the ranks of one node; hier:
+ * hierarchical with inter-node algorithm `inter`; auto: as training would).
+ * *out holds the rank's own clock and the transport used. Returns 0,
+ * HT_ENOMEM, HT_ECONFIG (shm or hier not available here) or HT_EMPI. */
 int ht_comm_bench_allreduce(const ht_comm *c, size_t n, double bucket_mb, int steps, ht_wait_kind wait, int sleep_us,
-                            int use_shm, ht_comm_bench_result *out);
+                            ht_transport transport, ht_inter_algo inter, ht_comm_bench_result *out);
 
 /* Collective on c->grad: buf[0..n) = mean over ranks (sum, then * 1/size).
  * Plain synchronous MPI_Allreduce from the calling thread. Training does not

@@ -84,7 +84,8 @@ typedef struct ht_config {
     int thread_core;           /* core for the communication thread, -1 = none */
     double stall_warn_s;       /* watchdog: warn after this many seconds, 0 = never */
     double stall_timeout_s;    /* watchdog: end the job after this many seconds, 0 = never */
-    ht_transport transport;    /* auto | shm | mpi */
+    ht_transport transport;    /* auto | shm | mpi | hier */
+    ht_inter_algo inter_algo;  /* auto | ring | rhd: hierarchical summing between nodes */
   } comm;
   struct {
     ht_gemm_backend backend;   /* auto | openblas | onednn */

@@ -46,9 +46,11 @@
 
 /* comm.mode is ht_sync_mode and comm.transport ht_transport (hytrain/options.h).
  * transport: how buckets are summed. auto: in shared memory when every
- * rank runs on one node (src/comm/shm_grads.h), else with MPI messages
- * (src/comm/bucket_reduce.h); shm: shared memory or an error; mpi: messages
- * always (e.g. to measure a network). The sums are bit-identical. */
+ * rank runs on one node (src/comm/shm_grads.h), else hierarchically
+ * (src/comm/hier.h), else with MPI messages (src/comm/bucket_reduce.h);
+ * shm / hier: that or an error; mpi: messages always (e.g. to measure a
+ * network). shm and mpi sums are bit-identical; hier has its own fixed
+ * order. inter_algo: hier's exchange between nodes. */
 
 typedef struct ht_grad_sync_opts {
   ht_sync_mode mode;
@@ -58,6 +60,7 @@ typedef struct ht_grad_sync_opts {
   int sleep_us;
   int thread_core;      /* -1: the rank's cpuset */
   ht_transport transport;
+  ht_inter_algo inter_algo;
 } ht_grad_sync_opts;
 
 /* The comm.* keys of cfg (not collective). Returns 0 or HT_ECONFIG. */

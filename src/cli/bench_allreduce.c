@@ -1,10 +1,11 @@
 /*
  * hytrain bench allreduce [--floats N] [--bucket-mb X] [--steps S] [--wait W (default: comm.wait's)]
- *                         [--transport mpi|shm]
+ *                         [--transport mpi|shm|hier|auto] [--inter auto|ring|rhd]
  * Communication alone: every step the communication thread sums N floats over
  * all ranks in buckets of about X MiB (the same machinery as training, with
- * nothing computing next to it), with messages (mpi, the default) or in
- * memory shared by the ranks of one node (shm). Prints the per-step time on rank 0 and one
+ * nothing computing next to it), with messages (mpi, the default), in
+ * memory shared by the ranks of one node (shm), hierarchically (hier, with
+ * --inter's exchange between nodes) or as training would choose (auto). Prints the per-step time on rank 0 and one
  * line "allreduce_ms=<median over steps>" (rank-0 clock; each step starts
  * after a barrier so ranks are aligned).
  */
@@ -20,13 +21,13 @@
 
 /* Runs the measurement (src/comm/bench.c) and prints it on rank 0. */
 static int run_bench(const ht_comm *comm, size_t n, double bucket_mb, int steps, ht_wait_kind wait, int sleep_us,
-                   int use_shm) {
+                     ht_transport transport, ht_inter_algo inter) {
   ht_comm_bench_result r;
-  HT_CHECK(ht_comm_bench_allreduce(comm, n, bucket_mb, steps, wait, sleep_us, use_shm, &r));
+  HT_CHECK(ht_comm_bench_allreduce(comm, n, bucket_mb, steps, wait, sleep_us, transport, inter, &r));
   if (comm->rank != 0) return 0;
   printf("allreduce of %zu floats (%.2f MiB) in %d buckets over %d ranks (%s): median %.3f ms, min %.3f ms, max "
          "%.3f ms\n",
-         n, n * 4.0 / 1048576, r.buckets, comm->size, use_shm ? "shared memory" : "MPI messages", 1e3 * r.median_s,
+         n, n * 4.0 / 1048576, r.buckets, comm->size, r.how, 1e3 * r.median_s,
          1e3 * r.min_s, 1e3 * r.max_s);
   printf("allreduce_ms=%.4f\n", 1e3 * r.median_s);
   return 0;
@@ -59,7 +60,8 @@ static ht_wait_opt default_wait(void) {
 
 void ht__bench_allreduce_usage(FILE *f) {
   ht_wait_opt d = default_wait();
-  fputs("usage: hytrain bench allreduce [--floats N] [--bucket-mb X] [--steps S] [--wait W] [--transport mpi|shm]\n"
+  fputs("usage: hytrain bench allreduce [--floats N] [--bucket-mb X] [--steps S] [--wait W] [--transport mpi|shm|hier|auto]\n"
+        "       [--inter auto|ring|rhd]\n"
         "  the gradient allreduce alone, on the communication thread (run under mpirun)\n"
         "  W, how the communication thread waits (comm.wait, docs/comm.md): ",
         f);
@@ -74,7 +76,8 @@ int ht__bench_allreduce(int argc, char **argv) {
   double bucket_mb = 1;
   int steps = 50, rc = 0;
   ht_wait_opt wait = default_wait();
-  int use_shm = 0;
+  ht_transport transport = HT_TRANSPORT_MPI;
+  ht_inter_algo inter = HT_INTER_AUTO;
   for (int i = 2; i < argc && rc == 0; i++) {
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       ht__bench_allreduce_usage(stdout);
@@ -87,9 +90,13 @@ int ht__bench_allreduce(int argc, char **argv) {
     else if (i + 1 < argc && strcmp(argv[i], "--transport") == 0) {
       const char *v = argv[++i];
       int t = ht_enum_parse(&ht_transports, v);
-      use_shm = t == HT_TRANSPORT_SHM;
-      if (t != HT_TRANSPORT_SHM && t != HT_TRANSPORT_MPI)
-        rc = ht_error(HT_EUSAGE, "--transport: expected mpi or shm, got '%s'", v);
+      transport = (ht_transport)t;
+      if (t < 0) rc = ht_error(HT_EUSAGE, "--transport: expected %s, got '%s'", ht_transports.choices, v);
+    } else if (i + 1 < argc && strcmp(argv[i], "--inter") == 0) {
+      const char *v = argv[++i];
+      int t = ht_enum_parse(&ht_inter_algos, v);
+      inter = (ht_inter_algo)t;
+      if (t < 0) rc = ht_error(HT_EUSAGE, "--inter: expected %s, got '%s'", ht_inter_algos.choices, v);
     } else rc = ht_error(HT_EUSAGE, "unknown option '%s'", argv[i]);
   }
   if (rc == 0 && (n < 1 || bucket_mb <= 0 || steps < 1))
@@ -97,7 +104,7 @@ int ht__bench_allreduce(int argc, char **argv) {
   if (rc < 0) return ht_cli_fail("bench", rc);
   ht_comm comm;
   rc = ht_comm_init(&comm, &argc, &argv);
-  if (rc == 0) rc = run_bench(&comm, (size_t)n, bucket_mb, steps, wait.kind, wait.us, use_shm);
+  if (rc == 0) rc = run_bench(&comm, (size_t)n, bucket_mb, steps, wait.kind, wait.us, transport, inter);
   int code = rc < 0 ? ht_cli_fail("bench", rc) : 0;
   ht_comm_finalize(&comm);
   return code;

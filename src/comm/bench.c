@@ -3,11 +3,13 @@
  * buffer over all ranks with nothing computing next to it (the command in
  * src/cli/bench_allreduce.c parses its arguments and prints the result).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "comm/comm_thread.h"
 #include "comm/shm_grads.h"
+#include "comm/transport.h"
 #include "hytrain/comm.h"
 #include "hytrain/error.h"
 #include "hytrain/timer.h"
@@ -18,7 +20,7 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 int ht_comm_bench_allreduce(const ht_comm *comm, size_t n, double bucket_mb, int steps, ht_wait_kind wait, int sleep_us,
-                            int use_shm, ht_comm_bench_result *out) {
+                            ht_transport transport, ht_inter_algo inter, ht_comm_bench_result *out) {
   memset(out, 0, sizeof *out);
   size_t per = (size_t)(bucket_mb * 1024 * 1024 / sizeof(float));
   if (per < 1) per = 1;
@@ -27,17 +29,12 @@ int ht_comm_bench_allreduce(const ht_comm *comm, size_t n, double bucket_mb, int
   ht_bucket *b = calloc((size_t)nb, sizeof *b);
   double *t = calloc((size_t)steps, sizeof *t);
   int local = own && b && t ? 0 : ht_error(HT_ENOMEM, "out of memory for %zu floats", n);
-  ht_shm_grads shm;
-  memset(&shm, 0, sizeof shm);
-  if (use_shm) {
-    char why[256];
-    int rc = ht_shm_grads_create(&shm, comm->grad, n, 1, nb, local, why, sizeof why);
-    if (rc == 1 && local == 0) local = ht_error(HT_EUSAGE, "--transport shm: not available: %s", why);
-    else if (rc < 0) local = rc;
-    if (rc == 0) buf = ht_shm_grads_buf(&shm, comm->rank, 0);
-  }
+  ht_grad_transport tr;
+  int trc = ht_grad_transport_create(&tr, comm->grad, transport, inter, n, 1, nb, local);
+  if (local == 0 && trc < 0) local = trc;
+  if (ht_grad_transport_buf(&tr, comm->rank, 0)) buf = ht_grad_transport_buf(&tr, comm->rank, 0);
   if (local < 0) {
-    ht_shm_grads_free(&shm);
+    ht_grad_transport_free(&tr);
     free(own), free(b), free(t);
     return local;
   }
@@ -47,7 +44,8 @@ int ht_comm_bench_allreduce(const ht_comm *comm, size_t n, double bucket_mb, int
     b[k] = (ht_bucket){hi > per ? hi - per : 0, hi};
   }
   ht_comm_thread *ct = NULL;
-  int rc = ht_comm_thread_create(&ct, comm, b, nb, shm.base ? &shm : NULL, wait, sleep_us, NULL, -1, NULL);
+  int rc = ht_comm_thread_create(&ct, comm, b, nb, ht_grad_transport_shm(&tr), ht_grad_transport_hier(&tr), wait,
+                                 sleep_us, NULL, -1, NULL);
   for (int s = 0; s < steps + 1 && rc == 0; s++) {
     rc = HT_MPI(MPI_Barrier(comm->main));
     double t0 = ht_now();
@@ -59,9 +57,15 @@ int ht_comm_bench_allreduce(const ht_comm *comm, size_t n, double bucket_mb, int
   ht_comm_thread_destroy(&ct);
   if (rc == 0) {
     qsort(t, (size_t)steps, sizeof *t, cmp_double);
-    *out = (ht_comm_bench_result){.buckets = nb, .median_s = t[steps / 2], .min_s = t[0], .max_s = t[steps - 1]};
+    *out = (ht_comm_bench_result){
+        .buckets = nb, .used = tr.used, .median_s = t[steps / 2], .min_s = t[0], .max_s = t[steps - 1]};
+    if (tr.used == HT_TRANSPORT_HIER)
+      snprintf(out->how, sizeof out->how, "hierarchical, %d nodes x %d ranks, %s", tr.hier.N, tr.hier.L,
+               ht_hier_algo_name(tr.hier.algo));
+    else
+      snprintf(out->how, sizeof out->how, "%s", tr.used == HT_TRANSPORT_SHM ? "shared memory" : "MPI messages");
   }
-  ht_shm_grads_free(&shm);
+  ht_grad_transport_free(&tr);
   free(own), free(b), free(t);
   return rc;
 }

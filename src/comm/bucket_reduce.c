@@ -8,7 +8,7 @@
 #include "hytrain/error.h"
 
 /* Chunk c of a bucket of n floats over p ranks: [n*c/p, n*(c+1)/p). */
-static size_t chunk_lo(size_t n, int c, int p) {
+size_t ht__chunk_lo(size_t n, int c, int p) {
   return (size_t)((unsigned __int128)n * (unsigned)c / (unsigned)p);
 }
 
@@ -18,14 +18,16 @@ static size_t chunk_lo(size_t n, int c, int p) {
 static int tag(int k, int phase) { return 2 * (k % 16000) + phase; }
 
 int ht_bucket_reduce_init(ht_bucket_reduce *br, MPI_Comm comm, const ht_bucket *buckets, int n_buckets,
-                          const ht_shm_grads *shm) {
+                          const ht_shm_grads *shm, const ht_hier *hier) {
   memset(br, 0, sizeof *br);
   br->comm = comm;
   br->shm = shm;
+  br->hier = hier;
   br->buckets = buckets;
   br->n_buckets = n_buckets;
   HT_CHECK_MPI(MPI_Comm_rank(comm, &br->rank));
   HT_CHECK_MPI(MPI_Comm_size(comm, &br->size));
+  if (hier) return ht__hier_reduce_init(br);
   int p = br->size;
   size_t n_req = (size_t)n_buckets * (size_t)(2 * (p - 1)); /* every bucket's requests, for one MPI_Testsome */
   if (n_req > (size_t)INT_MAX)
@@ -49,7 +51,7 @@ int ht_bucket_reduce_init(ht_bucket_reduce *br, MPI_Comm comm, const ht_bucket *
   for (int k = 0; k < n_buckets; k++) {
     size_t n = buckets[k].hi - buckets[k].lo;
     br->recv_off[k] = total;
-    total += (size_t)(p - 1) * (chunk_lo(n, br->rank + 1, p) - chunk_lo(n, br->rank, p));
+    total += (size_t)(p - 1) * (ht__chunk_lo(n, br->rank + 1, p) - ht__chunk_lo(n, br->rank, p));
   }
   for (size_t i = 0; i < n_req; i++) br->req[i] = MPI_REQUEST_NULL;
   if (total > 0 && !shm) {
@@ -96,8 +98,9 @@ int ht_bucket_reduce_start(ht_bucket_reduce *br, float *buf, int k) {
     br->phase[k] = HT_BR_DONE;
     return 0;
   }
+  if (br->hier) return ht__hier_reduce_start(br, buf, k);
   if (br->shm) return shm_start(br, buf, k);
-  size_t mine = chunk_lo(n, me + 1, p) - chunk_lo(n, me, p);
+  size_t mine = ht__chunk_lo(n, me + 1, p) - ht__chunk_lo(n, me, p);
   MPI_Request *rq = reqs(br, k);
   int i = 0, rc;
   for (int r = 0; r < p; r++) {
@@ -109,7 +112,7 @@ int ht_bucket_reduce_start(ht_bucket_reduce *br, float *buf, int k) {
    * target of everybody at once. */
   for (int s = 1; s < p; s++) {
     int r = (me + s) % p;
-    size_t lo = chunk_lo(n, r, p), hi = chunk_lo(n, r + 1, p);
+    size_t lo = ht__chunk_lo(n, r, p), hi = ht__chunk_lo(n, r + 1, p);
     rc = HT_MPI(MPI_Isend(b + lo, (int)(hi - lo), MPI_FLOAT, r, tag(k, 0), br->comm, &rq[i++]));
     if (rc < 0) return rc;
   }
@@ -121,7 +124,7 @@ int ht_bucket_reduce_start(ht_bucket_reduce *br, float *buf, int k) {
 /* Rank order: the sum ((src[0][i] + src[1][i]) + src[2][i]) + ... (p >= 2
  * copies of n floats) is written to dst[0..n_dst)[i]. A dst may be a src:
  * each block is summed aside before any dst is written. */
-static void sum_rank_order(const float *const *src, int p, size_t n, float *const *dst, int n_dst) {
+void ht__sum_rank_order(const float *const *src, int p, size_t n, float *const *dst, int n_dst) {
   for (size_t i0 = 0; i0 < n; i0 += 256) {
     size_t m = n - i0 < 256 ? n - i0 : 256;
     float acc[256];
@@ -138,16 +141,16 @@ static int sum_and_spread(ht_bucket_reduce *br, float *buf, int k) {
   int p = br->size, me = br->rank;
   float *b = buf + br->buckets[k].lo;
   size_t n = br->buckets[k].hi - br->buckets[k].lo;
-  size_t lo = chunk_lo(n, me, p), mine = chunk_lo(n, me + 1, p) - lo;
+  size_t lo = ht__chunk_lo(n, me, p), mine = ht__chunk_lo(n, me + 1, p) - lo;
   float *own = b + lo;
   const float **src = br->src;
   for (int r = 0; r < p; r++) src[r] = r == me ? own : copy_from(br, k, r, mine);
-  sum_rank_order(src, p, mine, &own, 1);
+  ht__sum_rank_order(src, p, mine, &own, 1);
   MPI_Request *rq = reqs(br, k);
   int i = 0, rc;
   for (int r = 0; r < p; r++) {
     if (r == me) continue;
-    size_t rlo = chunk_lo(n, r, p), rhi = chunk_lo(n, r + 1, p);
+    size_t rlo = ht__chunk_lo(n, r, p), rhi = ht__chunk_lo(n, r + 1, p);
     rc = HT_MPI(MPI_Irecv(b + rlo, (int)(rhi - rlo), MPI_FLOAT, r, tag(k, 1), br->comm, &rq[i++]));
     if (rc < 0) return rc;
   }
@@ -167,9 +170,9 @@ static int sum_and_spread(ht_bucket_reduce *br, float *buf, int k) {
 static void shm_sum(ht_bucket_reduce *br, int k) {
   int p = br->size, me = br->rank;
   size_t n = br->buckets[k].hi - br->buckets[k].lo;
-  size_t lo = br->buckets[k].lo + chunk_lo(n, me, p), mine = chunk_lo(n, me + 1, p) - chunk_lo(n, me, p);
+  size_t lo = br->buckets[k].lo + ht__chunk_lo(n, me, p), mine = ht__chunk_lo(n, me + 1, p) - ht__chunk_lo(n, me, p);
   for (int r = 0; r < p; r++) br->dst[r] = ht_shm_grads_buf(br->shm, r, br->shm_buf[k]) + lo;
-  sum_rank_order((const float *const *)br->dst, p, mine, br->dst, p);
+  ht__sum_rank_order((const float *const *)br->dst, p, mine, br->dst, p);
   /* Release: the sums written above are what the other ranks read next. */
   atomic_store_explicit(ht_shm_grads_summed(br->shm, me, k), br->round[k], memory_order_release);
 }
@@ -208,6 +211,7 @@ static int shm_progress(ht_bucket_reduce *br, int *done, int *n_done) {
 int ht_bucket_reduce_progress(ht_bucket_reduce *br, float *buf, int *done, int *n_done) {
   int per = 2 * (br->size - 1), rc;
   *n_done = 0;
+  if (br->hier) return ht__hier_reduce_progress(br, buf, done, n_done);
   if (br->shm) return shm_progress(br, done, n_done);
   /* MPI_Testsome over every bucket's requests: one pass of Open MPI's
    * progress engine however many buckets are in flight (completed requests
@@ -235,6 +239,7 @@ int ht_bucket_reduce_progress(ht_bucket_reduce *br, float *buf, int *done, int *
 
 int ht_bucket_reduce_missing(const ht_bucket_reduce *br, int k, int *ranks) {
   if (br->phase[k] != HT_BR_GATHER && br->phase[k] != HT_BR_SPREAD) return 0;
+  if (br->hier) return ht__hier_reduce_missing(br, k, ranks);
   int p = br->size, me = br->rank, n = 0;
   if (br->shm) {
     /* Gather: the ranks whose part is not final yet; spread: the owners
@@ -268,5 +273,8 @@ void ht_bucket_reduce_free(ht_bucket_reduce *br) {
   free(br->dst);
   free(br->round);
   free(br->shm_buf);
+  free(br->step);
+  free(br->scratch);
+  free(br->scratch_off);
   memset(br, 0, sizeof *br);
 }

@@ -36,6 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "comm/hier.h"
 #include "comm/shm_grads.h"
 
 /* A contiguous slice [lo, hi) of the flat gradient buffer. */
@@ -59,15 +60,22 @@ typedef struct ht_bucket_reduce {
   uint64_t *round;          /* [n_buckets] shm: the bucket's round (1, 2, ...; the same on every rank) */
   int *shm_buf;             /* [n_buckets] shm: which of the rank's buffers this round sums */
   float **dst;              /* [P] shm scratch: chunk c in every rank's buffer */
+  const ht_hier *hier;      /* borrowed; non-NULL: hierarchical summing (comm/hier.h, comm/hier_reduce.c) */
+  int *step;                /* [n_buckets] hier: -1 node sum, 0 .. n_steps-1 inter-node step, n_steps node spread */
+  int n_steps;              /* hier: inter-node steps per bucket */
+  float *scratch;           /* hier: received inter-node partial sums, every bucket */
+  size_t *scratch_off;      /* [n_buckets] hier: bucket k's start in scratch */
 } ht_bucket_reduce;
 
 enum { HT_BR_IDLE, HT_BR_GATHER, HT_BR_SPREAD, HT_BR_DONE };
 
 /* Plans the buckets for comm (not collective). shm: the ranks' shared
  * gradient buffers (then buf below must be one of this rank's), or NULL for
- * messages. Returns 0, HT_ENOMEM or HT_EMPI. */
+ * messages. hier: sum hierarchically (comm/hier.h; shm must be NULL; with
+ * L > 1, buf must be one of this rank's buffers in hier->shm), or NULL.
+ * Returns 0, HT_ENOMEM or HT_EMPI. */
 int ht_bucket_reduce_init(ht_bucket_reduce *br, MPI_Comm comm, const ht_bucket *buckets, int n_buckets,
-                          const ht_shm_grads *shm);
+                          const ht_shm_grads *shm, const ht_hier *hier);
 
 /* Starts summing bucket k of buf (posts the gather). Returns 0, HT_EMPI
  * (message recorded on the calling thread), or HT_EINTERNAL when shm is set
@@ -85,6 +93,18 @@ int ht_bucket_reduce_progress(ht_bucket_reduce *br, float *buf, int *done, int *
  * from them is incomplete), in increasing order, into ranks[0 .. return)
  * (ranks must hold P). 0 when the bucket is idle or done. */
 int ht_bucket_reduce_missing(const ht_bucket_reduce *br, int k, int *ranks);
+
+/* Internals shared with comm/hier_reduce.c. */
+/* Chunk c of n floats over p owners: [n*c/p, n*(c+1)/p). */
+size_t ht__chunk_lo(size_t n, int c, int p);
+/* Rank order: ((src[0][i] + src[1][i]) + src[2][i]) + ... (p >= 2 copies of n
+ * floats) is written to dst[0..n_dst)[i]; a dst may be a src. */
+void ht__sum_rank_order(const float *const *src, int p, size_t n, float *const *dst, int n_dst);
+/* The hierarchical counterparts of init, start, progress and missing. */
+int ht__hier_reduce_init(ht_bucket_reduce *br);
+int ht__hier_reduce_start(ht_bucket_reduce *br, float *buf, int k);
+int ht__hier_reduce_progress(ht_bucket_reduce *br, float *buf, int *done, int *n_done);
+int ht__hier_reduce_missing(const ht_bucket_reduce *br, int k, int *ranks);
 
 /* Frees everything; safe on a zeroed struct. Requests must be complete. */
 void ht_bucket_reduce_free(ht_bucket_reduce *br);

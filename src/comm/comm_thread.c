@@ -162,9 +162,12 @@ static void check_stalls(ht_comm_thread *ct, stall_marks *st, int round, int iss
   if (!v) return;
   char who[256], what[512];
   rank_list(ct->missing, ht_bucket_reduce_missing(&ct->br, k, ct->missing), who, sizeof who);
+  const char *why = ct->br.phase[k] != HT_BR_GATHER ? "the summed chunks"
+                    : ct->br.hier && ct->br.step[k] >= 0 ? "partial sums from another node"
+                    : ct->br.shm || ct->br.hier      ? "gradient not final there yet"
+                                                     : "its chunk's copies";
   snprintf(what, sizeof what, "gradient bucket %d of %d has waited %.0f s for %s (%s)", k, ct->n_buckets, waited, who,
-           ct->br.phase[k] == HT_BR_GATHER ? (ct->br.shm ? "gradient not final there yet" : "its chunk's copies")
-                                           : "the summed chunks");
+           why);
   ht_stall_report(ct->stall, v, what);
 }
 
@@ -266,8 +269,8 @@ static void *comm_main(void *arg) {
 }
 
 /* Checks the plan, allocates the thread's memory and starts it. */
-static int start_thread(ht_comm_thread *ct, const ht_comm *comm, const ht_shm_grads *shm, const cpu_set_t *cpus,
-                     int core) {
+static int start_thread(ht_comm_thread *ct, const ht_comm *comm, const ht_shm_grads *shm, const ht_hier *hier,
+                        const cpu_set_t *cpus, int core) {
   int n_buckets = ct->n_buckets;
   const ht_bucket *buckets = ct->buckets;
   if (n_buckets < 1) return ht_error(HT_EINVAL, "the communication thread needs at least one bucket, got %d", n_buckets);
@@ -281,7 +284,7 @@ static int start_thread(ht_comm_thread *ct, const ht_comm *comm, const ht_shm_gr
   ct->missing = calloc((size_t)comm->size, sizeof *ct->missing);
   if (!ct->done || !ct->t_issue || !ct->ready || !ct->missing)
     return ht_error(HT_ENOMEM, "out of memory for %d gradient buckets", n_buckets);
-  HT_CHECK(ht_bucket_reduce_init(&ct->br, ct->comm, buckets, n_buckets, shm));
+  HT_CHECK(ht_bucket_reduce_init(&ct->br, ct->comm, buckets, n_buckets, shm, hier));
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   cpu_set_t one;
@@ -308,8 +311,8 @@ static int start_thread(ht_comm_thread *ct, const ht_comm *comm, const ht_shm_gr
 }
 
 int ht_comm_thread_create(ht_comm_thread **out, const ht_comm *comm, const ht_bucket *buckets, int n_buckets,
-                          const ht_shm_grads *shm, ht_wait_kind wait, int sleep_us, const cpu_set_t *cpus, int core,
-                          ht_track *track) {
+                          const ht_shm_grads *shm, const ht_hier *hier, ht_wait_kind wait, int sleep_us,
+                          const cpu_set_t *cpus, int core, ht_track *track) {
   *out = NULL;
   ht_comm_thread *ct = calloc(1, sizeof *ct);
   if (!ct) return ht_error(HT_ENOMEM, "out of memory for the communication thread");
@@ -325,7 +328,7 @@ int ht_comm_thread_create(ht_comm_thread **out, const ht_comm *comm, const ht_bu
   pthread_mutex_init(&ct->mu, NULL);
   ht_cond_init_monotonic(&ct->work); /* waited on with timeouts (the pauses) */
   pthread_cond_init(&ct->done_cv, NULL);
-  int rc = start_thread(ct, comm, shm, cpus, core);
+  int rc = start_thread(ct, comm, shm, hier, cpus, core);
   if (rc < 0) {
     ht_comm_thread_destroy(&ct);
     return rc;

@@ -49,15 +49,18 @@ typedef struct ht_comm_thread ht_comm_thread;
 /* Starts the thread (not collective) into *out. buckets must outlive it.
  * shm: the ranks' shared gradient buffers (comm/shm_grads.h; every buffer
  * handed to ht_comm_thread_begin must then be one of them), or NULL to sum
- * with messages; it must outlive the thread. cpus: where it may run (the
+ * with messages; it must outlive the thread. hier: sum hierarchically
+ * across nodes (comm/hier.h; shm must then be NULL, and with several ranks
+ * per node every buffer must be one of hier->shm's), or NULL; it must
+ * outlive the thread. cpus: where it may run (the
  * rank's cpuset; NULL = inherit the creator's mask, which under
  * OMP_PROC_BIND is one core); core >= 0 overrides cpus with that one core.
  * Buckets in flight are timed against comm->stall's limits (comm.stall_*).
  * Returns 0, HT_EINVAL, HT_ENOMEM, HT_ECONFIG (comm.thread_core) or
  * HT_EINTERNAL (thread creation failed); *out is NULL on failure. */
 int ht_comm_thread_create(ht_comm_thread **out, const ht_comm *comm, const ht_bucket *buckets, int n_buckets,
-                          const ht_shm_grads *shm, ht_wait_kind wait, int sleep_us, const cpu_set_t *cpus, int core,
-                          ht_track *track);
+                          const ht_shm_grads *shm, const ht_hier *hier, ht_wait_kind wait, int sleep_us,
+                          const cpu_set_t *cpus, int core, ht_track *track);
 
 /* Main thread: starts a round over buf after every bucket of the previous
  * round has been waited for (it waits for stragglers itself). Returns 0 or

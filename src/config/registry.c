@@ -146,9 +146,14 @@ static const ht_option options[] = {
                "else sleep), backoff[:<us>] (sleep <us> while the main thread waits, else double the pause after "
                "each idle poll up to 1 ms) or block (one bucket at a time, polling without pause)."),
     OPT_ENUM("comm.transport", comm.transport, "auto", ht_transports,
-             "How gradient buckets are summed: in memory shared by the ranks when all run on one node, else with MPI "
-             "messages (auto); always shared memory, an error if the ranks span nodes (shm); always MPI messages, e.g. "
-             "to measure a network (mpi). All give bit-identical sums."),
+             "How gradient buckets are summed: in memory shared by the ranks when all run on one node, else "
+             "hierarchically (auto); always shared memory, an error if the ranks span nodes (shm); always MPI messages "
+             "from every rank, e.g. to measure a network (mpi); hierarchically: shared memory within a node, then one "
+             "slice per rank exchanged between nodes (hier; every node must run the same number of ranks). shm and mpi "
+             "give bit-identical sums; hier adds in its own fixed order (docs/comm.md)."),
+    OPT_ENUM("comm.inter_algo", comm.inter_algo, "auto", ht_inter_algos,
+             "Hierarchical summing's exchange between nodes: recursive halving/doubling when the node count is a power "
+             "of two, else ring (auto); ring; rhd (recursive halving/doubling, a power of two of nodes only)."),
     OPT_INT("comm.thread_core", comm.thread_core, "-1", -1, 4095,
             "Core to pin the communication thread to; -1 keeps it on the rank's cpuset."),
     OPT_FLOAT("comm.stall_warn_s", comm.stall_warn_s, "60", 0, HUGE_VAL, 0,

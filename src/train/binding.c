@@ -55,6 +55,26 @@ typedef struct rank_binding {
   int shared;       /* the communication thread may run on a core of the team */
 } rank_binding;
 
+/* The start-up table's lines for hierarchical summing: the algorithm and the
+ * node layout (rank 0 only; the layout is known to every rank). */
+static void log_hier(const ht_log *log, const ht_hier *h, const char *asked) {
+  ht_log_info(log, "  gradient summing: hierarchical, %d node%s x %d rank%s (shared memory within a node, %s between "
+              "nodes; comm.transport %s)", h->N, h->N == 1 ? "" : "s", h->L, h->L == 1 ? "" : "s",
+              h->N == 1 ? "nothing" : ht_hier_algo_name(h->algo), asked);
+  char line[256];
+  int shown = h->N > 8 ? 8 : h->N;
+  for (int j = 0; j < shown; j++) {
+    size_t len = (size_t)snprintf(line, sizeof line, "  node %d: rank%s", j, h->L == 1 ? "" : "s");
+    for (int r = 0, first = 1; r < h->size && len < sizeof line; r++)
+      if (h->node_of[r] == j) {
+        len += (size_t)snprintf(line + len, sizeof line - len, "%s %d", first ? "" : ",", r);
+        first = 0;
+      }
+    ht_log_info(log, "%s", line);
+  }
+  if (shown < h->N) ht_log_info(log, "  ... and %d more nodes", h->N - shown);
+}
+
 int ht_grad_sync_binding_report(const ht_grad_sync *gs, const ht_log *log) {
   rank_binding me;
   memset(&me, 0, sizeof me);
@@ -103,13 +123,17 @@ int ht_grad_sync_binding_report(const ht_grad_sync *gs, const ht_log *log) {
     if (all_r[r].shared && warn < 0) warn = r;
   }
   if (gs->comm->size > 1) {
-    if (gs->shm.base)
+    const ht_grad_transport *tr = &gs->tr;
+    const char *asked = ht_enum_name(&ht_transports, (int)gs->o.transport);
+    if (tr->used == HT_TRANSPORT_SHM)
       ht_log_info(log, "  gradient summing: shared memory (all %d ranks on one node; comm.transport %s)", gs->comm->size,
-                  gs->o.transport == HT_TRANSPORT_SHM ? "shm" : "auto");
+                  asked);
+    else if (tr->used == HT_TRANSPORT_HIER)
+      log_hier(log, &tr->hier, asked);
     else if (gs->o.transport == HT_TRANSPORT_MPI)
       ht_log_info(log, "  gradient summing: MPI messages (comm.transport mpi)");
     else
-      ht_log_info(log, "  gradient summing: MPI messages (shared memory not used: %s)", gs->transport_note);
+      ht_log_info(log, "  gradient summing: MPI messages (%s)", tr->note);
   }
   if (warn >= 0 && gs->o.wait == HT_WAIT_BLOCK && gs->comm->size > 1)
     ht_log_warn(log,

@@ -15,6 +15,7 @@ int ht_grad_sync_opts_from_config(const ht_config *cfg, ht_grad_sync_opts *o) {
   memset(o, 0, sizeof *o);
   o->mode = cfg->comm.mode;
   o->transport = cfg->comm.transport;
+  o->inter_algo = cfg->comm.inter_algo;
   o->bucket_mb = cfg->comm.bucket_mb;
   o->slice_mb = cfg->comm.slice_mb;
   o->thread_core = cfg->comm.thread_core;
@@ -77,33 +78,30 @@ int ht_grad_sync_create(ht_grad_sync **out, const ht_grad_sync_opts *o, const ht
   int rc = plan_buckets(gs, slice, target);
   int n_bufs = o->mode == HT_SYNC_DELAYED ? 2 : 1;
   gs->bufs[0] = m->grads;
-  if (o->transport != HT_TRANSPORT_MPI && comm->size > 1) {
-    /* Collective: every rank gets here, also one whose plan failed. */
-    ht_comm_stall_enter(comm, "the shared-memory set-up (collective on the gradient communicator)");
-    int s = ht_shm_grads_create(&gs->shm, comm->grad, m->n_params, n_bufs, rc == 0 ? gs->n_buckets : 0, rc,
-                                gs->transport_note, sizeof gs->transport_note);
-    ht_comm_stall_leave(comm);
-    if (s < 0) return s;
-    if (s == 1 && rc == 0 && o->transport == HT_TRANSPORT_SHM)
-      return ht_error(HT_ECONFIG, "comm.transport: shm is not available: %s (use auto or mpi)", gs->transport_note);
-    if (s == 0) {
-      /* The gradient lives in the shared segment from now on. */
-      for (int b = 0; b < n_bufs; b++) gs->bufs[b] = ht_shm_grads_buf(&gs->shm, comm->rank, b);
-      memcpy(gs->bufs[0], m->grads, m->n_params * sizeof(float));
-      if (n_bufs == 2) memset(gs->bufs[1], 0, m->n_params * sizeof(float));
-      m->grads = gs->bufs[0];
-    }
-  }
+  /* Collective: every rank gets here, also one whose plan failed. */
+  ht_comm_stall_enter(comm, "the set-up of gradient summing (collective on the gradient communicator)");
+  int s = ht_grad_transport_create(&gs->tr, comm->grad, o->transport, o->inter_algo, m->n_params, n_bufs,
+                                   rc == 0 ? gs->n_buckets : 0, rc);
+  ht_comm_stall_leave(comm);
   HT_CHECK(rc);
-  if (o->mode == HT_SYNC_DELAYED && !gs->shm.base) {
+  HT_CHECK(s);
+  if (ht_grad_transport_buf(&gs->tr, comm->rank, 0)) {
+    /* The gradient lives in the shared segment from now on. */
+    for (int b = 0; b < n_bufs; b++) gs->bufs[b] = ht_grad_transport_buf(&gs->tr, comm->rank, b);
+    memcpy(gs->bufs[0], m->grads, m->n_params * sizeof(float));
+    if (n_bufs == 2) memset(gs->bufs[1], 0, m->n_params * sizeof(float));
+    m->grads = gs->bufs[0];
+  }
+  if (o->mode == HT_SYNC_DELAYED && gs->bufs[1] == NULL) {
     gs->spare = calloc(m->n_params, sizeof(float));
     if (!gs->spare) return ht_error(HT_ENOMEM, "out of memory for the second gradient buffer of comm.mode delayed");
     gs->bufs[1] = gs->spare;
   }
   gs->track = ev ? ht_events_track(ev, 0, "main") : NULL;
   ht_track *comm_track = ev ? ht_events_track(ev, 1, "comm") : NULL;
-  HT_CHECK(ht_comm_thread_create(&gs->ct, comm, gs->buckets, gs->n_buckets, gs->shm.base ? &gs->shm : NULL, o->wait,
-                                 o->sleep_us, cpus, o->thread_core, comm_track));
+  HT_CHECK(ht_comm_thread_create(&gs->ct, comm, gs->buckets, gs->n_buckets, ht_grad_transport_shm(&gs->tr),
+                                 ht_grad_transport_hier(&gs->tr), o->wait, o->sleep_us, cpus, o->thread_core,
+                                 comm_track));
   return 0;
 }
 
@@ -257,7 +255,7 @@ int ht_grad_sync_report(const ht_grad_sync *gs, const ht_events *ev, const ht_lo
             "{\"kind\": \"comm\", \"mode\": \"%s\", \"transport\": \"%s\", \"buckets\": %d, \"steps\": %.0f, \"inflight_ms\": %.6g, "
             "\"wait_ms\": %.6g, \"hidden_ms\": %.6g, \"hidden_fraction\": %.6g, \"comm_cpu_ms\": %.6g, "
             "\"process_cpu_ms\": %.6g, \"comm_cpu_share\": %.6g, \"comm_cpu_share_of_used\": %.6g, \"last_bucket_fraction\": %.6g}\n",
-            ht_enum_name(&ht_sync_modes, (int)gs->o.mode), gs->comm->size == 1 ? "none" : ht_enum_name(&ht_transports, gs->shm.base ? HT_TRANSPORT_SHM : HT_TRANSPORT_MPI), gs->n_buckets, steps, 1e3 * inflight, 1e3 * wait, 1e3 * hidden, hidden_frac,
+            ht_enum_name(&ht_sync_modes, (int)gs->o.mode), gs->comm->size == 1 ? "none" : ht_enum_name(&ht_transports, (int)gs->tr.used), gs->n_buckets, steps, 1e3 * inflight, 1e3 * wait, 1e3 * hidden, hidden_frac,
             1e3 * cpu, 1e3 * pcpu, share, pshare, last_frac);
     fflush(metrics);
   }
@@ -272,7 +270,7 @@ void ht_grad_sync_destroy(ht_grad_sync **gsp) {
   ht_comm_thread_destroy(&gs->ct);
   if (gs->m && gs->own_grads) gs->m->grads = gs->own_grads;
   /* After the thread: it reads the segment until joined. */
-  ht_shm_grads_free(&gs->shm);
+  ht_grad_transport_free(&gs->tr);
   free(gs->spare);
   free(gs->slice_lo);
   free(gs->slice_hi);

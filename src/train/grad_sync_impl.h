@@ -8,6 +8,7 @@
 #include "comm/bucket_reduce.h"
 #include "comm/comm_thread.h"
 #include "comm/shm_grads.h"
+#include "comm/transport.h"
 #include "hytrain/grad_sync.h"
 
 /* End-of-run figures of this rank (see ht_grad_sync_report). */
@@ -37,8 +38,7 @@ struct ht_grad_sync {
   float *spare;                 /* delayed with messages: the second gradient buffer (allocated) */
   float *bufs[2];               /* the gradient buffers in use: [0] the model's (or its shared
                                  * copy), [1] delayed mode's second one */
-  ht_shm_grads shm;             /* shared-memory summing; shm.base == NULL: MPI messages */
-  char transport_note[256];     /* why shared memory is not used, "" if it is or was not asked */
+  ht_grad_transport tr;         /* how buckets are summed (comm.transport) */
   int pending;                  /* delayed: a gradient is being reduced */
   float *pending_buf;
   double pending_lr;

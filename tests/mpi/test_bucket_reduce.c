@@ -40,7 +40,7 @@ static int check(const ht_shm_grads *shm, int rank, int size, int *order_matters
   }
   float *own = malloc(n * sizeof *own), *want = malloc(n * sizeof *want);
   ht_bucket_reduce br;
-  if (!own || !want || ht_bucket_reduce_init(&br, MPI_COMM_WORLD, b, NB, shm) != 0) {
+  if (!own || !want || ht_bucket_reduce_init(&br, MPI_COMM_WORLD, b, NB, shm, NULL) != 0) {
     fprintf(stderr, "[rank %d] setup failed\n", rank);
     MPI_Abort(MPI_COMM_WORLD, 1);
   }

@@ -53,7 +53,7 @@ static char *run(const ht_comm *comm, double warn_s, double timeout_s, int with_
     exit(1);
   }
   ht_comm_thread *ct = NULL;
-  if (with_thread && ht_comm_thread_create(&ct, comm, b, 1, NULL, HT_WAIT_BACKOFF, 100, NULL, -1, NULL) < 0) {
+  if (with_thread && ht_comm_thread_create(&ct, comm, b, 1, NULL, NULL, HT_WAIT_BACKOFF, 100, NULL, -1, NULL) < 0) {
     dup2(saved, 2);
     fprintf(stderr, "create: %s\n", ht_error_message());
     exit(1);

@@ -1,0 +1,168 @@
+/*
+ * Hierarchical summing (comm/hier.h) on its own: every rank fills a buffer
+ * with values whose float sum depends on the order of the additions, sums a
+ * set of buckets (sizes 1, 2 and 3, smaller than the rank count, up to
+ * uneven large ones) and checks, bit for bit and on every rank, that each
+ * element equals the order comm/hier.h documents, computed here from the
+ * node layout:
+ *   node sums in local order, then the ring's rotated order (block b starts
+ *   at node b) or halving/doubling's balanced tree in node order;
+ * that it agrees with the flat rank order ((x0 + x1) + x2) + ... within
+ * relative 1e-6 of the sum of magnitudes, and bit for bit where comm/hier.h
+ * promises it (one node, or 2 nodes x 1 rank). Round 0 has every bucket in
+ * flight at once (buffer 0), round 1 one bucket at a time with the list of
+ * ranks it waits for checked (buffer 1, as comm.mode delayed alternates).
+ * It runs with the algorithm auto picks and, when that is halving/doubling,
+ * with ring as well.
+ * Usage: mpitest_hier_reduce [N L]   (any layout; with N L given, the layout
+ * found must be N nodes x L ranks; exit code 0 = pass)
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "comm/bucket_reduce.h"
+#include "comm/hier.h"
+
+static float value(int r, size_t i, int round) {
+  unsigned h = (unsigned)(i * 2654435761u) ^ (unsigned)(r * 40503 + round * 977);
+  float mag = (h & 1) ? 1e7f : 1e-3f;
+  return mag * (float)((int)(h % 2001) - 1000) / 1000.0f + (float)r * 0.1f;
+}
+
+/* The sum over node j's ranks of element i, in local order. */
+static float node_sum(const ht_hier *h, int j, size_t i, int round) {
+  float acc = 0;
+  int first = 1;
+  for (int r = 0; r < h->size; r++)
+    if (h->node_of[r] == j) {
+      acc = first ? value(r, i, round) : acc + value(r, i, round);
+      first = 0;
+    }
+  return acc;
+}
+
+/* Halving/doubling's tree over nodes [lo, lo + count). */
+static float tree(const ht_hier *h, int lo, int count, size_t i, int round) {
+  if (count == 1) return node_sum(h, lo, i, round);
+  return tree(h, lo, count / 2, i, round) + tree(h, lo + count / 2, count / 2, i, round);
+}
+
+/* The documented order for element i = bucket lo + j of a bucket of n floats. */
+static float documented(const ht_hier *h, size_t i, size_t j, size_t n, int round) {
+  if (h->N == 1 || h->algo == HT_INTER_RHD) return tree(h, 0, h->N, i, round);
+  int l = 0;
+  while (j >= ht__chunk_lo(n, l + 1, h->L)) l++;
+  size_t m = ht__chunk_lo(n, l + 1, h->L) - ht__chunk_lo(n, l, h->L), q = j - ht__chunk_lo(n, l, h->L);
+  int b = 0;
+  while (q >= ht__chunk_lo(m, b + 1, h->N)) b++;
+  float acc = node_sum(h, b, i, round);
+  for (int s = 1; s < h->N; s++) acc += node_sum(h, (b + s) % h->N, i, round);
+  return acc;
+}
+
+static int check(ht_inter_algo algo, int rank, int size, int want_n, int want_l) {
+  const size_t sizes[] = {1, 2, 3, 1001, 16, 4096 + 5, 7};
+  enum { NB = (int)(sizeof sizes / sizeof sizes[0]) };
+  ht_bucket b[NB];
+  size_t n = 0;
+  for (int k = 0; k < NB; k++) {
+    b[k].lo = n;
+    n += sizes[k];
+    b[k].hi = n;
+  }
+  ht_hier h;
+  char why[256];
+  int rc = ht_hier_create(&h, MPI_COMM_WORLD, n, 2, NB, 0, algo, why, sizeof why);
+  if (rc != 0) {
+    if (rank == 0) fprintf(stderr, "hierarchical summing not available (%d): %s\n", rc, why);
+    return 1;
+  }
+  if (want_n > 0 && (h.N != want_n || h.L != want_l)) {
+    if (rank == 0) fprintf(stderr, "layout: %d nodes x %d ranks, expected %d x %d\n", h.N, h.L, want_n, want_l);
+    ht_hier_free(&h);
+    return 1;
+  }
+  float *own[2] = {malloc(n * sizeof(float)), malloc(n * sizeof(float))};
+  ht_bucket_reduce br;
+  if (!own[0] || !own[1] || ht_bucket_reduce_init(&br, MPI_COMM_WORLD, b, NB, NULL, &h) != 0) {
+    fprintf(stderr, "[rank %d] setup failed\n", rank);
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+  int bad = 0, exact_flat = h.N == 1 || (h.N == 2 && h.L == 1);
+  double worst = 0;
+  for (int round = 0; round < 2; round++) {
+    float *buf = h.shm.base ? ht_shm_grads_buf(&h.shm, h.local, round) : own[round];
+    for (size_t i = 0; i < n; i++) buf[i] = value(rank, i, round);
+    if (round == 0) {
+      int seen[NB] = {0}, n_seen = 0, done[NB], n_done = 0;
+      for (int k = 0; k < NB; k++)
+        if (ht_bucket_reduce_start(&br, buf, k) != 0) bad = 1;
+      while (n_seen < NB && !bad) {
+        if (ht_bucket_reduce_progress(&br, buf, done, &n_done) != 0) bad = 1;
+        for (int i = 0; i < n_done; i++, n_seen++)
+          if (seen[done[i]]++) bad = 1;
+      }
+    } else {
+      for (int k = 0; k < NB && !bad; k++) {
+        int done[NB], n_done = 0, missing[64];
+        if (ht_bucket_reduce_start(&br, buf, k) != 0) bad = 1;
+        int n_missing = size <= 64 ? ht_bucket_reduce_missing(&br, k, missing) : 0;
+        for (int i = 0; i < n_missing; i++)
+          if (missing[i] == rank || missing[i] < 0 || missing[i] >= size || (i > 0 && missing[i] <= missing[i - 1]))
+            bad = 1;
+        while (br.phase[k] != HT_BR_DONE && !bad)
+          if (ht_bucket_reduce_progress(&br, buf, done, &n_done) != 0) bad = 1;
+        if (ht_bucket_reduce_missing(&br, k, missing) != 0) bad = 1;
+      }
+    }
+    size_t wrong = 0, wrong_flat = 0;
+    for (int k = 0; k < NB; k++)
+      for (size_t j = 0; j < sizes[k]; j++) {
+        size_t i = b[k].lo + j;
+        float want = documented(&h, i, j, sizes[k], round), flat = value(0, i, round);
+        double mag = fabs(value(0, i, round));
+        for (int r = 1; r < size; r++) flat += value(r, i, round), mag += fabs(value(r, i, round));
+        if (memcmp(&buf[i], &want, sizeof want) != 0) wrong++;
+        if (memcmp(&buf[i], &flat, sizeof flat) != 0) wrong_flat++;
+        double rel = fabs((double)buf[i] - flat) / (mag > 0 ? mag : 1);
+        if (rel > worst) worst = rel;
+      }
+    if (wrong || (exact_flat && wrong_flat) || worst > 1e-6) {
+      fprintf(stderr, "[rank %d] %s, round %d: %zu of %zu elements differ from the documented order, %zu from the "
+              "rank order (promised equal: %s), worst relative difference %.3g\n", rank, ht_hier_algo_name(h.algo),
+              round, wrong, n, wrong_flat, exact_flat ? "yes" : "no", worst);
+      bad = 1;
+    }
+  }
+  MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  MPI_Allreduce(MPI_IN_PLACE, &worst, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+  if (rank == 0)
+    printf("%d nodes x %d ranks, %s: %d buckets, %zu floats: %s; vs rank order: %s (max relative %.2g)\n", h.N, h.L,
+           h.N == 1 ? "one node" : ht_hier_algo_name(h.algo), NB, n,
+           bad ? "FAIL" : "every element in the documented order, bit for bit",
+           exact_flat ? "bit for bit (promised)" : "within 1e-6", worst);
+  ht_inter_algo used = h.algo;
+  int N = h.N;
+  ht_bucket_reduce_free(&br);
+  ht_hier_free(&h);
+  free(own[0]);
+  free(own[1]);
+  if (!bad && algo == HT_INTER_AUTO && N > 1 && used == HT_INTER_RHD) bad = check(HT_INTER_RING, rank, size, want_n, want_l);
+  return bad;
+}
+
+int main(int argc, char **argv) {
+  int provided = 0;
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  int want_n = argc > 2 ? atoi(argv[1]) : 0, want_l = argc > 2 ? atoi(argv[2]) : 0;
+  int bad = size > 1 ? check(HT_INTER_AUTO, rank, size, want_n, want_l) : 0;
+  if (size == 1 && rank == 0) printf("one rank: nothing to sum\n");
+  if (rank == 0) printf("%s\n", bad ? "FAIL" : "pass");
+  MPI_Finalize();
+  return bad;
+}
