@@ -78,32 +78,22 @@ static void plan_step(const ht_hier *h, size_t m, int s, step_plan *p) {
     p->recv_left = 1;
     return;
   }
-  int d = log2_int(N);
-  if (s < d) {
-    /* Halving at distance 2^s: keep one half of the current range, send the
-     * other, add the partner's copy of the kept half (lower node on the left). */
-    size_t lo, hi, klo, khi;
-    rhd_range(m, i, s, &lo, &hi);
-    rhd_range(m, i, s + 1, &klo, &khi);
-    p->to = p->from = i ^ (1 << s);
-    p->recv_lo = klo;
-    p->recv_hi = khi;
-    p->send_lo = klo == lo ? khi : lo;
-    p->send_hi = klo == lo ? hi : klo;
-    p->reduce = 1;
-    p->recv_left = (i >> s) & 1; /* the partner is the lower node */
-    return;
-  }
-  /* Doubling, in reverse: send the range held, receive its sibling. */
-  int lvl = d - 1 - (s - d);
+  /* Halving at distance 2^s (s < d): keep one half of the range held, send
+   * the other, add the partner's copy of the kept half (the lower node's on
+   * the left). Doubling, the same levels in reverse: send the half held,
+   * receive the partner's into place. */
+  int d = log2_int(N), halving = s < d, lvl = halving ? s : d - 1 - (s - d);
   size_t lo, hi, klo, khi;
   rhd_range(m, i, lvl, &lo, &hi);
   rhd_range(m, i, lvl + 1, &klo, &khi);
+  size_t olo = klo == lo ? khi : lo, ohi = klo == lo ? hi : klo; /* the partner's half */
   p->to = p->from = i ^ (1 << lvl);
-  p->send_lo = klo;
-  p->send_hi = khi;
-  p->recv_lo = klo == lo ? khi : lo;
-  p->recv_hi = klo == lo ? hi : klo;
+  p->recv_lo = halving ? klo : olo;
+  p->recv_hi = halving ? khi : ohi;
+  p->send_lo = halving ? olo : klo;
+  p->send_hi = halving ? ohi : khi;
+  p->reduce = halving;
+  p->recv_left = (i >> lvl) & 1; /* the partner is the lower node */
 }
 
 /* Bucket k's own slice: [lo, lo + m) of the flat buffer. */

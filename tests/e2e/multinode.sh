@@ -50,6 +50,20 @@ start_and_wait_ckpt() {
   fail "no checkpoint after 90 s: $(tail -c 800 "$WORK/err.txt")"
   finish
 }
+# start_endless: a 2 x 2 training that runs until stopped, watchdog at 1 s /
+# 4 s, started in the background and past its first checkpoint.
+start_endless() {
+  fashion_subset 4096 100
+  cat >"$WORK/cfg.yaml" <<YAML
+model: {type: mlp, hidden: [64]}
+train: {epochs: 1000, batch_size: 32, seed: 3, log_every: 10}
+optimizer: {name: sgd, lr: 0.01}
+data: {train: $WORK/fm/train.h5}
+checkpoint: {every_steps: 20}
+comm: {stall_warn_s: 1, stall_timeout_s: 4}
+YAML
+  start_and_wait_ckpt "$WORK/cfg.yaml" "$WORK/run"
+}
 # wait_job SECONDS: the job's exit code into JOB_RC (timeout: "none", and
 # the job is killed).
 wait_job() {
@@ -108,16 +122,7 @@ YAML
   ge "$acc" 0.65 && pass "2x2 converges: test accuracy $acc" || fail "2x2: test accuracy $acc < 0.65"
   ;;
 stall)
-  fashion_subset 4096 100
-  cat >"$WORK/cfg.yaml" <<YAML
-model: {type: mlp, hidden: [64]}
-train: {epochs: 1000, batch_size: 32, seed: 3, log_every: 10}
-optimizer: {name: sgd, lr: 0.01}
-data: {train: $WORK/fm/train.h5}
-checkpoint: {every_steps: 20}
-comm: {stall_warn_s: 1, stall_timeout_s: 4}
-YAML
-  start_and_wait_ckpt "$WORK/cfg.yaml" "$WORK/run"
+  start_endless
   stopped=$(rank_pid "$WORK/cfg.yaml" 3)
   [ -n "$stopped" ] || { fail "rank 3's process not found"; finish; }
   kill -STOP "$stopped"
@@ -137,16 +142,7 @@ YAML
   [ -n "$err" ] && pass "error: $err" || fail "no stall error in: $(head -c 1500 "$WORK/err.txt")"
   ;;
 lost)
-  fashion_subset 4096 100
-  cat >"$WORK/cfg.yaml" <<YAML
-model: {type: mlp, hidden: [64]}
-train: {epochs: 1000, batch_size: 32, seed: 3, log_every: 10}
-optimizer: {name: sgd, lr: 0.01}
-data: {train: $WORK/fm/train.h5}
-checkpoint: {every_steps: 20}
-comm: {stall_warn_s: 1, stall_timeout_s: 4}
-YAML
-  start_and_wait_ckpt "$WORK/cfg.yaml" "$WORK/run"
+  start_endless
   victim=$(rank_pid "$WORK/cfg.yaml" 3)
   [ -n "$victim" ] || { fail "rank 3's process not found"; finish; }
   kill -9 "$victim"
