@@ -86,6 +86,7 @@ typedef struct ht_config {
     double stall_timeout_s;    /* watchdog: end the job after this many seconds, 0 = never */
     ht_transport transport;    /* auto | shm | mpi | hier */
     ht_inter_algo inter_algo;  /* auto | ring | rhd: hierarchical summing between nodes */
+    ht_comm_dtype dtype;       /* fp32 | bf16: what hierarchical summing sends between nodes */
   } comm;
   struct {
     ht_gemm_backend backend;   /* auto | openblas | onednn */

@@ -32,6 +32,9 @@
 
 /* ht_gemm_backend (compute.backend) and ht_precision (compute.precision)
  * are the X-macro enums of hytrain/options.h. */
+#include <stdint.h>
+#include <string.h>
+
 #include "hytrain/options.h"
 
 /* Spellings of the enums ("openblas", "bf16"); "?" for a value out of range. */
@@ -78,6 +81,25 @@ int ht_gemm_backward_weights(ht_gemm *g, int d, float *dw, const float *dy, cons
 
 /* dx[B,I] = dy[B,O] . w[O,I], w as in the last forward of layer d. */
 int ht_gemm_backward_input(ht_gemm *g, int d, float *dx, const float *dy, const float *w, int B);
+
+/* One float rounded to bf16 (round to nearest even on the upper 16 bits; a
+ * NaN keeps its sign and becomes a quiet NaN, since adding the rounding bias
+ * could carry it into Inf): its 16-bit pattern. */
+static inline uint16_t ht_bf16_bits(float f) {
+  uint32_t u;
+  memcpy(&u, &f, sizeof u);
+  uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+  uint32_t nan = (u >> 16) | 0x40u;
+  return (uint16_t)((u & 0x7fffffffu) > 0x7f800000u ? nan : rounded);
+}
+
+/* The float a bf16 pattern stands for (exact). */
+static inline float ht_bf16_to_f32(uint16_t h) {
+  uint32_t u = (uint32_t)h << 16;
+  float f;
+  memcpy(&f, &u, sizeof f);
+  return f;
+}
 
 /* Rounds n floats to bf16 (round to nearest even; NaN stays NaN) and writes
  * the 16-bit patterns to dst. */

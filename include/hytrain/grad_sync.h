@@ -61,6 +61,7 @@ typedef struct ht_grad_sync_opts {
   int thread_core;      /* -1: the rank's cpuset */
   ht_transport transport;
   ht_inter_algo inter_algo;
+  ht_comm_dtype dtype;  /* hierarchical summing's inter-node messages */
 } ht_grad_sync_opts;
 
 /* The comm.* keys of cfg (not collective). Returns 0 or HT_ECONFIG. */

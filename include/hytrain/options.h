@@ -35,6 +35,8 @@
 #define HT_TRANSPORTS(X) X(HT_TRANSPORT_AUTO, "auto") X(HT_TRANSPORT_SHM, "shm") X(HT_TRANSPORT_MPI, "mpi") X(HT_TRANSPORT_HIER, "hier")
 /* comm.inter_algo: the inter-node allreduce of hierarchical summing (src/comm/hier.h) */
 #define HT_INTER_ALGOS(X) X(HT_INTER_AUTO, "auto") X(HT_INTER_RING, "ring") X(HT_INTER_RHD, "rhd")
+/* comm.dtype: what hierarchical summing sends between nodes */
+#define HT_COMM_DTYPES(X) X(HT_COMM_FP32, "fp32") X(HT_COMM_BF16, "bf16")
 /* The kind of comm.wait (its pause, if any, is a number after ':'). */
 #define HT_WAIT_KINDS(X)                                                                                 \
   X(HT_WAIT_YIELD, "yield") X(HT_WAIT_SLEEP, "sleep") X(HT_WAIT_BLOCK, "block") X(HT_WAIT_ADAPTIVE, "adaptive") \
@@ -63,6 +65,7 @@ typedef enum { HT_DATA_MODES(HT__ENUM_VALUE) } ht_data_mode;
 typedef enum { HT_SYNC_MODES(HT__ENUM_VALUE) } ht_sync_mode;
 typedef enum { HT_TRANSPORTS(HT__ENUM_VALUE) } ht_transport;
 typedef enum { HT_INTER_ALGOS(HT__ENUM_VALUE) } ht_inter_algo;
+typedef enum { HT_COMM_DTYPES(HT__ENUM_VALUE) } ht_comm_dtype;
 typedef enum { HT_WAIT_KINDS(HT__ENUM_VALUE) } ht_wait_kind;
 typedef enum { HT_BINDINGS(HT__ENUM_VALUE) } ht_binding_mode;
 typedef enum { HT_PROGRESS_MODES(HT__ENUM_VALUE) } ht_progress_mode;
@@ -80,7 +83,7 @@ typedef struct ht_enum_table {
 
 extern const ht_enum_table ht_model_types, ht_activations, ht_inits, ht_optimizers, ht_schedules, ht_normalizes,
     ht_data_modes, ht_sync_modes, ht_transports, ht_wait_kinds, ht_bindings, ht_progress_modes, ht_sweep_methods,
-    ht_sweep_metrics, ht_gemm_backends, ht_precisions, ht_inter_algos;
+    ht_sweep_metrics, ht_gemm_backends, ht_precisions, ht_inter_algos, ht_comm_dtypes;
 
 /* The value spelled exactly text (case-sensitive), or -1. The one place that
  * compares option text: everything else holds the C value. */

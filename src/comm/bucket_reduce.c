@@ -276,5 +276,6 @@ void ht_bucket_reduce_free(ht_bucket_reduce *br) {
   free(br->step);
   free(br->scratch);
   free(br->scratch_off);
+  free(br->wire);
   memset(br, 0, sizeof *br);
 }

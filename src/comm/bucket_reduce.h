@@ -65,6 +65,7 @@ typedef struct ht_bucket_reduce {
   int n_steps;              /* hier: inter-node steps per bucket */
   float *scratch;           /* hier: received inter-node partial sums, every bucket */
   size_t *scratch_off;      /* [n_buckets] hier: bucket k's start in scratch */
+  uint16_t *wire;           /* hier with bf16: bucket k's outgoing piece at wire + 2 scratch_off[k], incoming after it */
 } ht_bucket_reduce;
 
 enum { HT_BR_IDLE, HT_BR_GATHER, HT_BR_SPREAD, HT_BR_DONE };

@@ -49,6 +49,7 @@ typedef struct ht_hier {
   int *cross_ranks;   /* [N] gradient-communicator ranks of the cross communicator, by node */
   int *node_of;       /* [size] the node of every rank */
   ht_inter_algo algo; /* ring or rhd (never auto once created) */
+  int bf16;           /* inter-node messages carry bf16 (comm.dtype); set by the creator's caller */
   ht_shm_grads shm;   /* the node's gradient buffers when L > 1; shm.base == NULL when L == 1 */
 } ht_hier;
 

@@ -15,6 +15,12 @@
  * br->phase is HT_BR_GATHER up to the last reduce-scatter step and
  * HT_BR_SPREAD after it, so the watchdog's words fit.
  *
+ * comm.dtype bf16 (hier->bf16): every inter-node message carries the
+ * values rounded to bf16 (half the bytes); a reduce-scatter step adds the
+ * received bf16 partial sum to its own fp32 values, and the owner of a
+ * block rounds its complete sum to bf16 before the all-gather, so every
+ * rank ends with the same values. The order of additions is the one above.
+ *
  * Tags: bucket k's messages all carry tag k mod 30000 on the cross
  * communicator. The same bucket is never in flight twice, and between two
  * peers MPI delivers messages with one tag in the order they were sent, to
@@ -26,6 +32,7 @@
 
 #include "comm/bucket_reduce.h"
 #include "hytrain/error.h"
+#include "hytrain/gemm.h"
 
 static int tag(int k) { return k % 30000; }
 
@@ -96,6 +103,11 @@ static void plan_step(const ht_hier *h, size_t m, int s, step_plan *p) {
   p->recv_left = (i >> lvl) & 1; /* the partner is the lower node */
 }
 
+/* The largest piece of a slice of m floats one step moves. */
+static size_t max_piece(const ht_hier *h, size_t m) {
+  return h->algo == HT_INTER_RING ? (m + (size_t)h->N - 1) / (size_t)h->N : (m + 1) / 2;
+}
+
 /* Bucket k's own slice: [lo, lo + m) of the flat buffer. */
 static void own_slice(const ht_bucket_reduce *br, int k, size_t *lo, size_t *m) {
   const ht_hier *h = br->hier;
@@ -133,12 +145,13 @@ int ht__hier_reduce_init(ht_bucket_reduce *br) {
     size_t lo, m;
     own_slice(br, k, &lo, &m);
     br->scratch_off[k] = total;
-    if (h->N > 1) total += h->algo == HT_INTER_RING ? (m + (size_t)h->N - 1) / (size_t)h->N : (m + 1) / 2;
+    if (h->N > 1) total += max_piece(h, m);
   }
   for (int i = 0; i < nb * 2; i++) br->req[i] = MPI_REQUEST_NULL;
   if (total > 0) {
-    br->scratch = malloc(total * sizeof *br->scratch);
-    if (!br->scratch) {
+    if (h->bf16) br->wire = malloc(2 * total * sizeof *br->wire);
+    else br->scratch = malloc(total * sizeof *br->scratch);
+    if (!br->scratch && !br->wire) {
       ht_bucket_reduce_free(br);
       return ht_error(HT_ENOMEM, "out of memory for %.1f MB of received partial sums", total * 4.0 / 1e6);
     }
@@ -154,11 +167,18 @@ static int post_step(ht_bucket_reduce *br, float *buf, int k) {
   step_plan p;
   plan_step(h, m, br->step[k], &p);
   float *slice = buf + lo;
-  float *into = p.reduce ? br->scratch + br->scratch_off[k] : slice + p.recv_lo;
   MPI_Request *rq = br->req + 2 * (size_t)k;
-  int rc = HT_MPI(MPI_Irecv(into, (int)(p.recv_hi - p.recv_lo), MPI_FLOAT, p.from, tag(k), h->cross, &rq[0]));
-  if (rc == 0)
-    rc = HT_MPI(MPI_Isend(slice + p.send_lo, (int)(p.send_hi - p.send_lo), MPI_FLOAT, p.to, tag(k), h->cross, &rq[1]));
+  int rc, n_recv = (int)(p.recv_hi - p.recv_lo), n_send = (int)(p.send_hi - p.send_lo);
+  if (h->bf16) {
+    uint16_t *out = br->wire + 2 * br->scratch_off[k], *in = out + max_piece(h, m);
+    for (int j = 0; j < n_send; j++) out[j] = ht_bf16_bits(slice[p.send_lo + (size_t)j]);
+    rc = HT_MPI(MPI_Irecv(in, n_recv, MPI_UINT16_T, p.from, tag(k), h->cross, &rq[0]));
+    if (rc == 0) rc = HT_MPI(MPI_Isend(out, n_send, MPI_UINT16_T, p.to, tag(k), h->cross, &rq[1]));
+  } else {
+    float *into = p.reduce ? br->scratch + br->scratch_off[k] : slice + p.recv_lo;
+    rc = HT_MPI(MPI_Irecv(into, n_recv, MPI_FLOAT, p.from, tag(k), h->cross, &rq[0]));
+    if (rc == 0) rc = HT_MPI(MPI_Isend(slice + p.send_lo, n_send, MPI_FLOAT, p.to, tag(k), h->cross, &rq[1]));
+  }
   br->pending[k] = 2;
   br->phase[k] = p.reduce ? HT_BR_GATHER : HT_BR_SPREAD;
   return rc;
@@ -167,14 +187,31 @@ static int post_step(ht_bucket_reduce *br, float *buf, int k) {
 /* Both messages of the current step of bucket k completed: add what a
  * reduce-scatter step received. */
 static void finish_step(ht_bucket_reduce *br, float *buf, int k) {
+  const ht_hier *h = br->hier;
   size_t lo, m;
   own_slice(br, k, &lo, &m);
   step_plan p;
-  plan_step(br->hier, m, br->step[k], &p);
-  if (!p.reduce) return;
+  plan_step(h, m, br->step[k], &p);
   float *own = buf + lo + p.recv_lo;
-  const float *got = br->scratch + br->scratch_off[k];
   size_t len = p.recv_hi - p.recv_lo;
+  if (h->bf16) {
+    const uint16_t *in = br->wire + 2 * br->scratch_off[k] + max_piece(h, m);
+    if (!p.reduce) {
+      for (size_t j = 0; j < len; j++) own[j] = ht_bf16_to_f32(in[j]);
+      return;
+    }
+    if (p.recv_left)
+      for (size_t j = 0; j < len; j++) own[j] = ht_bf16_to_f32(in[j]) + own[j];
+    else
+      for (size_t j = 0; j < len; j++) own[j] = own[j] + ht_bf16_to_f32(in[j]);
+    /* The last reduce-scatter step completes the block this rank owns:
+     * round it as the others will receive it. */
+    if (br->step[k] == br->n_steps / 2 - 1)
+      for (size_t j = 0; j < len; j++) own[j] = ht_bf16_to_f32(ht_bf16_bits(own[j]));
+    return;
+  }
+  if (!p.reduce) return;
+  const float *got = br->scratch + br->scratch_off[k];
   /* The fixed order of comm/hier.h: the partial sum of the lower nodes on the left. */
   if (p.recv_left)
     for (size_t j = 0; j < len; j++) own[j] = got[j] + own[j];

@@ -154,6 +154,9 @@ static const ht_option options[] = {
     OPT_ENUM("comm.inter_algo", comm.inter_algo, "auto", ht_inter_algos,
              "Hierarchical summing's exchange between nodes: recursive halving/doubling when the node count is a power "
              "of two, else ring (auto); ring; rhd (recursive halving/doubling, a power of two of nodes only)."),
+    OPT_ENUM("comm.dtype", comm.dtype, "fp32", ht_comm_dtypes,
+             "What hierarchical summing sends between nodes: fp32, or bf16 (half the bytes; partial sums rounded to bf16 "
+             "on the wire, added in fp32). Sums within a node and the other transports are always fp32."),
     OPT_INT("comm.thread_core", comm.thread_core, "-1", -1, 4095,
             "Core to pin the communication thread to; -1 keeps it on the rank's cpuset."),
     OPT_FLOAT("comm.stall_warn_s", comm.stall_warn_s, "60", 0, HUGE_VAL, 0,

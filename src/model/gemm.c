@@ -49,27 +49,17 @@ int ht_gemm_have_onednn(void) {
 #endif
 }
 
-/* Round to nearest even on the upper 16 bits; a NaN keeps its sign and
- * becomes a quiet NaN (adding the rounding bias could carry it into Inf). */
-static inline uint16_t bf16_bits(float f) {
-  uint32_t u;
-  memcpy(&u, &f, sizeof u);
-  uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-  uint32_t nan = (u >> 16) | 0x40u;
-  return (uint16_t)((u & 0x7fffffffu) > 0x7f800000u ? nan : rounded);
-}
-
 void ht_bf16_from_f32(unsigned short *dst, const float *src, long n) {
   /* Parallel over i: each thread writes only its own dst[i]. */
 #pragma omp parallel for schedule(static) if (n >= HT__GEMM_OMP_MIN)
-  for (long i = 0; i < n; i++) dst[i] = bf16_bits(src[i]);
+  for (long i = 0; i < n; i++) dst[i] = ht_bf16_bits(src[i]);
 }
 
 void ht_bf16_round_f32(float *dst, const float *src, long n) {
   /* Parallel over i: each thread writes only its own dst[i]. */
 #pragma omp parallel for schedule(static) if (n >= HT__GEMM_OMP_MIN)
   for (long i = 0; i < n; i++) {
-    uint32_t u = (uint32_t)bf16_bits(src[i]) << 16;
+    uint32_t u = (uint32_t)ht_bf16_bits(src[i]) << 16;
     memcpy(&dst[i], &u, sizeof u);
   }
 }

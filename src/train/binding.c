@@ -59,8 +59,8 @@ typedef struct rank_binding {
  * node layout (rank 0 only; the layout is known to every rank). */
 static void log_hier(const ht_log *log, const ht_hier *h, const char *asked) {
   ht_log_info(log, "  gradient summing: hierarchical, %d node%s x %d rank%s (shared memory within a node, %s between "
-              "nodes; comm.transport %s)", h->N, h->N == 1 ? "" : "s", h->L, h->L == 1 ? "" : "s",
-              h->N == 1 ? "nothing" : ht_hier_algo_name(h->algo), asked);
+              "nodes%s; comm.transport %s)", h->N, h->N == 1 ? "" : "s", h->L, h->L == 1 ? "" : "s",
+              h->N == 1 ? "nothing" : ht_hier_algo_name(h->algo), h->bf16 && h->N > 1 ? " in bf16" : "", asked);
   char line[256];
   int shown = h->N > 8 ? 8 : h->N;
   for (int j = 0; j < shown; j++) {

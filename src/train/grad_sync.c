@@ -16,6 +16,7 @@ int ht_grad_sync_opts_from_config(const ht_config *cfg, ht_grad_sync_opts *o) {
   o->mode = cfg->comm.mode;
   o->transport = cfg->comm.transport;
   o->inter_algo = cfg->comm.inter_algo;
+  o->dtype = cfg->comm.dtype;
   o->bucket_mb = cfg->comm.bucket_mb;
   o->slice_mb = cfg->comm.slice_mb;
   o->thread_core = cfg->comm.thread_core;
@@ -82,6 +83,7 @@ int ht_grad_sync_create(ht_grad_sync **out, const ht_grad_sync_opts *o, const ht
   ht_comm_stall_enter(comm, "the set-up of gradient summing (collective on the gradient communicator)");
   int s = ht_grad_transport_create(&gs->tr, comm->grad, o->transport, o->inter_algo, m->n_params, n_bufs,
                                    rc == 0 ? gs->n_buckets : 0, rc);
+  gs->tr.hier.bf16 = o->dtype == HT_COMM_BF16;
   ht_comm_stall_leave(comm);
   HT_CHECK(rc);
   HT_CHECK(s);

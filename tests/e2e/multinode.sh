@@ -4,7 +4,8 @@
 #          and the node layout; two runs give identical checkpoints (/model,
 #          /optimizer byte for byte); a run stopped at step 12 and resumed on
 #          2 x 2 ends identical to the uninterrupted one; the same checkpoint
-#          resumes elastically on 1 node x 2 ranks and converges.
+#          resumes elastically on 1 node x 2 ranks and converges; with
+#          comm.dtype bf16 the table says so and training converges.
 #   stall  2 x 2, the rank with local index 1 of node 2 (rank 3) frozen with
 #          SIGSTOP: the watchdog warns naming a bucket and a rank, then ends
 #          the whole job with an error and a non-zero exit code.
@@ -120,6 +121,18 @@ YAML
   ge "$acc" 0.65 && pass "1x2 elastic resume converges: test accuracy $acc" || fail "1x2 elastic: test accuracy $acc < 0.65"
   acc=$(last_epoch_field run_a/metrics.jsonl test_accuracy)
   ge "$acc" 0.65 && pass "2x2 converges: test accuracy $acc" || fail "2x2: test accuracy $acc < 0.65"
+  # bf16 between nodes: said at start-up, and it still trains.
+  cluster 2 2 "$HYTRAIN" train "$WORK/cfg.yaml" --run-dir run_bf16 --set comm.dtype=bf16 >out_bf16.txt 2>&1 ||
+    fail "2x2 bf16 run failed: $(tail -c 600 out_bf16.txt)"
+  grep -q "recursive halving/doubling between nodes in bf16" out_bf16.txt && pass "start-up table: bf16 between nodes" ||
+    fail "no bf16 in: $(grep 'gradient summing' out_bf16.txt)"
+  if h5diff -q "$(latest_of run_a)" "$(latest_of run_bf16)" /model >/dev/null 2>&1; then
+    fail "bf16 between nodes gave the same weights as fp32: not in effect"
+  else
+    pass "bf16 between nodes changes the weights (the summing really rounds)"
+  fi
+  acc=$(last_epoch_field run_bf16/metrics.jsonl test_accuracy)
+  ge "$acc" 0.65 && pass "2x2 bf16 converges: test accuracy $acc" || fail "2x2 bf16: test accuracy $acc < 0.65"
   ;;
 stall)
   start_endless

@@ -13,7 +13,9 @@
  * flight at once (buffer 0), round 1 one bucket at a time with the list of
  * ranks it waits for checked (buffer 1, as comm.mode delayed alternates).
  * It runs with the algorithm auto picks and, when that is halving/doubling,
- * with ring as well.
+ * with ring as well; then both again with comm.dtype bf16 between nodes,
+ * where every rank must hold the same values, each within N x 2^-8 of the sum
+ * of magnitudes of the exact sum.
  * Usage: mpitest_hier_reduce [N L]   (any layout; with N L given, the layout
  * found must be N nodes x L ranks; exit code 0 = pass)
  */
@@ -62,7 +64,7 @@ static float documented(const ht_hier *h, size_t i, size_t j, size_t n, int roun
   return acc;
 }
 
-static int check(ht_inter_algo algo, int rank, int size, int want_n, int want_l) {
+static int check(ht_inter_algo algo, int bf16, int rank, int size, int want_n, int want_l) {
   const size_t sizes[] = {1, 2, 3, 1001, 16, 4096 + 5, 7};
   enum { NB = (int)(sizeof sizes / sizeof sizes[0]) };
   ht_bucket b[NB];
@@ -75,6 +77,7 @@ static int check(ht_inter_algo algo, int rank, int size, int want_n, int want_l)
   ht_hier h;
   char why[256];
   int rc = ht_hier_create(&h, MPI_COMM_WORLD, n, 2, NB, 0, algo, why, sizeof why);
+  h.bf16 = bf16;
   if (rc != 0) {
     if (rank == 0) fprintf(stderr, "hierarchical summing not available (%d): %s\n", rc, why);
     return 1;
@@ -118,6 +121,27 @@ static int check(ht_inter_algo algo, int rank, int size, int want_n, int want_l)
       }
     }
     size_t wrong = 0, wrong_flat = 0;
+    if (bf16) {
+      /* Every rank the same values, each close to the exact sum. */
+      float *first = malloc(n * sizeof *first);
+      if (!first) MPI_Abort(MPI_COMM_WORLD, 1);
+      if (rank == 0) memcpy(first, buf, n * sizeof *first);
+      MPI_Bcast(first, (int)n, MPI_FLOAT, 0, MPI_COMM_WORLD);
+      for (size_t i = 0; i < n; i++) {
+        double exact = 0, mag = 0;
+        for (int r = 0; r < size; r++) exact += value(r, i, round), mag += fabs(value(r, i, round));
+        if (memcmp(&buf[i], &first[i], sizeof(float)) != 0) wrong++;
+        double rel = fabs(buf[i] - exact) / (mag > 0 ? mag : 1);
+        if (rel > worst) worst = rel;
+      }
+      free(first);
+      if (wrong || worst > h.N * 0.00390625) {
+        fprintf(stderr, "[rank %d] bf16 %s, round %d: %zu elements differ from rank 0's, worst relative error %.3g\n",
+                rank, ht_hier_algo_name(h.algo), round, wrong, worst);
+        bad = 1;
+      }
+      continue;
+    }
     for (int k = 0; k < NB; k++)
       for (size_t j = 0; j < sizes[k]; j++) {
         size_t i = b[k].lo + j;
@@ -138,7 +162,11 @@ static int check(ht_inter_algo algo, int rank, int size, int want_n, int want_l)
   }
   MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
   MPI_Allreduce(MPI_IN_PLACE, &worst, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-  if (rank == 0)
+  if (rank == 0 && bf16)
+    printf("%d nodes x %d ranks, %s, bf16 between nodes: %d buckets, %zu floats: %s (max relative error %.2g, "
+           "bound %.3g)\n", h.N, h.L, h.N == 1 ? "one node" : ht_hier_algo_name(h.algo), NB, n,
+           bad ? "FAIL" : "identical on every rank, within the bound", worst, h.N * 0.00390625);
+  else if (rank == 0)
     printf("%d nodes x %d ranks, %s: %d buckets, %zu floats: %s; vs rank order: %s (max relative %.2g)\n", h.N, h.L,
            h.N == 1 ? "one node" : ht_hier_algo_name(h.algo), NB, n,
            bad ? "FAIL" : "every element in the documented order, bit for bit",
@@ -149,7 +177,9 @@ static int check(ht_inter_algo algo, int rank, int size, int want_n, int want_l)
   ht_hier_free(&h);
   free(own[0]);
   free(own[1]);
-  if (!bad && algo == HT_INTER_AUTO && N > 1 && used == HT_INTER_RHD) bad = check(HT_INTER_RING, rank, size, want_n, want_l);
+  if (!bad && algo == HT_INTER_AUTO && N > 1 && used == HT_INTER_RHD)
+    bad = check(HT_INTER_RING, bf16, rank, size, want_n, want_l);
+  if (!bad && !bf16 && algo == HT_INTER_AUTO && N > 1) bad = check(HT_INTER_AUTO, 1, rank, size, want_n, want_l);
   return bad;
 }
 
@@ -160,7 +190,7 @@ int main(int argc, char **argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   int want_n = argc > 2 ? atoi(argv[1]) : 0, want_l = argc > 2 ? atoi(argv[2]) : 0;
-  int bad = size > 1 ? check(HT_INTER_AUTO, rank, size, want_n, want_l) : 0;
+  int bad = size > 1 ? check(HT_INTER_AUTO, 0, rank, size, want_n, want_l) : 0;
   if (size == 1 && rank == 0) printf("one rank: nothing to sum\n");
   if (rank == 0) printf("%s\n", bad ? "FAIL" : "pass");
   MPI_Finalize();
