@@ -116,6 +116,12 @@ static void own_slice(const ht_bucket_reduce *br, int k, size_t *lo, size_t *m) 
   *m = ht__chunk_lo(n, h->local + 1, h->L) - ht__chunk_lo(n, h->local, h->L);
 }
 
+/* Bucket k's own slice and the plan of its current inter-node step. */
+static void current_step(const ht_bucket_reduce *br, int k, size_t *lo, size_t *m, step_plan *p) {
+  own_slice(br, k, lo, m);
+  plan_step(br->hier, *m, br->step[k], p);
+}
+
 int ht__hier_reduce_init(ht_bucket_reduce *br) {
   const ht_hier *h = br->hier;
   int nb = br->n_buckets;
@@ -163,9 +169,8 @@ int ht__hier_reduce_init(ht_bucket_reduce *br) {
 static int post_step(ht_bucket_reduce *br, float *buf, int k) {
   const ht_hier *h = br->hier;
   size_t lo, m;
-  own_slice(br, k, &lo, &m);
   step_plan p;
-  plan_step(h, m, br->step[k], &p);
+  current_step(br, k, &lo, &m, &p);
   float *slice = buf + lo;
   MPI_Request *rq = br->req + 2 * (size_t)k;
   int rc, n_recv = (int)(p.recv_hi - p.recv_lo), n_send = (int)(p.send_hi - p.send_lo);
@@ -189,9 +194,8 @@ static int post_step(ht_bucket_reduce *br, float *buf, int k) {
 static void finish_step(ht_bucket_reduce *br, float *buf, int k) {
   const ht_hier *h = br->hier;
   size_t lo, m;
-  own_slice(br, k, &lo, &m);
   step_plan p;
-  plan_step(h, m, br->step[k], &p);
+  current_step(br, k, &lo, &m, &p);
   float *own = buf + lo + p.recv_lo;
   size_t len = p.recv_hi - p.recv_lo;
   if (h->bf16) {
@@ -351,9 +355,8 @@ int ht__hier_reduce_missing(const ht_bucket_reduce *br, int k, int *ranks) {
   }
   /* Across nodes: the peers of the step whose message is incomplete. */
   size_t lo, m;
-  own_slice(br, k, &lo, &m);
   step_plan p;
-  plan_step(h, m, br->step[k], &p);
+  current_step(br, k, &lo, &m, &p);
   const MPI_Request *rq = br->req + 2 * (size_t)k;
   int from = h->cross_ranks[p.from], to = h->cross_ranks[p.to];
   if (rq[0] != MPI_REQUEST_NULL) ranks[n++] = from;
