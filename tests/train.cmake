@@ -19,5 +19,6 @@ ht_e2e_test(binding binding.sh TIMEOUT 180)
 ht_e2e_test(progress progress.sh TIMEOUT 180)
 ht_e2e_test(timeline timeline.sh TIMEOUT 180)
 ht_unit_test(binding SOURCES unit/test_binding.c CASES
-  share_even share_keeps_siblings share_packages share_fewer_cores topology_of_this_machine)
+  share_even share_keeps_siblings share_packages share_fewer_cores comm_cpu_spare_or_last
+  topology_of_this_machine)
 ht_e2e_test(cli_commands cli_commands.sh TIMEOUT 120)

@@ -401,6 +401,9 @@ static int comm_setup(train_run *r) {
   int rc = ht_events_create(&r->events, r->timeline ? (1 << 16) : 0);
   ht_grad_sync_opts o;
   if (rc == 0) rc = ht_grad_sync_opts_from_config(r->cfg, &o);
+  /* After compute.binding's split the communication thread gets its own core
+   * of the rank's block, unless comm.thread_core names one. */
+  if (rc == 0 && o.thread_core < 0) o.thread_core = r->binding.comm_cpu;
   cpu_set_t cpus;
   ht_rank_cpuset(&cpus);
   if (rc == 0) rc = ht_grad_sync_create(&r->sync, &o, r->comm, &r->model, &r->opt, &r->events, &cpus);
