@@ -29,6 +29,7 @@
 typedef struct gemm_layer {
   int in, out;
   void *xq, *wq, *dyq; /* bf16 only: see the legend */
+  long wq_fresh;       /* elements of wq rounded by ht_gemm_weights_updated since the last forward */
 } gemm_layer;
 
 struct ht_gemm {
@@ -180,7 +181,10 @@ int ht_gemm_forward(ht_gemm *g, int d, float *y, const float *x, const float *w,
   const void *xa = x, *wa = w;
   if (g->o.precision == HT_PREC_BF16) {
     quantize(g, l->xq, x, (long)B * I);
-    quantize(g, l->wq, w, (long)O * I);
+    /* Weights the optimizer's buckets already rounded (all of them, once
+     * each) need no second pass; anything less and forward rounds them all. */
+    if (l->wq_fresh != (long)O * I) quantize(g, l->wq, w, (long)O * I);
+    l->wq_fresh = 0;
     xa = l->xq;
     wa = l->wq;
   }
@@ -192,6 +196,14 @@ int ht_gemm_forward(ht_gemm *g, int d, float *y, const float *x, const float *w,
   ht__mm_shape s = {.M = B, .N = O, .K = I, .as0 = I, .as1 = 1, .bs0 = 1, .bs1 = I, .ldc = O,
                     .bf16 = g->o.precision == HT_PREC_BF16, .bias = 1, .relu = relu != 0};
   return ht__onednn_matmul(g->dnn, &s, xa, wa, b, y);
+}
+
+void ht_gemm_weights_updated(ht_gemm *g, int d, const float *w, long lo, long hi) {
+  if (g->o.precision != HT_PREC_BF16 || d < 0 || d >= g->n || lo >= hi) return;
+  gemm_layer *l = &g->layers[d];
+  void *dst = g->o.backend == HT_GEMM_ONEDNN ? (void *)((unsigned short *)l->wq + lo) : (void *)((float *)l->wq + lo);
+  quantize(g, dst, w + lo, hi - lo);
+  l->wq_fresh += hi - lo;
 }
 
 int ht_gemm_backward_begin(ht_gemm *g, int d, const float *dy, int B) {
