@@ -53,6 +53,13 @@ int ht__attr_read_enum(hid_t obj, const char *name, const ht_enum_table *t, int 
   return 0;
 }
 
+int ht__attr_read_str_opt(hid_t obj, const char *name, char *out, size_t len, const char *what) {
+  htri_t has = HT_H5_OR(H5Aexists(obj, name), HT_EDATA, "%s: attribute '%s' cannot be looked up (corrupt file?)", what, name);
+  if (has < 0) return HT_EDATA;
+  if (len) out[0] = '\0';
+  return has ? ht__attr_read_str(obj, name, out, len, what) : 0;
+}
+
 int ht__attr_read_str(hid_t obj, const char *name, char *out, size_t len, const char *what) {
   htri_t has = HT_H5_OR(H5Aexists(obj, name), HT_EDATA, "%s: attribute '%s' cannot be looked up (corrupt file?)", what, name);
   if (has < 0) return HT_EDATA;

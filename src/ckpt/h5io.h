@@ -17,6 +17,8 @@ int ht__attr_i64(hid_t obj, const char *name, int64_t v, const char *what);
 int ht__attr_write(hid_t obj, const char *name, hid_t type, const void *val, hsize_t n, const char *what);
 int ht__attr_read(hid_t obj, const char *name, hid_t memtype, void *out, const char *what);
 int ht__attr_read_str(hid_t obj, const char *name, char *out, size_t len, const char *what);
+/* As ht__attr_read_str, but an absent attribute gives "" and 0. */
+int ht__attr_read_str_opt(hid_t obj, const char *name, char *out, size_t len, const char *what);
 /* A string attribute holding a spelling of table t (hytrain/options.h), into
  * its C value; HT_EDATA names the attribute and the accepted spellings. */
 int ht__attr_read_enum(hid_t obj, const char *name, const ht_enum_table *t, int *out, const char *what);

@@ -35,6 +35,7 @@ static int write_root(hid_t f, const char *path, const ht_ckpt_state *s) {
   HT_CHECK(ht__attr_str(f, "created", stamp, path));
   HT_CHECK(ht__attr_str(f, "config", s->config_yaml ? s->config_yaml : "", path));
   HT_CHECK(ht__attr_str(f, "data_test", info->data_test, path));
+  if (info->compute_backend[0]) HT_CHECK(ht__attr_str(f, "compute_backend", info->compute_backend, path));
   return 0;
 }
 

@@ -39,7 +39,10 @@ int ht__startup_report(const ht_comm *comm, const ht_log *log, const ht_binding_
  * both backends on B-row steps of m; all ranks agree), switches m to the
  * chosen backend and precision, and has rank 0 print the compute line and ISA
  * warnings. Overwrites m's gradients (not its parameters). */
-int ht__compute_setup(const ht_config *cfg, const ht_comm *comm, const ht_log *log, ht_model *m, int B);
+/* resumed: the backend of the checkpoint being resumed (HT_GEMM_AUTO: none),
+ * which compute.backend auto keeps so that a resumed run computes as before. */
+int ht__compute_setup(const ht_config *cfg, const ht_comm *comm, const ht_log *log, ht_model *m, int B,
+                      ht_gemm_backend resumed);
 
 /* run_dir.c: collective on comm->main. Rank 0 picks (or takes) the run
  * directory, creates it and broadcasts its path. */
@@ -93,6 +96,7 @@ typedef struct ht__cursor {
   double wall_offset;    /* training seconds spent before this process (resume) */
   double best_value;     /* best evaluation metric (NaN: none yet) */
   int64_t best_step;
+  ht_gemm_backend backend; /* resume: the backend the checkpoint's run computed on (HT_GEMM_AUTO: not recorded) */
 } ht__cursor;
 
 /* signals.c: the stop-signal flag (SIGTERM, SIGINT, SIGUSR1). */

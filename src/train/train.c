@@ -434,6 +434,7 @@ int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *
   r.log.rank = comm->rank;
   r.cur.best_value = NAN;
   r.cur.best_step = -1;
+  r.cur.backend = HT_GEMM_AUTO;
   /* The watchdog times every collective from here on, start-up and resume
    * included (only the config's own broadcast, which brings its limits,
    * comes before). */
@@ -495,7 +496,7 @@ int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *
   if (r.train.task == HT_TASK_CLASSIFY && r.train.classes_inferred)
     ht_log_info(&r.log, "  classes: %d, inferred from the labels of %s (largest label %d): the file has no num_classes attribute",
                 r.train.num_classes, cfg->data.train, r.train.num_classes - 1);
-  HT_CHECK_GOTO(ht__compute_setup(cfg, comm, &r.log, &r.model, cfg->train.batch_size), rc, done);
+  HT_CHECK_GOTO(ht__compute_setup(cfg, comm, &r.log, &r.model, cfg->train.batch_size, r.cur.backend), rc, done);
   HT_CHECK_GOTO(ht__ckpt_setup(&r.ck, cfg, comm, &r.log, r.run_dir, &r.model, &r.opt, &r.norm, r.config_yaml,
                                opts->stop_at_step, r.total_steps),
                 rc, done);
