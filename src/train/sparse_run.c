@@ -132,7 +132,7 @@ static int resume(sparse_run *r, const char *path) {
   if (in.step != in.epoch * r->rows)
     return ht_error(HT_EDATA, "%s: step %lld is not %lld epochs of %lld updates per rank (another number of ranks?)", path,
                     (long long)in.step, (long long)in.epoch, (long long)r->rows);
-  ht_log_info(&r->log, "resumed from %s: epoch %lld, step %lld", path, (long long)in.epoch, (long long)in.step);
+  ht_log_info(&r->log, "resumed from %s after epoch %lld (step %lld)", path, (long long)in.epoch, (long long)in.step);
   return 0;
 }
 
@@ -185,6 +185,28 @@ static void metrics_epoch(sparse_run *r, int64_t epoch, int64_t step, double los
   fflush(r->metrics);
 }
 
+/* Collective on comm->main: every rank must hold rank 0's weights bit for bit
+ * after the epoch-end average (a cheap proof of the contract, once per run). */
+static int check_identical(sparse_run *r) {
+  size_t n = ht_sparse_model_size(&r->model);
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; i++) {
+    float v = atomic_load_explicit(&r->model.w[i], memory_order_relaxed);
+    uint32_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    h = (h ^ bits) * 1099511628211ull;
+  }
+  uint64_t lo = 0, hi = 0;
+  ht_comm_stall_enter(r->comm, "the check of identical weights (MPI_Allreduce)");
+  int rc = HT_MPI(MPI_Allreduce(&h, &lo, 1, MPI_UINT64_T, MPI_MIN, r->comm->main));
+  if (rc == 0) rc = HT_MPI(MPI_Allreduce(&h, &hi, 1, MPI_UINT64_T, MPI_MAX, r->comm->main));
+  ht_comm_stall_leave(r->comm);
+  HT_CHECK(rc);
+  if (lo != hi) return ht_error(HT_EINTERNAL, "the weights differ between ranks after the final average (a bug)");
+  ht_log_file(&r->log, "weights identical on all %d ranks (hash %016llx)", r->comm->size, (unsigned long long)h);
+  return 0;
+}
+
 static int run_epochs(sparse_run *r, ht_train_result *res) {
   const ht_config *cfg = r->cfg;
   const ht_comm *comm = r->comm;
@@ -235,7 +257,12 @@ static int run_epochs(sparse_run *r, ht_train_result *res) {
     HT_CHECK(ht_comm_agree(comm, rc));
     res->train_loss = loss;
     res->steps = step;
+    if (r->opts->stop_at_step > 0 && step >= r->opts->stop_at_step && epoch + 1 < cfg->train.epochs) {
+      ht_log_info(&r->log, "stopped at step %lld (--stop-at-step); resume with --resume %s", (long long)step, r->run_dir);
+      return HT_ESTOPPED;
+    }
   }
+  HT_CHECK(check_identical(r));
   res->test_accuracy = ev.accuracy;
   res->test_rmse = ev.rmse;
   if (r->epoch0 >= cfg->train.epochs) ht_log_info(&r->log, "nothing to do: the checkpoint already completes this run");
