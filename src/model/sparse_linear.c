@@ -21,6 +21,8 @@
 #include "hytrain/error.h"
 
 #define RELAXED memory_order_relaxed
+/* Features ahead of the current one whose weight is prefetched. */
+#define PREFETCH_AHEAD 12
 
 static inline float ld(const _Atomic float *p) { return atomic_load_explicit(p, RELAXED); }
 static inline void st(_Atomic float *p, float v) { atomic_store_explicit(p, v, RELAXED); }
@@ -158,6 +160,9 @@ static double step_1(ht_sparse_model *m, const ht_sparse_clock *c, int64_t t, co
   const float lr = c->lr[t];
   float z = ld(&m->w[m->d]);
   for (int64_t i = 0; i < nnz; i++) {
+    /* Rare features miss the cache: ask for the line a few features ahead
+     * (with write intent, the second loop stores to it). */
+    if (i + PREFETCH_AHEAD < nnz) __builtin_prefetch((const void *)&m->w[idx[i + PREFETCH_AHEAD]], 1);
     int32_t j = idx[i];
     float wj = ld(&m->w[j]);
     if (lazy) wj *= decay(c, atomic_load_explicit(&m->stamp[j], RELAXED), t);
@@ -184,6 +189,12 @@ double ht_sparse_step(ht_sparse_model *m, const ht_sparse_clock *c, int64_t t, c
   float *wc = scratch, *z = scratch + nnz * k, *dz = z + k;
   for (int cl = 0; cl < k; cl++) z[cl] = ld(&m->w[(size_t)m->d * k + cl]);
   for (int64_t i = 0; i < nnz; i++) {
+    if (i + PREFETCH_AHEAD < nnz) {
+      /* A feature's k weights span one or two cache lines. */
+      const _Atomic float *ahead = m->w + (size_t)idx[i + PREFETCH_AHEAD] * k;
+      __builtin_prefetch((const void *)ahead, 1);
+      __builtin_prefetch((const void *)(ahead + k - 1), 1);
+    }
     const _Atomic float *wj = m->w + (size_t)idx[i] * k;
     float f = lazy ? decay(c, atomic_load_explicit(&m->stamp[idx[i]], RELAXED), t) : 1.0f, v = val[i];
     float *wci = wc + i * k;
@@ -221,6 +232,12 @@ void ht_sparse_predict(const ht_sparse_model *m, const int32_t *idx, const float
   const int k = m->k;
   for (int cl = 0; cl < k; cl++) z[cl] = ld(&m->w[(size_t)m->d * k + cl]);
   for (int64_t i = 0; i < nnz; i++) {
+    if (i + PREFETCH_AHEAD < nnz) {
+      /* A feature's k weights span one or two cache lines. */
+      const _Atomic float *ahead = m->w + (size_t)idx[i + PREFETCH_AHEAD] * k;
+      __builtin_prefetch((const void *)ahead, 1);
+      __builtin_prefetch((const void *)(ahead + k - 1), 1);
+    }
     const _Atomic float *wj = m->w + (size_t)idx[i] * k;
     for (int cl = 0; cl < k; cl++) z[cl] += ld(&wj[cl]) * val[i];
   }

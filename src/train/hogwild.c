@@ -29,6 +29,8 @@
 typedef struct worker {
   _Alignas(64) _Atomic int64_t done; /* updates published so far this epoch (the coordinator reads it) */
   double loss;                       /* sum of row losses, read after join */
+  double cpu_s;                      /* the thread's CPU time this epoch, read after join */
+  int64_t nnz;                       /* non-zeros processed this epoch, read after join */
   int64_t count;                     /* ticks of this worker this epoch */
   int index;
   pthread_t thread;
@@ -68,11 +70,13 @@ static void *worker_main(void *arg) {
   pthread_setname_np(pthread_self(), name);
   const ht_csr *d = h->data;
   const int T = h->T, locked = h->o.engine == HT_ENGINE_LOCKED;
-  double loss = 0;
+  double loss = 0, cpu0 = ht_thread_cpu_seconds();
+  int64_t nnz_sum = 0;
   ht_track_begin(wk->track, HT_EV_SGD_UPDATES, wk->index);
   for (int64_t k = 0; k < wk->count; k++) {
     int64_t t = k * T + wk->index, r = h->order[t];
     int64_t k0 = d->indptr[r], nnz = d->indptr[r + 1] - k0;
+    nnz_sum += nnz;
     int32_t y = d->y ? d->y[r] : 0;
     float yt = d->yt ? d->yt[r] : 0;
     if (locked) pthread_mutex_lock(&h->lock);
@@ -89,6 +93,8 @@ static void *worker_main(void *arg) {
   }
   ht_track_end(wk->track);
   wk->loss = loss;
+  wk->nnz = nnz_sum;
+  wk->cpu_s = ht_thread_cpu_seconds() - cpu0;
   atomic_store_explicit(&wk->done, wk->count, memory_order_relaxed);
   return NULL;
 }
@@ -186,6 +192,8 @@ int ht__hogwild_epoch(ht__hogwild *h, const int64_t *order, int64_t rows, const 
   for (int i = 0; i < h->T; i++) {
     st->loss_sum += h->w[i].loss;
     st->updates += h->w[i].count;
+    st->nnz += h->w[i].nnz;
+    st->cpu_s += h->w[i].cpu_s;
   }
   ht_sparse_catch_up(h->m, c);
   if (h->ct) {

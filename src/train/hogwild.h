@@ -51,6 +51,8 @@ typedef struct ht__hogwild_opts {
 typedef struct ht__epoch_stats {
   double loss_sum;        /* sum of the row losses before each update */
   int64_t updates;
+  int64_t nnz;            /* non-zeros of the rows updated */
+  double cpu_s;           /* the workers' CPU time, summed */
   int64_t averages;       /* averages across ranks, the epoch-end one included */
   double seconds;         /* workers' wall time, start to join */
   double average_s;       /* coordinator time in averaging (snapshot, wait, correction) */

@@ -178,9 +178,10 @@ static void metrics_epoch(sparse_run *r, int64_t epoch, int64_t step, double los
   if (ev && ev->accuracy >= 0) fprintf(r->metrics, ", \"test_loss\": %.9g, \"test_accuracy\": %.9g", ev->loss, ev->accuracy);
   if (ev && ev->rmse >= 0) fprintf(r->metrics, ", \"test_loss\": %.9g, \"test_rmse\": %.9g", ev->loss, ev->rmse);
   fprintf(r->metrics,
-          ", \"samples_per_s\": %.6g, \"updates_per_s\": %.6g, \"wall_s\": %.6g, \"engine\": \"%s\", \"threads\": %d, "
-          "\"averages\": %lld, \"average_s\": %.6g}\n",
-          ups, ups, wall, ht_enum_name(&ht_engines, (int)r->cfg->train.engine), ht__hogwild_threads(r->hw),
+          ", \"samples_per_s\": %.6g, \"updates_per_s\": %.6g, \"nnz_per_s\": %.6g, \"nnz_per_cpu_s\": %.6g, "
+          "\"epoch_s\": %.6g, \"wall_s\": %.6g, \"engine\": \"%s\", \"threads\": %d, \"averages\": %lld, \"average_s\": %.6g}\n",
+          ups, ups, (double)st->nnz / (st->seconds > 0 ? st->seconds : 1e-9), (double)st->nnz / (st->cpu_s > 0 ? st->cpu_s : 1e-9),
+          st->seconds, wall, ht_enum_name(&ht_engines, (int)r->cfg->train.engine), ht__hogwild_threads(r->hw),
           (long long)st->averages, st->average_s);
   fflush(r->metrics);
 }
@@ -226,16 +227,19 @@ static int run_epochs(sparse_run *r, ht_train_result *res) {
     int rc = ht__hogwild_epoch(r->hw, r->order, r->rows, &r->clock, &st);
     if (rc < 0) ht_comm_abort(comm, rc, ht_error_message());
     /* The mean training loss over every rank's updates. */
-    double mine[2] = {st.loss_sum, (double)st.updates}, all[2];
+    double mine[4] = {st.loss_sum, (double)st.updates, (double)st.nnz, st.cpu_s}, all[4];
     ht_comm_stall_enter(comm, "the epoch's loss sum (MPI_Allreduce)");
-    rc = HT_MPI(MPI_Allreduce(mine, all, 2, MPI_DOUBLE, MPI_SUM, comm->main));
+    rc = HT_MPI(MPI_Allreduce(mine, all, 4, MPI_DOUBLE, MPI_SUM, comm->main));
     ht_comm_stall_leave(comm);
     HT_CHECK(ht_comm_agree(comm, rc));
     double loss = all[0] / (all[1] > 0 ? all[1] : 1);
     if (!isfinite(loss))
       return ht_error(HT_EDIVERGED, "training diverged in epoch %lld: the loss is %s; lower optimizer.lr (now %g)",
                       (long long)epoch + 1, isnan(loss) ? "NaN" : "infinite", cfg->optimizer.lr);
+    /* Rates over the whole job: rank 0's wall time, every worker's CPU time. */
     double ups = all[1] / (st.seconds > 0 ? st.seconds : 1e-9);
+    st.nnz = (int64_t)all[2];
+    st.cpu_s = all[3];
     if (r->have_test) HT_CHECK(ht_sparse_eval(&r->model, &r->test, comm, &ev));
     int64_t step = (epoch + 1) * r->rows;
     metrics_epoch(r, epoch + 1, step, loss, r->have_test ? &ev : NULL, ups, ht_now() - t_start, &st);
