@@ -8,22 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ckpt/h5io.h"
 #include "data/dataset_internal.h"
 #include "hytrain/ckpt.h"
 #include "hytrain/error.h"
 
-int ht_sparse_ckpt_is_sparse(const char *path) {
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  if (!path || HT_H5_QUIET(H5Fis_hdf5(path)) <= 0) return 0;
-  hid_t f = HT_H5_QUIET(H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT));
-  if (f < 0) return 0;
-  int yes = HT_H5_QUIET(H5Lexists(f, "sparse", H5P_DEFAULT)) > 0;
-  ht__h5_close_id(&f);
-  return yes;
-}
+int ht_sparse_ckpt_is_sparse(const char *path) { return ht__h5_file_has(path, "sparse"); }
 
 typedef struct body {
   const ht_sparse_model *m;
@@ -34,22 +25,10 @@ typedef struct body {
 static int write_body(hid_t f, const char *path, const void *ctx) {
   const body *b = ctx;
   const ht_sparse_ckpt_info *in = b->info;
-  char stamp[64];
-  time_t now = time(NULL);
-  struct tm tmv;
-  gmtime_r(&now, &tmv);
-  strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tmv);
-  HT_CHECK(ht__attr_str(f, "format", HT_CKPT_FORMAT, path));
-  HT_CHECK(ht__attr_i64(f, "format_version", HT_CKPT_VERSION, path));
+  HT_CHECK(ht__ckpt_write_header(f, path, in->step, in->epoch, in->world_size, b->config, in->data_test));
   HT_CHECK(ht__attr_str(f, "engine", "sparse", path));
-  HT_CHECK(ht__attr_i64(f, "step", in->step, path));
-  HT_CHECK(ht__attr_i64(f, "epoch", in->epoch, path));
   HT_CHECK(ht__attr_i64(f, "position", in->position, path));
-  HT_CHECK(ht__attr_i64(f, "world_size", in->world_size, path));
   HT_CHECK(ht__attr_i64(f, "threads", in->threads, path));
-  HT_CHECK(ht__attr_str(f, "created", stamp, path));
-  HT_CHECK(ht__attr_str(f, "config", b->config ? b->config : "", path));
-  HT_CHECK(ht__attr_str(f, "data_test", in->data_test, path));
   hid_t g = ht__group(f, "/sparse");
   HT_CHECK_H5(g, path);
   int rc = 0;

@@ -28,15 +28,7 @@ static void csr_close(csr_file *c) {
   ht__dataset_close_file(&c->f);
 }
 
-int ht_csr_is_csr(const char *path) {
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  if (!path || HT_H5_QUIET(H5Fis_hdf5(path)) <= 0) return 0;
-  hid_t file = HT_H5_QUIET(H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT));
-  if (file < 0) return 0;
-  int yes = HT_H5_QUIET(H5Lexists(file, "csr", H5P_DEFAULT)) > 0;
-  ht__h5_close_id(&file);
-  return yes;
-}
+int ht_csr_is_csr(const char *path) { return ht__h5_file_has(path, "csr"); }
 
 /* Length of a 1-D dataset, or an error naming it. */
 static int length_of(hid_t dset, const char *path, const char *name, hsize_t *len) {

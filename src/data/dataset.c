@@ -41,6 +41,16 @@ void ht__h5_close_id(hid_t *id) {
   *id = H5I_INVALID_HID;
 }
 
+int ht__h5_file_has(const char *path, const char *name) {
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  if (!path || HT_H5_QUIET(H5Fis_hdf5(path)) <= 0) return 0;
+  hid_t file = HT_H5_QUIET(H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT));
+  if (file < 0) return 0;
+  int yes = HT_H5_QUIET(H5Lexists(file, name, H5P_DEFAULT)) > 0;
+  ht__h5_close_id(&file);
+  return yes;
+}
+
 void ht__dataset_close_file(ht__dataset_file *f) {
   ht__h5_close_id(&f->labels);
   ht__h5_close_id(&f->features);

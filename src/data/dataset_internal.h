@@ -42,6 +42,10 @@ int ht__dataset_check_labels(const char *path, const int32_t *y, int64_t n, int 
  * negative id). */
 void ht__h5_close_id(hid_t *id);
 
+/* 1 when path is an HDF5 file with a link `name` at its root, else 0 (a
+ * missing or foreign file too). Quiet: records no error. */
+int ht__h5_file_has(const char *path, const char *name);
+
 /* Opens /name as a dataset, or explains why it cannot be (HT_EDATA naming
  * path and name). */
 int ht__dataset_open(hid_t file, const char *path, const char *name, hid_t *out);

@@ -148,6 +148,16 @@ double ht_sparse_loss(ht_model_type type, int k, const float *z, int32_t y, floa
   return NAN;
 }
 
+/* Rare features miss the cache: asks for the weights of the feature
+ * PREFETCH_AHEAD places after i (one or two cache lines for k weights),
+ * with write intent, as the update stores to them. */
+static inline void prefetch_ahead(const ht_sparse_model *m, const int32_t *idx, int64_t i, int64_t nnz) {
+  if (i + PREFETCH_AHEAD >= nnz) return;
+  const _Atomic float *ahead = m->w + (size_t)idx[i + PREFETCH_AHEAD] * m->k;
+  __builtin_prefetch((const void *)ahead, 1);
+  if (m->k > 1) __builtin_prefetch((const void *)(ahead + m->k - 1), 1);
+}
+
 /* The factor that brings a feature stamped at tick s to tick t. */
 static inline float decay(const ht_sparse_clock *c, int32_t s, int64_t t) {
   return (int64_t)s == t ? 1.0f : (float)exp(c->logdecay[t] - c->logdecay[s]);
@@ -160,9 +170,7 @@ static double step_1(ht_sparse_model *m, const ht_sparse_clock *c, int64_t t, co
   const float lr = c->lr[t];
   float z = ld(&m->w[m->d]);
   for (int64_t i = 0; i < nnz; i++) {
-    /* Rare features miss the cache: ask for the line a few features ahead
-     * (with write intent, the second loop stores to it). */
-    if (i + PREFETCH_AHEAD < nnz) __builtin_prefetch((const void *)&m->w[idx[i + PREFETCH_AHEAD]], 1);
+    prefetch_ahead(m, idx, i, nnz);
     int32_t j = idx[i];
     float wj = ld(&m->w[j]);
     if (lazy) wj *= decay(c, atomic_load_explicit(&m->stamp[j], RELAXED), t);
@@ -189,12 +197,7 @@ double ht_sparse_step(ht_sparse_model *m, const ht_sparse_clock *c, int64_t t, c
   float *wc = scratch, *z = scratch + nnz * k, *dz = z + k;
   for (int cl = 0; cl < k; cl++) z[cl] = ld(&m->w[(size_t)m->d * k + cl]);
   for (int64_t i = 0; i < nnz; i++) {
-    if (i + PREFETCH_AHEAD < nnz) {
-      /* A feature's k weights span one or two cache lines. */
-      const _Atomic float *ahead = m->w + (size_t)idx[i + PREFETCH_AHEAD] * k;
-      __builtin_prefetch((const void *)ahead, 1);
-      __builtin_prefetch((const void *)(ahead + k - 1), 1);
-    }
+    prefetch_ahead(m, idx, i, nnz);
     const _Atomic float *wj = m->w + (size_t)idx[i] * k;
     float f = lazy ? decay(c, atomic_load_explicit(&m->stamp[idx[i]], RELAXED), t) : 1.0f, v = val[i];
     float *wci = wc + i * k;
@@ -232,12 +235,7 @@ void ht_sparse_predict(const ht_sparse_model *m, const int32_t *idx, const float
   const int k = m->k;
   for (int cl = 0; cl < k; cl++) z[cl] = ld(&m->w[(size_t)m->d * k + cl]);
   for (int64_t i = 0; i < nnz; i++) {
-    if (i + PREFETCH_AHEAD < nnz) {
-      /* A feature's k weights span one or two cache lines. */
-      const _Atomic float *ahead = m->w + (size_t)idx[i + PREFETCH_AHEAD] * k;
-      __builtin_prefetch((const void *)ahead, 1);
-      __builtin_prefetch((const void *)(ahead + k - 1), 1);
-    }
+    prefetch_ahead(m, idx, i, nnz);
     const _Atomic float *wj = m->w + (size_t)idx[i] * k;
     for (int cl = 0; cl < k; cl++) z[cl] += ld(&wj[cl]) * val[i];
   }

@@ -46,6 +46,10 @@ int ht__compute_setup(const ht_config *cfg, const ht_comm *comm, const ht_log *l
  * directory, creates it and broadcasts its path. */
 int ht__run_dir_create(const ht_config *cfg, const ht_comm *comm, const char *requested, char *out, size_t len);
 
+/* run_dir.c: the effective config as YAML text (malloc'ed), or NULL when out
+ * of memory. */
+char *ht__config_text(const ht_config *cfg);
+
 /* run_dir.c, rank 0: opens (appends to) run_dir/log.txt into log->file and
  * locks it, writes config.yaml atomically, opens metrics.jsonl for appending
  * and creates checkpoints/. Returns 0 or HT_EIO naming the file. */

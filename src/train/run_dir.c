@@ -104,6 +104,16 @@ int ht__run_dir_create(const ht_config *cfg, const ht_comm *comm, const char *re
   return 0;
 }
 
+char *ht__config_text(const ht_config *cfg) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  if (!f) return NULL;
+  ht_config_write_yaml(cfg, f);
+  fclose(f);
+  return buf;
+}
+
 int ht__run_open_outputs(const char *run_dir, const char *config_yaml, ht_log *log, FILE **metrics) {
   char path[HT_PATH_MAX + 64];
   snprintf(path, sizeof path, "%s/log.txt", run_dir);

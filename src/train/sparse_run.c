@@ -286,16 +286,6 @@ static int run_epochs(sparse_run *r, ht_train_result *res) {
   return 0;
 }
 
-static char *config_text(const ht_config *cfg) {
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&buf, &len);
-  if (!f) return NULL;
-  ht_config_write_yaml(cfg, f);
-  fclose(f);
-  return buf;
-}
-
 static int setup_and_run(sparse_run *r, ht_train_result *res) {
   const ht_comm *comm = r->comm;
   const ht_config *cfg = r->cfg;
@@ -306,7 +296,7 @@ static int setup_and_run(sparse_run *r, ht_train_result *res) {
   char ckpt[HT_PATH_MAX + 300];
   HT_CHECK(ht_comm_agree(comm, resume_path(r->opts, ckpt, sizeof ckpt)));
   if (ckpt[0]) HT_CHECK(ht_comm_agree(comm, resume(r, ckpt)));
-  r->config_yaml = config_text(cfg);
+  r->config_yaml = ht__config_text(cfg);
   HT_CHECK(ht_comm_agree(comm, r->config_yaml ? 0 : ht_error(HT_ENOMEM, "out of memory formatting the config")));
   char requested[HT_PATH_MAX];
   snprintf(requested, sizeof requested, "%s", r->opts->run_dir ? r->opts->run_dir : "");

@@ -343,16 +343,6 @@ static int train_loop(train_run *r, ht_train_result *res) {
   return 0;
 }
 
-static char *config_text(const ht_config *cfg) {
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&buf, &len);
-  if (!f) return NULL;
-  ht_config_write_yaml(cfg, f);
-  fclose(f);
-  return buf;
-}
-
 static void run_free(train_run *r) {
   if (r->ck_ready) ht__ckpt_destroy(&r->ck);
   ht_grad_sync_destroy(&r->sync);
@@ -459,7 +449,7 @@ int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *
   ht_loader_norm_ready(&r.loader);
   if (r.have_test) ht_norm_apply(&r.norm, r.test.x, r.test.n);
 
-  r.config_yaml = config_text(cfg);
+  r.config_yaml = ht__config_text(cfg);
   if (!r.config_yaml) rc = ht_error(HT_ENOMEM, "out of memory formatting the config");
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
   HT_CHECK_GOTO(ht__run_dir_create(cfg, comm, run_dir, r.run_dir, sizeof r.run_dir), rc, done);
