@@ -31,3 +31,9 @@ if(HT_HAVE_ONEDNN)
        model_step_backends model_step_deterministic)
 endif()
 ht_unit_test(gemm SOURCES unit/test_gemm.c TIMEOUT 120 CASES ${HT_GEMM_CASES})
+
+# Sparse linear models (src/model/sparse_linear.c): loss gradients, the lazy-L2
+# update against an eager double reference.
+ht_unit_test(sparse SOURCES unit/test_sparse.c CASES
+  logistic_gradcheck svm_gradcheck linear_gradcheck softmax_gradcheck gradcheck_detects_errors
+  logistic_reference svm_reference linear_reference softmax_reference sparse_errors)

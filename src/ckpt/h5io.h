@@ -36,6 +36,11 @@ int ht__write_ds(hid_t f, const char *name, hid_t filetype, hid_t memtype, const
 int ht__read_ds(hid_t f, const char *name, hid_t memtype, void *out, int ndims, const hsize_t *dims,
                 const char *file);
 
+/* The root attributes of every checkpoint: format, format_version, step,
+ * epoch, world_size, created (UTC now), config and data_test. */
+int ht__ckpt_write_header(hid_t f, const char *path, int64_t step, int64_t epoch, int64_t world_size, const char *config,
+                          const char *data_test);
+
 /* Opens a checkpoint read-only and checks format and format_version. */
 int ht__ckpt_open(const char *path, hid_t *out);
 

@@ -17,6 +17,7 @@
 #include "hytrain/log.h"
 #include "hytrain/model.h"
 #include "hytrain/optim.h"
+#include "hytrain/train.h"
 
 /* eval.c: this rank's part of loading checkpoint ckpt for data at path (no
  * collectives): reads the rank's shard (labels = 1: features and labels,
@@ -47,6 +48,19 @@ int ht__compute_setup(const ht_config *cfg, const ht_comm *comm, const ht_log *l
 /* run_dir.c: collective on comm->main. Rank 0 picks (or takes) the run
  * directory, creates it and broadcasts its path. */
 int ht__run_dir_create(const ht_config *cfg, const ht_comm *comm, const char *requested, char *out, size_t len);
+
+/* run_dir.c: the effective config as YAML text (malloc'ed), or NULL when out
+ * of memory. */
+char *ht__config_text(const ht_config *cfg);
+
+/* run_dir.c, rank 0: opens (appends to) run_dir/log.txt into log->file and
+ * locks it, writes config.yaml atomically, opens metrics.jsonl for appending
+ * and creates checkpoints/. Returns 0 or HT_EIO naming the file. */
+int ht__run_open_outputs(const char *run_dir, const char *config_yaml, ht_log *log, FILE **metrics);
+
+/* sparse_run.c: ht_train_ex for train.engine hogwild | locked | serial
+ * (docs/sparse.md). Collective on comm->main and comm->grad. */
+int ht__train_sparse(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *opts, ht_train_result *res);
 
 /* data_setup.c: picks data.mode for the training file (auto: memory when the
  * largest shard fits data.memory_budget_mb), then reads the shard (memory) or
