@@ -39,7 +39,11 @@ typedef struct ht_config {
     long long seed;
     int log_every;             /* steps between step records / progress lines */
     int eval_batch_size;
+    ht_engine engine;          /* sync | hogwild | locked | serial */
   } train;
+  struct {
+    long long average_every;   /* local updates between weight averages across ranks; 0 = once per epoch */
+  } hogwild;
   struct {
     ht_optim_kind name;        /* sgd | adamw */
     double lr;

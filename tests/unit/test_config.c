@@ -270,7 +270,7 @@ static void enum_round_trip(void **state) {
     const char *at = strstr(line, t->choices);
     assert_true(at && at < eol);
   }
-  assert_int_equal(enums, 15); /* the 9 of issue 11, compute.backend, compute.precision, compute.binding, log.progress, comm.inter_algo, comm.dtype */
+  assert_int_equal(enums, 16); /* the 9 of issue 11, compute.backend, compute.precision, compute.binding, log.progress, train.engine, comm.inter_algo, comm.dtype */
   free(list);
   /* The sweep file's tables, which no config row uses. */
   const ht_enum_table *sweep[] = {&ht_sweep_methods, &ht_sweep_metrics};
