@@ -54,7 +54,13 @@ int ht_gemm_have_onednn(void) {
 /* The loops below are built for AVX-512, AVX2 and the baseline; the loader
  * picks the best the CPU has (the same bits either way: integer arithmetic
  * only). AVX-512 makes the conversion of a step's weights 1.3x faster. */
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+/* Not under the sanitizers: the clones' resolver runs while the program is
+ * loaded, before ThreadSanitizer's runtime is up, and crashes there. */
+#define HT__CLONES
+#else
 #define HT__CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 
 HT__CLONES static void bf16_patterns(unsigned short *dst, const float *src, long lo, long hi) {
   for (long i = lo; i < hi; i++) dst[i] = ht_bf16_bits(src[i]);
