@@ -21,3 +21,5 @@ ht_e2e_test(timeline timeline.sh TIMEOUT 180)
 ht_unit_test(binding SOURCES unit/test_binding.c CASES
   share_even share_keeps_siblings share_packages share_fewer_cores topology_of_this_machine)
 ht_e2e_test(cli_commands cli_commands.sh TIMEOUT 120)
+# Non-finite gradient sums: train.on_nonfinite stop and skip_step (NaN injected by a test hook).
+ht_e2e_test(nonfinite nonfinite.sh TIMEOUT 300)

@@ -21,6 +21,12 @@
  * MPI_Allreduce; this scheme does the same transfer with one copy per message
  * (vader's CMA) and one summing pass (docs/comm.md has the numbers).
  *
+ * Non-finite values: as the owner sums its chunk it also checks the sums
+ * (one multiply-add per element, in the same pass); when one is NaN or
+ * infinite it looks through the P copies of that block in rank order and
+ * records the first rank whose copy holds a non-finite value (nf_rank,
+ * nf_elem). Only the owner of a chunk knows; callers agree over ranks.
+ *
  * All memory (the received copies and the requests) is allocated at init: the
  * received copies of every bucket take (P-1)/P of the gradient.
  *
@@ -59,6 +65,10 @@ typedef struct ht_bucket_reduce {
   uint64_t *round;          /* [n_buckets] shm: the bucket's round (1, 2, ...; the same on every rank) */
   int *shm_buf;             /* [n_buckets] shm: which of the rank's buffers this round sums */
   float **dst;              /* [P] shm scratch: chunk c in every rank's buffer */
+  int *nf_rank;             /* [n_buckets] last sum of bucket k: -1 every sum of the own chunk is finite;
+                             * else the first rank whose copy holds a non-finite value (P: none does,
+                             * the sum overflowed) */
+  size_t *nf_elem;          /* [n_buckets] with nf_rank >= 0: that element, an index into the flat buffer */
 } ht_bucket_reduce;
 
 enum { HT_BR_IDLE, HT_BR_GATHER, HT_BR_SPREAD, HT_BR_DONE };
