@@ -553,8 +553,8 @@ static void err_missing_file(void **state) {
   snprintf(want, sizeof want, "%s: cannot open: No such file or directory", path);
   assert_string_equal(ht_error_message(), want);
   ht_error_clear();
-  assert_int_equal(ht_config_load_file(&c, dir), HT_EIO);
-  snprintf(want, sizeof want, "%s: cannot open: Is a directory", dir);
+  assert_int_equal(ht_config_load_file(&c, dir), HT_ECONFIG);
+  snprintf(want, sizeof want, "%s: is a directory, not a config file", dir);
   assert_string_equal(ht_error_message(), want);
 }
 
