@@ -13,3 +13,7 @@ ht_e2e_test(ckpt_disk ckpt_disk.sh TIMEOUT 300)
 ht_e2e_test(ckpt_layout ckpt_layout.sh TIMEOUT 300)
 ht_e2e_test(ckpt_resume_stream ckpt_resume_stream.sh TIMEOUT 300)
 ht_e2e_test(ckpt_slurm_auto ckpt_slurm_auto.sh TIMEOUT 120)
+# compute.backend auto keeps a resumed checkpoint's backend (needs oneDNN).
+if(HT_HAVE_ONEDNN)
+  ht_e2e_test(resume_backend resume_backend.sh TIMEOUT 300)
+endif()

@@ -5,7 +5,7 @@ ht_mpi_test(stall SOURCES mpi/test_stall.c RANKS 1)
 # ThreadSanitizer: builds its own tree (<build>/tsan) the first time, about
 # 1-2 minutes on 2 cores, then only rebuilds what changed.
 add_test(NAME tsan.overlap.np2 COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tsan/run.sh ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR})
-set_tests_properties(tsan.overlap.np2 PROPERTIES TIMEOUT 600 ENVIRONMENT "${HT_TEST_ENV}")
+set_tests_properties(tsan.overlap.np2 PROPERTIES TIMEOUT 600 ENVIRONMENT "${HT_TEST_ENV}" RESOURCE_LOCK tsan_tree)
 ht_e2e_test(comm comm.sh TIMEOUT 300)
 ht_e2e_test(comm_delayed comm_delayed.sh TIMEOUT 300)
 ht_e2e_test(comm_stall comm_stall.sh TIMEOUT 180 ARGS auto)

@@ -15,4 +15,5 @@ ht_unit_test(convert SOURCES unit/test_convert.c CASES
   libsvm_err_indices)
 
 ht_mpi_test(shard SOURCES mpi/test_shard.c RANKS 1 2 4)
+ht_mpi_test(csr_shard SOURCES mpi/test_csr_shard.c RANKS 1 2 4 TIMEOUT 60)
 ht_e2e_test(num_classes num_classes.sh TIMEOUT 180)

@@ -25,9 +25,15 @@ ht_unit_test(optim SOURCES unit/test_optim.c CASES
   sched_constant_warmup sched_step_boundaries sched_cosine sched_errors)
 
 # The GEMM backend (src/model/gemm*.c); the oneDNN cases only in a build with oneDNN.
-set(HT_GEMM_CASES bf16_rounding openblas_fp32_reference openblas_bf16_reference gemm_errors)
+set(HT_GEMM_CASES bf16_rounding openblas_fp32_reference openblas_bf16_reference gemm_errors openblas_weights_reported)
 if(HT_HAVE_ONEDNN)
-  list(APPEND HT_GEMM_CASES onednn_fp32_reference bf16_matches_emulation onednn_deterministic
+  list(APPEND HT_GEMM_CASES onednn_fp32_reference onednn_weights_reported bf16_matches_emulation onednn_deterministic
        model_step_backends model_step_deterministic)
 endif()
 ht_unit_test(gemm SOURCES unit/test_gemm.c TIMEOUT 120 CASES ${HT_GEMM_CASES})
+
+# Sparse linear models (src/model/sparse_linear.c): loss gradients, the lazy-L2
+# update against an eager double reference.
+ht_unit_test(sparse SOURCES unit/test_sparse.c CASES
+  logistic_gradcheck svm_gradcheck linear_gradcheck softmax_gradcheck gradcheck_detects_errors
+  logistic_reference svm_reference linear_reference softmax_reference sparse_errors)

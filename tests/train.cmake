@@ -19,9 +19,19 @@ ht_e2e_test(binding binding.sh TIMEOUT 180)
 ht_e2e_test(progress progress.sh TIMEOUT 180)
 ht_e2e_test(timeline timeline.sh TIMEOUT 180)
 ht_unit_test(binding SOURCES unit/test_binding.c CASES
-  share_even share_keeps_siblings share_packages share_fewer_cores topology_of_this_machine)
+  share_even share_keeps_siblings share_packages share_fewer_cores comm_cpu_spare_or_last
+  topology_of_this_machine)
 ht_e2e_test(cli_commands cli_commands.sh TIMEOUT 120)
 # Non-finite gradient sums: train.on_nonfinite stop and skip_step (NaN injected by a test hook).
 ht_e2e_test(nonfinite nonfinite.sh TIMEOUT 300)
 # A rank killed mid-training under mpirun: the job ends, names rank and host, the newest checkpoint stays valid.
 ht_e2e_test(dead_rank dead_rank.sh TIMEOUT 180)
+
+# The sparse engines (src/train/hogwild.c): serial, hogwild and locked on a
+# planted problem; the 2-rank case averages across ranks.
+ht_mpi_test(hogwild SOURCES mpi/test_hogwild.c RANKS 1 2 TIMEOUT 60)
+# The same program under ThreadSanitizer (its own tree, see tests/comm.cmake):
+# the workers' racing updates are relaxed atomics, so TSan must stay quiet.
+add_test(NAME tsan.hogwild.np2 COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tsan/run.sh ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR} mpitest_hogwild)
+set_tests_properties(tsan.hogwild.np2 PROPERTIES TIMEOUT 900 ENVIRONMENT "${HT_TEST_ENV}" RESOURCE_LOCK tsan_tree)
+ht_e2e_test(sparse sparse.sh TIMEOUT 300)

@@ -14,9 +14,10 @@
  *     local rank i of n its own block of the mask's cores (cores of one NUMA
  *     node, package and L3 cache stay together), pinning each team thread to
  *     one core of that block under OMP_PROC_BIND and letting it float over the
- *     block otherwise. The communication, loader and checkpoint threads start
- *     later and inherit the block (comm.thread_core still moves the
- *     communication thread to the core it names).
+ *     block otherwise. The loader and checkpoint threads start later and
+ *     inherit the block; the communication thread goes to a spare core of
+ *     the block (one no pinned team thread uses) or else to the block's last
+ *     core (ht_binding_comm_cpu); comm.thread_core, when set, overrides it.
  * Modes: auto (the above), launcher (trust the launcher: check and warn only),
  * none (no check, no change).
  */
@@ -38,6 +39,7 @@ typedef struct ht_binding_opts {
  * of each node; empty strings elsewhere. */
 typedef struct ht_binding_outcome {
   int split;          /* 1: this node's cores were split among its ranks */
+  int comm_cpu;       /* every rank, after a split: the communication thread's cpu; -1 otherwise */
   char note[320];     /* one information line, "" if none */
   char warn[1024];     /* the overlap warning with its fix, "" if none */
 } ht_binding_outcome;
@@ -63,5 +65,13 @@ int ht_cpu_topology(const cpu_set_t *set, ht_cpu_topo *out, int max);
  * share. With fewer cores than ranks, rank i gets core i * cores / n (ranks
  * share). Returns the number of cores in topo. */
 int ht_binding_share(const ht_cpu_topo *topo, int ncpu, int i, int n, cpu_set_t *share);
+
+/* The communication thread's core in a rank's share (topo: the share's cpus,
+ * as ht_cpu_topology orders them): with `threads` team threads pinned one per
+ * core, the first core after theirs if the share has one to spare, otherwise
+ * the share's last core (where the team's last thread runs, or the whole share
+ * for an unpinned team). Returns that core's first cpu, or -1 for an empty
+ * share. */
+int ht_binding_comm_cpu(const ht_cpu_topo *topo, int ncpu, int threads, int pinned);
 
 #endif

@@ -3,7 +3,9 @@
  *
  *   attributes on /: format = "hytrain-checkpoint", format_version = 2,
  *                    step, epoch, samples_seen, world_size, batch_size,
- *                    created, config (effective YAML), data_test
+ *                    created, config (effective YAML), data_test,
+ *                    compute_backend (openblas|onednn: the GEMM backend the
+ *                    run computed on; absent in older files)
  *   /model/<layer>/weight  float32 [out, in]     /model/<layer>/bias  float32 [out]
  *   /optimizer             attribute name (sgd|adamw); dataset t int64 [1]
  *   /optimizer/momentum/<layer>/weight|bias      (sgd with momentum > 0)
@@ -53,6 +55,7 @@ typedef struct ht_ckpt_info {
   int64_t batch_size;    /* per-rank batch of the run that wrote it */
   int world_size;        /* ranks of the run that wrote it */
   char data_test[1024];  /* the evaluation split the run used (attribute data_test) */
+  char compute_backend[16]; /* the backend the run computed on; "" when the file does not say */
   char best_name[32];    /* /metrics/best attribute metric: test_accuracy | test_rmse | none */
   double best_value;     /* best evaluation metric so far (NaN if none) */
   int64_t best_step;     /* step of that evaluation (-1 if none) */

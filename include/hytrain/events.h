@@ -39,7 +39,9 @@
   X(CHECKPOINT, "checkpoint")           \
   X(LOAD_READ, "load_read")             \
   X(LOAD_BATCH, "load_batch")           \
-  X(CKPT_WRITE, "ckpt_write")
+  X(CKPT_WRITE, "ckpt_write")          \
+  X(SGD_UPDATES, "sgd_updates")         \
+  X(AVERAGE, "weight_average")
 
 typedef enum {
 #define HT__EV_ENUM(id, name) HT_EV_##id,

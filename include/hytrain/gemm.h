@@ -67,6 +67,15 @@ int ht_gemm_fuses_relu(const ht_gemm *g);
  * ht_gemm_fuses_relu). Overwrites y. */
 int ht_gemm_forward(ht_gemm *g, int d, float *y, const float *x, const float *w, const float *b, int B, int relu);
 
+/* Tells layer d that its weights w[lo..hi) (flat [O, I] indices) have just
+ * changed (the optimizer's update of a bucket): under bf16 they are rounded
+ * now, while they are in cache, and the next forward skips its own rounding
+ * if every weight of the layer was rounded so since the last forward (a
+ * layer reported only in part is rounded whole by forward, as without this
+ * call). Contract: a weight changed after its report must be reported again
+ * before the next forward. No-op under fp32. */
+void ht_gemm_weights_updated(ht_gemm *g, int d, const float *w, long lo, long hi);
+
 /* Prepares dy [B, O] of layer d for the two backward products (bf16: rounds
  * it once). Call after dy is final and before backward_weights/input. */
 int ht_gemm_backward_begin(ht_gemm *g, int d, const float *dy, int B);

@@ -123,6 +123,11 @@ const float *ht_model_forward(ht_model *m, const float *x, int B);
 double ht_model_step(ht_model *m, const float *x, const int32_t *y, const float *t, int B,
                      ht_grad_ready_fn ready, void *user);
 
+/* Reports that params[lo..hi) were just updated (by the optimizer) to the
+ * GEMM backend, which under bf16 rounds the weights among them at once
+ * (ht_gemm_weights_updated). */
+void ht_model_params_updated(ht_model *m, size_t lo, size_t hi);
+
 /* Evaluation on B rows: adds to *loss_sum the SUM of per-row losses (no L2),
  * to *correct the number of correct predictions (classification), and to *sse
  * the sum of squared errors over all targets (regression). */

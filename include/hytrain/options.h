@@ -25,6 +25,10 @@
 #define HT_OPTIMIZERS(X) X(HT_OPTIM_SGD, "sgd") X(HT_OPTIM_ADAMW, "adamw")
 /* schedule.name */
 #define HT_SCHEDULES(X) X(HT_SCHED_CONSTANT, "constant") X(HT_SCHED_STEP, "step") X(HT_SCHED_COSINE, "cosine")
+/* train.engine (docs/sparse.md): sync is the dense data-parallel path; the
+ * others train sparse linear models on CSR data. */
+#define HT_ENGINES(X) \
+  X(HT_ENGINE_SYNC, "sync") X(HT_ENGINE_HOGWILD, "hogwild") X(HT_ENGINE_LOCKED, "locked") X(HT_ENGINE_SERIAL, "serial")
 /* data.normalize */
 #define HT_NORMALIZES(X) X(HT_NORMALIZE_NONE, "none") X(HT_NORMALIZE_STANDARD, "standard")
 /* data.mode */
@@ -59,6 +63,7 @@ typedef enum { HT_INITS(HT__ENUM_VALUE) } ht_init;
 typedef enum { HT_OPTIMIZERS(HT__ENUM_VALUE) } ht_optim_kind;
 typedef enum { HT_SCHEDULES(HT__ENUM_VALUE) } ht_sched_kind;
 typedef enum { HT_NORMALIZES(HT__ENUM_VALUE) } ht_normalize;
+typedef enum { HT_ENGINES(HT__ENUM_VALUE) } ht_engine;
 typedef enum { HT_DATA_MODES(HT__ENUM_VALUE) } ht_data_mode;
 typedef enum { HT_SYNC_MODES(HT__ENUM_VALUE) } ht_sync_mode;
 typedef enum { HT_TRANSPORTS(HT__ENUM_VALUE) } ht_transport;
@@ -80,7 +85,7 @@ typedef struct ht_enum_table {
 
 extern const ht_enum_table ht_model_types, ht_activations, ht_inits, ht_optimizers, ht_schedules, ht_normalizes,
     ht_data_modes, ht_sync_modes, ht_transports, ht_wait_kinds, ht_bindings, ht_progress_modes, ht_sweep_methods,
-    ht_sweep_metrics, ht_gemm_backends, ht_precisions, ht_nonfinite_actions;
+    ht_sweep_metrics, ht_gemm_backends, ht_precisions, ht_engines, ht_nonfinite_actions;
 
 /* The value spelled exactly text (case-sensitive), or -1. The one place that
  * compares option text: everything else holds the C value. */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hytrain/ckpt.h"
@@ -51,6 +52,13 @@ int ht__attr_read_enum(hid_t obj, const char *name, const ht_enum_table *t, int 
   *out = ht_enum_parse(t, text);
   if (*out < 0) return ht_error(HT_EDATA, "%s: attribute '%s' is '%s', expected one of %s", what, name, text, t->choices);
   return 0;
+}
+
+int ht__attr_read_str_opt(hid_t obj, const char *name, char *out, size_t len, const char *what) {
+  htri_t has = HT_H5_OR(H5Aexists(obj, name), HT_EDATA, "%s: attribute '%s' cannot be looked up (corrupt file?)", what, name);
+  if (has < 0) return HT_EDATA;
+  if (len) out[0] = '\0';
+  return has ? ht__attr_read_str(obj, name, out, len, what) : 0;
 }
 
 int ht__attr_read_str(hid_t obj, const char *name, char *out, size_t len, const char *what) {
@@ -162,6 +170,24 @@ int ht__read_ds(hid_t f, const char *name, hid_t memtype, void *out, int ndims, 
                        "%s: data cannot be read or fails its fletcher32 checksum (corrupt file)", what);
   H5Dclose(ds);
   return rc < 0 ? HT_EDATA : 0;
+}
+
+int ht__ckpt_write_header(hid_t f, const char *path, int64_t step, int64_t epoch, int64_t world_size, const char *config,
+                          const char *data_test) {
+  char stamp[64];
+  time_t now = time(NULL);
+  struct tm tmv;
+  gmtime_r(&now, &tmv);
+  strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+  HT_CHECK(ht__attr_str(f, "format", HT_CKPT_FORMAT, path));
+  HT_CHECK(ht__attr_i64(f, "format_version", HT_CKPT_VERSION, path));
+  HT_CHECK(ht__attr_i64(f, "step", step, path));
+  HT_CHECK(ht__attr_i64(f, "epoch", epoch, path));
+  HT_CHECK(ht__attr_i64(f, "world_size", world_size, path));
+  HT_CHECK(ht__attr_str(f, "created", stamp, path));
+  HT_CHECK(ht__attr_str(f, "config", config ? config : "", path));
+  HT_CHECK(ht__attr_str(f, "data_test", data_test, path));
+  return 0;
 }
 
 int ht__ckpt_open(const char *path, hid_t *out) {

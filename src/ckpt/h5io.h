@@ -17,6 +17,8 @@ int ht__attr_i64(hid_t obj, const char *name, int64_t v, const char *what);
 int ht__attr_write(hid_t obj, const char *name, hid_t type, const void *val, hsize_t n, const char *what);
 int ht__attr_read(hid_t obj, const char *name, hid_t memtype, void *out, const char *what);
 int ht__attr_read_str(hid_t obj, const char *name, char *out, size_t len, const char *what);
+/* As ht__attr_read_str, but an absent attribute gives "" and 0. */
+int ht__attr_read_str_opt(hid_t obj, const char *name, char *out, size_t len, const char *what);
 /* A string attribute holding a spelling of table t (hytrain/options.h), into
  * its C value; HT_EDATA names the attribute and the accepted spellings. */
 int ht__attr_read_enum(hid_t obj, const char *name, const ht_enum_table *t, int *out, const char *what);
@@ -33,6 +35,11 @@ int ht__write_ds(hid_t f, const char *name, hid_t filetype, hid_t memtype, const
  * (fletcher32 mismatch, truncated file) is reported as corruption. */
 int ht__read_ds(hid_t f, const char *name, hid_t memtype, void *out, int ndims, const hsize_t *dims,
                 const char *file);
+
+/* The root attributes of every checkpoint: format, format_version, step,
+ * epoch, world_size, created (UTC now), config and data_test. */
+int ht__ckpt_write_header(hid_t f, const char *path, int64_t step, int64_t epoch, int64_t world_size, const char *config,
+                          const char *data_test);
 
 /* Opens a checkpoint read-only and checks format and format_version. */
 int ht__ckpt_open(const char *path, hid_t *out);

@@ -105,11 +105,14 @@ int ht_ckpt_inspect(const char *path, FILE *out) {
   if (rc == 0) rc = ht__attr_read_str(f, "created", created, sizeof created, path);
   if (rc == 0) rc = ht__attr_read_str(f, "data_test", info.data_test, sizeof info.data_test, path);
   if (rc == 0) rc = ht__attr_read_str(f, "config", config, sizeof config, path);
+  if (rc == 0) rc = ht__attr_read_str_opt(f, "compute_backend", info.compute_backend, sizeof info.compute_backend, path);
   if (rc < 0) {
     H5Fclose(f);
     return rc;
   }
-  fprintf(out, "  %-18s %s\n  %-18s %s\ndatasets:\n", "created", created, "data_test", info.data_test);
+  fprintf(out, "  %-18s %s\n  %-18s %s\n", "created", created, "data_test", info.data_test);
+  if (info.compute_backend[0]) fprintf(out, "  %-18s %s\n", "compute_backend", info.compute_backend);
+  fprintf(out, "datasets:\n");
   dir_walk w = {.out = out, .path = path};
   if (HT_H5_QUIET(H5Ovisit(f, H5_INDEX_NAME, H5_ITER_INC, visit, &w)) < 0) {
     H5Eclear2(H5E_DEFAULT);

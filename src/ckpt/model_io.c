@@ -20,21 +20,10 @@
 
 static int write_root(hid_t f, const char *path, const ht_ckpt_state *s) {
   const ht_ckpt_info *info = &s->info;
-  char stamp[64];
-  time_t now = time(NULL);
-  struct tm tmv;
-  gmtime_r(&now, &tmv);
-  strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tmv);
-  HT_CHECK(ht__attr_str(f, "format", HT_CKPT_FORMAT, path));
-  HT_CHECK(ht__attr_i64(f, "format_version", HT_CKPT_VERSION, path));
-  HT_CHECK(ht__attr_i64(f, "step", info->step, path));
-  HT_CHECK(ht__attr_i64(f, "epoch", info->epoch, path));
+  HT_CHECK(ht__ckpt_write_header(f, path, info->step, info->epoch, info->world_size, s->config_yaml, info->data_test));
   HT_CHECK(ht__attr_i64(f, "samples_seen", info->samples_seen, path));
-  HT_CHECK(ht__attr_i64(f, "world_size", info->world_size, path));
   HT_CHECK(ht__attr_i64(f, "batch_size", info->batch_size, path));
-  HT_CHECK(ht__attr_str(f, "created", stamp, path));
-  HT_CHECK(ht__attr_str(f, "config", s->config_yaml ? s->config_yaml : "", path));
-  HT_CHECK(ht__attr_str(f, "data_test", info->data_test, path));
+  if (info->compute_backend[0]) HT_CHECK(ht__attr_str(f, "compute_backend", info->compute_backend, path));
   return 0;
 }
 

@@ -25,6 +25,8 @@ static int read_info(hid_t f, const char *path, ht_ckpt_info *info) {
   if (v < 1 || v > 1 << 24) return ht_error(HT_EDATA, "%s: world_size %lld is out of range", path, (long long)v);
   info->world_size = (int)v;
   HT_CHECK(ht__attr_read_str(f, "data_test", info->data_test, sizeof info->data_test, path));
+  /* Optional: files written before it was recorded lack it. */
+  HT_CHECK(ht__attr_read_str_opt(f, "compute_backend", info->compute_backend, sizeof info->compute_backend, path));
   return 0;
 }
 

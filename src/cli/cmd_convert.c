@@ -6,6 +6,7 @@
  *   hytrain convert csv IN.csv OUT.h5 [--label-col N|first|last] [--header yes|no|auto]
  *                                     [--task classify|regress] [--delimiter C]
  *   hytrain convert libsvm IN.txt OUT.h5 [--dims N] [--task classify|regress]
+ *                                        [--format csr|dense|auto] [--base 0|1|auto]
  */
 #include <errno.h>
 #include <limits.h>
@@ -16,6 +17,7 @@
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "hytrain/convert.h"
+#include "hytrain/csr.h"
 #include "hytrain/error.h"
 
 static const char convert_usage[] =
@@ -23,9 +25,10 @@ static const char convert_usage[] =
     "       hytrain convert csv IN.csv OUT.h5 [--label-col N|first|last] [--header yes|no|auto]\n"
     "                                         [--task classify|regress] [--delimiter C]\n"
     "       hytrain convert libsvm IN.txt OUT.h5 [--dims N] [--task classify|regress]\n"
+    "                                            [--format csr|dense|auto] [--base 0|1|auto]\n"
     "\n"
-    "Writes OUT.h5 (/features float32 [N, D], /labels) atomically: a failed\n"
-    "conversion leaves no file. IDX files may be gzipped.\n"
+    "Writes OUT.h5 (/features float32 [N, D], /labels; or a sparse CSR file)\n"
+    "atomically: a failed conversion leaves no file. IDX files may be gzipped.\n"
     "\n"
     "csv options:\n"
     "  --label-col N|first|last   column holding the label, counted from 1 (default: last)\n"
@@ -34,6 +37,11 @@ static const char convert_usage[] =
     "  --delimiter C              field separator, one character or 'tab' (default: ,)\n"
     "libsvm options:\n"
     "  --dims N                   number of features; 0: the largest index in the file (default)\n"
+    "  --format csr|dense|auto    csr: /csr/indptr, /csr/indices, /csr/values (sparse models);\n"
+    "                             auto: csr when under a quarter of the entries are non-zero\n"
+    "                             (default: auto)\n"
+    "  --base 0|1|auto            index of the first feature; auto: 0 when some index is 0\n"
+    "                             (default: auto)\n"
     "csv and libsvm:\n"
     "  --task classify|regress    classify: integer labels, their sorted distinct values\n"
     "                             become classes 0..K-1; regress: one float target\n"
@@ -54,6 +62,10 @@ static const name_value formats[] = {{"idx", FORMAT_IDX}, {"csv", FORMAT_CSV}, {
 static const name_value tasks[] = {{"classify", HT_TASK_CLASSIFY}, {"regress", HT_TASK_REGRESS}, {NULL, 0}};
 static const name_value headers[] = {{"yes", 1}, {"no", 0}, {"auto", -1}, {NULL, 0}};
 static const name_value label_cols[] = {{"last", -1}, {"first", 0}, {NULL, 0}};
+static const name_value svm_formats[] = {
+    {"auto", HT_LIBSVM_OUT_AUTO}, {"dense", HT_LIBSVM_OUT_DENSE}, {"csr", HT_LIBSVM_OUT_CSR}, {NULL, 0}};
+static const name_value svm_bases[] = {
+    {"auto", HT_LIBSVM_BASE_AUTO}, {"0", HT_LIBSVM_BASE_0}, {"1", HT_LIBSVM_BASE_1}, {NULL, 0}};
 static const name_value delimiters[] = {{"tab", '\t'}, {"\\t", '\t'}, {NULL, 0}};
 
 /* 1 and *value when text is one of the table's names, else 0. */
@@ -118,6 +130,14 @@ static int apply_option(convert_args *a, const char *name, const char *value) {
       return ht_error(HT_EUSAGE, "--delimiter expects one character or 'tab', got '%s'", value);
   } else if (strcmp(name, "--dims") == 0 && is_svm) {
     HT_CHECK(parse_int(name, value, 0, &a->svm.dims));
+  } else if (strcmp(name, "--format") == 0 && is_svm) {
+    int v;
+    if (!lookup(svm_formats, value, &v)) return ht_error(HT_EUSAGE, "--format expects csr, dense or auto, got '%s'", value);
+    a->svm.format = (ht_libsvm_out)v;
+  } else if (strcmp(name, "--base") == 0 && is_svm) {
+    int v;
+    if (!lookup(svm_bases, value, &v)) return ht_error(HT_EUSAGE, "--base expects 0, 1 or auto, got '%s'", value);
+    a->svm.base = (ht_libsvm_base)v;
   } else {
     return ht_error(HT_EUSAGE, "unknown option '%s' for %s (see hytrain convert --help)", name, a->format);
   }
@@ -176,15 +196,28 @@ int ht_cmd_convert(int argc, char **argv) {
   if (rc < 0) return ht_cli_fail("convert", rc);
 
   const char *out = a.pos[a.npos - 1];
+  int csr = 0;
   if (a.fmt == FORMAT_IDX)
     rc = ht_convert_idx(a.pos[0], a.pos[1], out);
   else if (a.fmt == FORMAT_CSV)
     rc = ht_convert_csv(a.pos[0], out, &a.csv);
   else
-    rc = ht_convert_libsvm(a.pos[0], out, &a.svm);
+    rc = ht_convert_libsvm_ex(a.pos[0], out, &a.svm, &csr);
   if (rc < 0) return ht_cli_fail("convert", rc);
 
   /* The summary comes from the written file itself, as training will see it. */
+  if (csr) {
+    ht_csr cs;
+    rc = ht_csr_probe(&cs, out);
+    if (rc < 0) return ht_cli_fail("convert", rc);
+    printf("wrote %s (sparse CSR): %lld rows, %d features, %lld non-zeros, ", out, (long long)cs.n_total, cs.d,
+           (long long)cs.nnz_total);
+    if (cs.task == HT_TASK_CLASSIFY)
+      printf("%d classes\n", cs.num_classes);
+    else
+      printf("1 regression target\n");
+    return 0;
+  }
   ht_dataset ds;
   rc = ht_dataset_probe(&ds, out);
   if (rc < 0) return ht_cli_fail("convert", rc);

@@ -14,6 +14,8 @@
 #include "hytrain/comm.h"
 #include "hytrain/error.h"
 #include "hytrain/eval.h"
+#include "hytrain/sparse_ckpt.h"
+#include "hytrain/sparse_train.h"
 
 static const char ht__eval_help[] =
     "usage: hytrain eval --checkpoint CKPT [--data FILE] [--batch N] [--backend B] [--precision P]\n"
@@ -21,6 +23,8 @@ static const char ht__eval_help[] =
     "\n"
     "Evaluates a checkpoint (e.g. runs/x/<id>/checkpoints/ckpt-1000.h5) on an HDF5\n"
     "dataset; FILE defaults to the evaluation split recorded in the checkpoint.\n"
+    "A checkpoint of a sparse model (train.engine hogwild|locked|serial) is\n"
+    "evaluated on a CSR dataset (docs/sparse.md).\n"
     "Prints one line: rows, loss and accuracy (classifiers) or RMSE (regression).\n"
     "--backend openblas|onednn and --precision fp32|bf16 pick the GEMM backend\n"
     "(default openblas fp32, the reference; see docs/compute.md).\n";
@@ -31,7 +35,12 @@ static int eval_and_print(const ht_comm *comm, const char *ckpt, const char *dat
   ht_eval_metrics ev;
   char path[HT_PATH_MAX];
   ht_task task;
-  HT_CHECK(ht_eval_checkpoint(ckpt, data, batch, gopts, comm, &ev, path, &task));
+  if (ht_sparse_ckpt_is_sparse(ckpt)) {
+    HT_CHECK(ht_sparse_eval_checkpoint(ckpt, data, comm, &ev, path, sizeof path));
+    task = ev.accuracy >= 0 ? HT_TASK_CLASSIFY : HT_TASK_REGRESS;
+  } else {
+    HT_CHECK(ht_eval_checkpoint(ckpt, data, batch, gopts, comm, &ev, path, &task));
+  }
   if (comm->rank != 0) return 0;
   if (task == HT_TASK_CLASSIFY)
     printf("eval %s on %s: rows %lld  loss %.6f  accuracy %.6f\n", ckpt, path, (long long)ev.rows, ev.loss, ev.accuracy);

@@ -80,11 +80,19 @@ static const ht_option options[] = {
     OPT_INT64("train.seed", train.seed, "42", 0, I53, "Seed for initialisation and shuffling."),
     OPT_INT("train.log_every", train.log_every, "100", 1, INT_MAX, "Steps between progress lines and step records."),
     OPT_INT("train.eval_batch_size", train.eval_batch_size, "1024", 1, 1048576, "Examples per evaluation batch."),
+    OPT_ENUM("train.engine", train.engine, "sync", ht_engines,
+             "sync: dense data-parallel minibatches; hogwild, locked, serial: sparse linear models on CSR data "
+             "(lock-free threads, one mutex per update, one thread)."),
     OPT_ENUM("train.on_nonfinite", train.on_nonfinite, "stop", ht_nonfinite_actions,
              "A NaN or infinite gradient sum: stop with an error naming the step, layer and first rank (stop), or "
              "drop that step's update on every rank and go on (skip_step)."),
     OPT_INT("train.max_skipped_steps", train.max_skipped_steps, "10", 1, 1000000,
             "train.on_nonfinite skip_step: stop after this many skipped steps in a row."),
+
+
+    OPT_INT64("hogwild.average_every", hogwild.average_every, "0", 0, I53,
+              "Sparse engines: average the weights across ranks every this many updates of a rank; 0 means once "
+              "per epoch."),
 
     OPT_ENUM("optimizer.name", optimizer.name, "sgd", ht_optimizers, "Optimizer."),
     OPT_FLOAT("optimizer.lr", optimizer.lr, "0.1", 0, 1e3, HT_OPT_MIN_OPEN, "Peak learning rate."),

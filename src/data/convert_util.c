@@ -83,23 +83,39 @@ int ht__labels_encode(const char *file, const double *raw, int64_t n, int32_t *y
   return 0;
 }
 
-int ht__convert_finish(const char *kind, const char *file, const char *out, const float *x, int64_t rows, int d,
-                       ht_task task, const double *raw, int32_t **y, float **yt, double **values) {
+int ht__convert_labels(const char *file, ht_task task, const double *raw, int64_t rows, int32_t **y, float **yt,
+                       double **values, int *num_classes) {
   size_t n = (size_t)rows;
-  int num_classes = 0;
+  *num_classes = 0;
   if (task == HT_TASK_CLASSIFY) {
     *y = malloc(sizeof(int32_t) * n);
     if (!*y) return ht_error(HT_ENOMEM, "%s: out of memory for %zu labels", file, n);
-    HT_CHECK(ht__labels_encode(file, raw, rows, *y, values, &num_classes));
+    HT_CHECK(ht__labels_encode(file, raw, rows, *y, values, num_classes));
   } else {
     *yt = malloc(sizeof(float) * n);
     if (!*yt) return ht_error(HT_ENOMEM, "%s: out of memory for %zu targets", file, n);
     for (size_t i = 0; i < n; i++) (*yt)[i] = (float)raw[i];
   }
+  return 0;
+}
+
+char *ht__convert_source(const char *kind, const char *file) {
   size_t slen = strlen(kind) + strlen(file) + 3;
   char *source = malloc(slen);
-  if (!source) return ht_error(HT_ENOMEM, "out of memory");
+  if (!source) {
+    ht_error(HT_ENOMEM, "out of memory");
+    return NULL;
+  }
   snprintf(source, slen, "%s: %s", kind, file);
+  return source;
+}
+
+int ht__convert_finish(const char *kind, const char *file, const char *out, const float *x, int64_t rows, int d,
+                       ht_task task, const double *raw, int32_t **y, float **yt, double **values) {
+  int num_classes = 0;
+  HT_CHECK(ht__convert_labels(file, task, raw, rows, y, yt, values, &num_classes));
+  char *source = ht__convert_source(kind, file);
+  if (!source) return HT_ENOMEM;
   int rc = ht_dataset_write(out, x, rows, d, *y, num_classes, *yt, *yt ? 1 : 0, source, *values);
   free(source);
   HT_CHECK(rc);

@@ -30,6 +30,15 @@ int ht__is_int_label(double v);
  * Fails with HT_EDATA naming `file` when K < 2. */
 int ht__labels_encode(const char *file, const double *raw, int64_t n, int32_t *y, double **values, int *k);
 
+/* Classes (classification, with ht__labels_encode, into *y and *values) or
+ * float targets (regression, into *yt) from the raw labels; the arrays are
+ * allocated into the caller's state, which frees them on every path. */
+int ht__convert_labels(const char *file, ht_task task, const double *raw, int64_t rows, int32_t **y, float **yt,
+                       double **values, int *num_classes);
+
+/* "<kind>: <file>", malloc'ed (the source attribute), or NULL (HT_ENOMEM recorded). */
+char *ht__convert_source(const char *kind, const char *file);
+
 /* The end of a text converter: turns the raw labels into classes
  * (classification, with ht__labels_encode) or float targets (regression), and
  * writes the dataset atomically with the source attribute "<kind>: <file>".

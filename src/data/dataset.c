@@ -24,18 +24,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Rows per chunk aim at about this many bytes, so that a shard read touches
- * few chunks and a chunk is small enough to cache. */
-#define HT__CHUNK_BYTES ((int64_t)1 << 20)
 
-
-/* Closes any HDF5 identifier by its kind and marks it closed. */
-static void close_id(hid_t *id) {
+void ht__h5_close_id(hid_t *id) {
   if (*id < 0) return;
   /* Int switches over HDF5's enums: their lists are not ours to enumerate. */
   switch ((int)H5Iget_type(*id)) {
   case H5I_FILE: H5Fclose(*id); break;
   case H5I_DATASET: H5Dclose(*id); break;
+  case H5I_GROUP: H5Gclose(*id); break;
   case H5I_DATASPACE: H5Sclose(*id); break;
   case H5I_ATTR: H5Aclose(*id); break;
   case H5I_DATATYPE: H5Tclose(*id); break;
@@ -45,10 +41,20 @@ static void close_id(hid_t *id) {
   *id = H5I_INVALID_HID;
 }
 
+int ht__h5_file_has(const char *path, const char *name) {
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  if (!path || HT_H5_QUIET(H5Fis_hdf5(path)) <= 0) return 0;
+  hid_t file = HT_H5_QUIET(H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT));
+  if (file < 0) return 0;
+  int yes = HT_H5_QUIET(H5Lexists(file, name, H5P_DEFAULT)) > 0;
+  ht__h5_close_id(&file);
+  return yes;
+}
+
 void ht__dataset_close_file(ht__dataset_file *f) {
-  close_id(&f->labels);
-  close_id(&f->features);
-  close_id(&f->file);
+  ht__h5_close_id(&f->labels);
+  ht__h5_close_id(&f->features);
+  ht__h5_close_id(&f->file);
 }
 
 /* "3-D float32", "1-D uint8", ... for error messages. */
@@ -73,8 +79,8 @@ static void describe(hid_t dset, char *buf, size_t len) {
   default: break;
   }
   snprintf(buf, len, "%d-D %s", ndims, kind);
-  close_id(&type);
-  close_id(&space);
+  ht__h5_close_id(&type);
+  ht__h5_close_id(&space);
 }
 
 /* Class and dimensions of a dataset; ndims is at most 2 here (more is an
@@ -93,13 +99,13 @@ static int shape_of(hid_t dset, const char *what, H5T_class_t *cls, int *ndims, 
     else if (*ndims >= 1 && *ndims <= 2 && HT_H5(H5Sget_simple_extent_dims(space, dims, NULL), what) < 0)
       rc = ht__h5_error(what, "H5Sget_simple_extent_dims", __FILE__, __LINE__);
   }
-  close_id(&type);
-  close_id(&space);
+  ht__h5_close_id(&type);
+  ht__h5_close_id(&space);
   return rc;
 }
 
 /* Opens /name as a dataset, or explains why it cannot be. */
-static int open_dataset(hid_t file, const char *path, const char *name, hid_t *out) {
+int ht__dataset_open(hid_t file, const char *path, const char *name, hid_t *out) {
   htri_t exists = HT_H5_OR(H5Lexists(file, name, H5P_DEFAULT), HT_EDATA, "%s: /%s cannot be looked up (corrupt file?)", path, name);
   if (exists < 0) return HT_EDATA;
   if (exists == 0) return ht_error(HT_EDATA, "%s: /%s is missing", path, name);
@@ -155,14 +161,12 @@ static int read_num_classes(hid_t file, hid_t labels, const char *path, int64_t 
   } else if (*num_classes < 2) {
     rc = ht_error(HT_EDATA, "%s: attribute num_classes is %d, classification needs at least 2", path, *num_classes);
   }
-  close_id(&space);
-  close_id(&attr);
+  ht__h5_close_id(&space);
+  ht__h5_close_id(&attr);
   return rc;
 }
 
-/* Opens path and /features and fills n_total and d; /labels is not looked
- * at. On failure f may hold open identifiers (closed by the caller). */
-static int open_features(ht_dataset *ds, const char *path, ht__dataset_file *f) {
+int ht__dataset_open_file(ht_dataset *ds, const char *path, ht__dataset_file *f) {
   memset(ds, 0, sizeof *ds);
   if (!path) return ht_error(HT_EINVAL, "dataset path is NULL");
   if (strlen(path) >= sizeof ds->path) return ht_error(HT_EINVAL, "%s: path is too long", path);
@@ -180,12 +184,23 @@ static int open_features(ht_dataset *ds, const char *path, ht__dataset_file *f) 
   }
   f->file = HT_H5_OR(H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT), HT_EDATA, "%s: cannot open as HDF5 (truncated or corrupt file?)", path);
   if (f->file < 0) return HT_EDATA;
+  return 0;
+}
 
+/* Opens path and /features and fills n_total and d; /labels is not looked
+ * at. On failure f may hold open identifiers (closed by the caller). */
+static int open_features(ht_dataset *ds, const char *path, ht__dataset_file *f) {
+  HT_CHECK(ht__dataset_open_file(ds, path, f));
   char what[1100], found[64];
   H5T_class_t cls;
   int ndims;
   hsize_t dims[2];
-  HT_CHECK(open_dataset(f->file, path, "features", &f->features));
+  if (HT_H5_QUIET(H5Lexists(f->file, "features", H5P_DEFAULT)) == 0 && HT_H5_QUIET(H5Lexists(f->file, "csr", H5P_DEFAULT)) > 0)
+    return ht_error(HT_EDATA,
+                    "%s: is a sparse (CSR) dataset, which dense models cannot read; train it with train.engine "
+                    "hogwild, locked or serial (docs/sparse.md), or convert with --format dense",
+                    path);
+  HT_CHECK(ht__dataset_open(f->file, path, "features", &f->features));
   snprintf(what, sizeof what, "%s:/features", path);
   HT_CHECK(shape_of(f->features, what, &cls, &ndims, dims));
   if (ndims != 2 || cls != H5T_FLOAT) {
@@ -206,11 +221,15 @@ static int open_features(ht_dataset *ds, const char *path, ht__dataset_file *f) 
  * identifiers; the caller closes them with ht__dataset_close_file either way. */
 int ht__dataset_open_and_probe(ht_dataset *ds, const char *path, ht__dataset_file *f) {
   HT_CHECK(open_features(ds, path, f));
+  return ht__dataset_probe_labels(ds, path, f);
+}
+
+int ht__dataset_probe_labels(ht_dataset *ds, const char *path, ht__dataset_file *f) {
   char what[1100], found[64];
   H5T_class_t cls;
   int ndims;
   hsize_t dims[2];
-  HT_CHECK(open_dataset(f->file, path, "labels", &f->labels));
+  HT_CHECK(ht__dataset_open(f->file, path, "labels", &f->labels));
   snprintf(what, sizeof what, "%s:/labels", path);
   HT_CHECK(shape_of(f->labels, what, &cls, &ndims, dims));
   describe(f->labels, found, sizeof found);
@@ -227,8 +246,8 @@ int ht__dataset_open_and_probe(ht_dataset *ds, const char *path, ht__dataset_fil
   }
   f->labels_ndims = ndims;
   if ((int64_t)dims[0] != ds->n_total)
-    return ht_error(HT_ESHAPE, "%s: /labels has %llu rows but /features has %lld", path, (unsigned long long)dims[0],
-                    (long long)ds->n_total);
+    return ht_error(HT_ESHAPE, "%s: /labels has %llu rows but %s has %lld", path, (unsigned long long)dims[0],
+                    f->features >= 0 ? "/features" : "/csr/indptr", (long long)ds->n_total);
   if (ds->task == HT_TASK_CLASSIFY)
     HT_CHECK(read_num_classes(f->file, f->labels, path, ds->n_total, &ds->num_classes, &ds->classes_inferred));
   return 0;
@@ -252,8 +271,8 @@ int ht__dataset_read_rows(hid_t dset, int ndims, int64_t row0, int64_t n, int co
   if (fspace < 0 || mspace < 0 || HT_H5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL), what) < 0 ||
       HT_H5(H5Dread(dset, mem_type, mspace, fspace, H5P_DEFAULT, buf), what) < 0)
     rc = ht__h5_error(what, "H5Dread(hyperslab)", __FILE__, __LINE__);
-  close_id(&mspace);
-  close_id(&fspace);
+  ht__h5_close_id(&mspace);
+  ht__h5_close_id(&fspace);
   return rc;
 }
 
@@ -422,7 +441,7 @@ void ht_dataset_free(ht_dataset *ds) {
 
 /* Creates /name as a chunked [n] or [n, cols] dataset of file_type and
  * writes all of buf. */
-static int write_rows(hid_t file, const char *name, int ndims, int64_t n, int cols, hid_t file_type, hid_t mem_type,
+int ht__dataset_write_rows(hid_t file, const char *name, int ndims, int64_t n, int cols, hid_t file_type, hid_t mem_type,
                       const void *buf, const char *path) {
   hsize_t dims[2] = {(hsize_t)n, (hsize_t)cols};
   int64_t row_bytes = (int64_t)cols * (int64_t)HT_H5(H5Tget_size(file_type), path);
@@ -442,15 +461,15 @@ static int write_rows(hid_t file, const char *name, int ndims, int64_t n, int co
     snprintf(what, sizeof what, "%s:/%s", path, name);
     rc = ht__h5_error(what, "H5Dcreate2/H5Dwrite", __FILE__, __LINE__);
   }
-  close_id(&dset);
-  close_id(&dcpl);
-  close_id(&space);
+  ht__h5_close_id(&dset);
+  ht__h5_close_id(&dcpl);
+  ht__h5_close_id(&space);
   return rc;
 }
 
 /* Writes attribute `name` on obj: n values of file_type from buf, scalar
  * when n == 0. */
-static int write_attr(hid_t obj, const char *name, hid_t file_type, hid_t mem_type, hsize_t n, const void *buf,
+int ht__dataset_write_attr(hid_t obj, const char *name, hid_t file_type, hid_t mem_type, hsize_t n, const void *buf,
                       const char *path) {
   hid_t space = n ? HT_H5(H5Screate_simple(1, &n, NULL), path) : HT_H5(H5Screate(H5S_SCALAR), path);
   hid_t attr = H5I_INVALID_HID;
@@ -461,20 +480,23 @@ static int write_attr(hid_t obj, const char *name, hid_t file_type, hid_t mem_ty
     snprintf(what, sizeof what, "%s: attribute %s", path, name);
     rc = ht__h5_error(what, "H5Awrite", __FILE__, __LINE__);
   }
-  close_id(&attr);
-  close_id(&space);
+  ht__h5_close_id(&attr);
+  ht__h5_close_id(&space);
   return rc;
 }
 
 static int write_body(hid_t file, const char *path, const float *x, int64_t n, int d, const int32_t *y, int num_classes,
                       const float *yt, int t, const char *source, const double *label_values) {
-  HT_CHECK(write_rows(file, "features", 2, n, d, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, x, path));
+  HT_CHECK(ht__dataset_write_rows(file, "features", 2, n, d, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, x, path));
   if (y)
-    HT_CHECK(write_rows(file, "labels", 1, n, 1, H5T_STD_I32LE, H5T_NATIVE_INT32, y, path));
+    HT_CHECK(ht__dataset_write_rows(file, "labels", 1, n, 1, H5T_STD_I32LE, H5T_NATIVE_INT32, y, path));
   else
-    HT_CHECK(write_rows(file, "labels", 2, n, t, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, yt, path));
-  int k = y ? num_classes : 0;
-  HT_CHECK(write_attr(file, "num_classes", H5T_STD_I32LE, H5T_NATIVE_INT, 0, &k, path));
+    HT_CHECK(ht__dataset_write_rows(file, "labels", 2, n, t, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, yt, path));
+  return ht__dataset_write_meta(file, path, y ? num_classes : 0, source, label_values);
+}
+
+int ht__dataset_write_meta(hid_t file, const char *path, int k, const char *source, const double *label_values) {
+  HT_CHECK(ht__dataset_write_attr(file, "num_classes", H5T_STD_I32LE, H5T_NATIVE_INT, 0, &k, path));
   /* A variable-length UTF-8 string, which h5py returns as a str. */
   hid_t str = HT_H5(H5Tcopy(H5T_C_S1), path);
   int rc = 0;
@@ -482,12 +504,12 @@ static int write_body(hid_t file, const char *path, const float *x, int64_t n, i
     rc = ht__h5_error(path, "H5Tcopy(string)", __FILE__, __LINE__);
   } else {
     const char *text = source ? source : "";
-    rc = write_attr(file, "source", str, str, 0, &text, path);
+    rc = ht__dataset_write_attr(file, "source", str, str, 0, &text, path);
   }
-  close_id(&str);
+  ht__h5_close_id(&str);
   if (rc < 0) return rc;
-  if (y && label_values)
-    HT_CHECK(write_attr(file, "label_values", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, (hsize_t)num_classes, label_values, path));
+  if (k > 0 && label_values)
+    HT_CHECK(ht__dataset_write_attr(file, "label_values", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, (hsize_t)k, label_values, path));
   return 0;
 }
 
@@ -505,9 +527,25 @@ static int check_write_args(const char *path, const float *x, int64_t n, int d, 
   return 0;
 }
 
-int ht_dataset_write(const char *path, const float *x, int64_t n, int d, const int32_t *y, int num_classes, const float *yt,
-                     int t, const char *source, const double *label_values) {
-  HT_CHECK(check_write_args(path, x, n, d, y, num_classes, yt, t));
+/* The arguments of write_body, for ht__dataset_write_atomic. */
+typedef struct dense_body {
+  const float *x;
+  int64_t n;
+  int d;
+  const int32_t *y;
+  int num_classes;
+  const float *yt;
+  int t;
+  const char *source;
+  const double *label_values;
+} dense_body;
+
+static int dense_body_write(hid_t file, const char *path, const void *ctx) {
+  const dense_body *b = ctx;
+  return write_body(file, path, b->x, b->n, b->d, b->y, b->num_classes, b->yt, b->t, b->source, b->label_values);
+}
+
+int ht__dataset_write_atomic(const char *path, int (*body)(hid_t file, const char *path, const void *ctx), const void *ctx) {
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   char partial[HT_FILE_PATH_MAX];
   HT_CHECK(ht_file_partial_name(path, partial, sizeof partial));
@@ -520,7 +558,7 @@ int ht_dataset_write(const char *path, const float *x, int64_t n, int d, const i
   int rc = 0;
   hid_t file = HT_H5(H5Fcreate(partial, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), path);
   if (file < 0) rc = ht__h5_error(path, "H5Fcreate", __FILE__, __LINE__);
-  if (rc == 0) rc = write_body(file, path, x, n, d, y, num_classes, yt, t, source, label_values);
+  if (rc == 0) rc = body(file, path, ctx);
   if (file >= 0 && H5Fclose(file) < 0 && rc == 0) rc = ht__h5_error(path, "H5Fclose", __FILE__, __LINE__);
   if (rc < 0) {
     unlink(partial);
@@ -529,5 +567,13 @@ int ht_dataset_write(const char *path, const float *x, int64_t n, int d, const i
   }
   /* Removes the .partial file itself if the fsync or rename fails. */
   HT_CHECK(ht_file_commit(partial, path));
+  return 0;
+}
+
+int ht_dataset_write(const char *path, const float *x, int64_t n, int d, const int32_t *y, int num_classes, const float *yt,
+                     int t, const char *source, const double *label_values) {
+  HT_CHECK(check_write_args(path, x, n, d, y, num_classes, yt, t));
+  dense_body b = {x, n, d, y, num_classes, yt, t, source, label_values};
+  HT_CHECK(ht__dataset_write_atomic(path, dense_body_write, &b));
   return 0;
 }

@@ -197,13 +197,20 @@ static void assemble_row(ht_loader *l, ring_slot *slot, int i, int64_t r, ht_rng
     m->free_slots[m->n_free++] = s;
   }
   float *x = slot->x + (size_t)i * d;
-  memcpy(x, src_x, d * sizeof(float));
   if (slot->y) slot->y[i] = *src_y;
   if (slot->yt) memcpy(slot->yt + (size_t)i * t, src_yt, t * sizeof(float));
-  if (l->opts.flip || l->opts.shift) ht__augment_image(x, m->aug_tmp, l->opts.image_side, l->opts.flip, l->opts.shift, aug);
   const ht_norm *nm = l->opts.norm;
-  if (nm && nm->enabled)
-    /* The same float expression as ht_norm_apply, so both give the same bits. */
+  int augment = l->opts.flip || l->opts.shift, norm = nm && nm->enabled;
+  /* The same float expression as ht_norm_apply, so both give the same bits.
+   * Without augmentation the row is normalised on its way from the source
+   * (one pass over it instead of a copy and a second pass). */
+  if (norm && !augment) {
+    for (size_t j = 0; j < d; j++) x[j] = (src_x[j] - nm->mean[j]) / nm->std[j];
+    return;
+  }
+  memcpy(x, src_x, d * sizeof(float));
+  if (augment) ht__augment_image(x, m->aug_tmp, l->opts.image_side, l->opts.flip, l->opts.shift, aug);
+  if (norm)
     for (size_t j = 0; j < d; j++) x[j] = (x[j] - nm->mean[j]) / nm->std[j];
 }
 

@@ -14,6 +14,7 @@
 #include "hytrain/error.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,29 +22,44 @@
  * by their std would only amplify rounding noise. */
 #define HT__STD_MIN 1e-6
 
-/* out[j] += column sums of x [n, d]. */
+/* The columns of thread t of nt: [*j0, *j1). */
+static void column_block(int d, int *j0, int *j1) {
+  int t = omp_get_thread_num(), nt = omp_get_num_threads();
+  *j0 = (int)((int64_t)d * t / nt);
+  *j1 = (int)((int64_t)d * (t + 1) / nt);
+}
+
+/* out[d] += column sums of x[n, d]. */
 static void column_sums(const float *x, int64_t n, int d, double *out) {
-  /* Parallel over features j: each thread owns out[j] alone, and the sum over
-   * rows keeps a fixed order, so the result does not depend on the threads. */
-#pragma omp parallel for schedule(static) if ((int64_t)d * n > 65536)
-  for (int j = 0; j < d; j++) {
-    double s = out[j];
-    for (int64_t i = 0; i < n; i++) s += (double)x[i * d + j];
-    out[j] = s;
+  /* Each thread owns a block of columns and walks the rows in order, so every
+   * out[j] adds the rows in the same order whatever the thread count, and the
+   * reads go along rows (a walk down each column missed the cache on every
+   * row: 0.7 s for Fashion-MNIST against a few ms). */
+#pragma omp parallel if ((int64_t)d * n > 65536)
+  {
+    int j0, j1;
+    column_block(d, &j0, &j1);
+    for (int64_t i = 0; i < n; i++) {
+      const float *row = x + i * d;
+      for (int j = j0; j < j1; j++) out[j] += (double)row[j];
+    }
   }
 }
 
 /* out[j] += column sums of squared deviations from mean[d]. */
 static void column_sq_dev(const float *x, int64_t n, int d, const double *mean, double *out) {
-  /* Parallel over features j: out[j] has one writer, rows are summed in order. */
-#pragma omp parallel for schedule(static) if ((int64_t)d * n > 65536)
-  for (int j = 0; j < d; j++) {
-    double s = out[j];
+  /* Column blocks per thread, rows in order, as column_sums. */
+#pragma omp parallel if ((int64_t)d * n > 65536)
+  {
+    int j0, j1;
+    column_block(d, &j0, &j1);
     for (int64_t i = 0; i < n; i++) {
-      double dev = (double)x[i * d + j] - mean[j];
-      s += dev * dev;
+      const float *row = x + i * d;
+      for (int j = j0; j < j1; j++) {
+        double dev = (double)row[j] - mean[j];
+        out[j] += dev * dev;
+      }
     }
-    out[j] = s;
   }
 }
 

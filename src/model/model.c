@@ -383,6 +383,16 @@ int ht_model_slices(const ht_model *m, size_t *lo, size_t *hi, int max) {
   return n;
 }
 
+void ht_model_params_updated(ht_model *m, size_t lo, size_t hi) {
+  for (int i = 0; i < m->n_layers; i++) {
+    const ht_layer *l = &m->layers[i];
+    if (l->kind != HT_LAYER_DENSE) continue;
+    size_t w0 = l->w_off, w1 = l->w_off + (size_t)l->out * (size_t)l->in;
+    size_t a = lo > w0 ? lo : w0, b = hi < w1 ? hi : w1;
+    if (a < b) ht_gemm_weights_updated(m->gemm, l->dense, m->params + w0, (long)(a - w0), (long)(b - w0));
+  }
+}
+
 /* Checks B and that the labels or targets the loss needs are there. */
 static int check_batch(const ht_model *m, const int32_t *y, const float *t, int B, const char *what) {
   if (B < 1 || B > m->max_batch)

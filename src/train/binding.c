@@ -198,6 +198,16 @@ static int core_starts(const ht_cpu_topo *topo, int ncpu, int *first) {
   return cores;
 }
 
+int ht_binding_comm_cpu(const ht_cpu_topo *topo, int ncpu, int threads, int pinned) {
+  if (ncpu <= 0) return -1;
+  int *first = malloc(((size_t)ncpu + 1) * sizeof *first);
+  if (!first) return -1;
+  int cores = core_starts(topo, ncpu, first);
+  int cpu = topo[first[pinned && threads < cores ? threads : cores - 1]].cpu;
+  free(first);
+  return cpu;
+}
+
 int ht_binding_share(const ht_cpu_topo *topo, int ncpu, int i, int n, cpu_set_t *share) {
   CPU_ZERO(share);
   if (ncpu <= 0 || n <= 0) return 0;
@@ -302,6 +312,7 @@ static void fix_text(int threads, int pinned, char *out, size_t len) {
 
 int ht_binding_setup(const ht_binding_opts *o, const ht_comm *comm, ht_binding_outcome *out) {
   memset(out, 0, sizeof *out);
+  out->comm_cpu = -1;
   if (o->mode == HT_BINDING_NONE) return 0;
   MPI_Comm node;
   HT_CHECK_MPI(MPI_Comm_split_type(comm->main, MPI_COMM_TYPE_SHARED, comm->rank, MPI_INFO_NULL, &node));
@@ -343,6 +354,10 @@ int ht_binding_setup(const ht_binding_opts *o, const ht_comm *comm, ht_binding_o
       my_info(&me, comm->rank);
       if (rc == 0) rc = HT_MPI(MPI_Allgather(&me, (int)sizeof me, MPI_BYTE, all, (int)sizeof me, MPI_BYTE, node));
       out->split = !any_bad;
+      if (!any_bad) {
+        ht_cpu_topo mine[CPU_SETSIZE];
+        out->comm_cpu = ht_binding_comm_cpu(mine, ht_cpu_topology(&share, mine, CPU_SETSIZE), me.threads, me.pinned);
+      }
       if (any_bad && li == 0)
         snprintf(out->warn, sizeof out->warn,
                  "compute.binding auto: could not bind the ranks on host %s to their own cores (sched_setaffinity: "

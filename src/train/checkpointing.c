@@ -131,6 +131,8 @@ int ht__ckpt_save(ht__ckpt_ctl *c, const ht__cursor *cur, int sync, int best, do
                                          .window_steps = cur->window_steps,
                                          .wall_s = wall_s}};
     snprintf(s.info.data_test, sizeof s.info.data_test, "%s", c->cfg->data.test);
+    snprintf(s.info.compute_backend, sizeof s.info.compute_backend, "%s",
+             ht_gemm_backend_name(ht_gemm_options(c->model->gemm)->backend));
     snprintf(s.info.best_name, sizeof s.info.best_name, "%s",
              !c->cfg->data.test[0] ? "none" : c->model->spec.regression ? "test_rmse" : "test_accuracy");
     s.model = c->model;

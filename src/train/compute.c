@@ -50,7 +50,8 @@ static int time_backends(const ht_comm *comm, ht_model *m, ht_precision prec, in
   return 0;
 }
 
-int ht__compute_setup(const ht_config *cfg, const ht_comm *comm, const ht_log *log, ht_model *m, int B) {
+int ht__compute_setup(const ht_config *cfg, const ht_comm *comm, const ht_log *log, ht_model *m, int B,
+                      ht_gemm_backend resumed) {
   ht_gemm_backend backend = cfg->compute.backend;
   ht_precision prec = cfg->compute.precision;
   int rc = 0;
@@ -62,7 +63,10 @@ int ht__compute_setup(const ht_config *cfg, const ht_comm *comm, const ht_log *l
   double flops = ht_model_gemm_flops(m, B), t[2] = {0, 0};
   char why[200] = "";
   if (backend == HT_GEMM_AUTO) {
-    if (!ht_gemm_have_onednn()) {
+    if (resumed != HT_GEMM_AUTO && (resumed != HT_GEMM_ONEDNN || ht_gemm_have_onednn())) {
+      backend = resumed;
+      snprintf(why, sizeof why, "auto: %s, the backend of the run being resumed", ht_gemm_backend_name(resumed));
+    } else if (!ht_gemm_have_onednn()) {
       backend = HT_GEMM_OPENBLAS;
       snprintf(why, sizeof why, "auto: openblas, this build has no oneDNN (install libdnnl-dev and rebuild)");
     } else if (flops < HT__AUTO_MIN_FLOPS) {

@@ -178,6 +178,7 @@ static void update_bucket(ht_grad_sync *gs, float *buf, int k, double lr) {
   /* The optimizer reads the sum times 1/P (the mean), which rounds exactly
    * as scaling it in place would. */
   ht_optim_update_scaled(gs->opt, gs->m->params, buf, b->lo, b->hi, lr, 1.0f / (float)gs->comm->size);
+  ht_model_params_updated(gs->m, b->lo, b->hi);
   ht_track_end(gs->track);
 }
 

@@ -17,6 +17,7 @@
 #include "hytrain/log.h"
 #include "hytrain/model.h"
 #include "hytrain/optim.h"
+#include "hytrain/train.h"
 
 /* eval.c: this rank's part of loading checkpoint ckpt for data at path (no
  * collectives): reads the rank's shard (labels = 1: features and labels,
@@ -39,11 +40,27 @@ int ht__startup_report(const ht_comm *comm, const ht_log *log, const ht_binding_
  * both backends on B-row steps of m; all ranks agree), switches m to the
  * chosen backend and precision, and has rank 0 print the compute line and ISA
  * warnings. Overwrites m's gradients (not its parameters). */
-int ht__compute_setup(const ht_config *cfg, const ht_comm *comm, const ht_log *log, ht_model *m, int B);
+/* resumed: the backend of the checkpoint being resumed (HT_GEMM_AUTO: none),
+ * which compute.backend auto keeps so that a resumed run computes as before. */
+int ht__compute_setup(const ht_config *cfg, const ht_comm *comm, const ht_log *log, ht_model *m, int B,
+                      ht_gemm_backend resumed);
 
 /* run_dir.c: collective on comm->main. Rank 0 picks (or takes) the run
  * directory, creates it and broadcasts its path. */
 int ht__run_dir_create(const ht_config *cfg, const ht_comm *comm, const char *requested, char *out, size_t len);
+
+/* run_dir.c: the effective config as YAML text (malloc'ed), or NULL when out
+ * of memory. */
+char *ht__config_text(const ht_config *cfg);
+
+/* run_dir.c, rank 0: opens (appends to) run_dir/log.txt into log->file and
+ * locks it, writes config.yaml atomically, opens metrics.jsonl for appending
+ * and creates checkpoints/. Returns 0 or HT_EIO naming the file. */
+int ht__run_open_outputs(const char *run_dir, const char *config_yaml, ht_log *log, FILE **metrics);
+
+/* sparse_run.c: ht_train_ex for train.engine hogwild | locked | serial
+ * (docs/sparse.md). Collective on comm->main and comm->grad. */
+int ht__train_sparse(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *opts, ht_train_result *res);
 
 /* data_setup.c: picks data.mode for the training file (auto: memory when the
  * largest shard fits data.memory_budget_mb), then reads the shard (memory) or
@@ -93,6 +110,7 @@ typedef struct ht__cursor {
   double wall_offset;    /* training seconds spent before this process (resume) */
   double best_value;     /* best evaluation metric (NaN: none yet) */
   int64_t best_step;
+  ht_gemm_backend backend; /* resume: the backend the checkpoint's run computed on (HT_GEMM_AUTO: not recorded) */
 } ht__cursor;
 
 /* signals.c: the stop-signal flag (SIGTERM, SIGINT, SIGUSR1). */

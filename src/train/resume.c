@@ -260,6 +260,8 @@ int ht__resume(const ht_config *cfg, const ht_comm *comm, const ht_log *log, con
   cur->wall_offset = in->progress.wall_s;
   cur->best_value = in->best_value;
   cur->best_step = in->best_step;
+  int be = in->compute_backend[0] ? ht_enum_parse(&ht_gemm_backends, in->compute_backend) : -1;
+  cur->backend = be == HT_GEMM_OPENBLAS || be == HT_GEMM_ONEDNN ? (ht_gemm_backend)be : HT_GEMM_AUTO;
   int64_t spe_old = (n_train / in->world_size) / (in->batch_size > 0 ? in->batch_size : 1);
   int64_t pos_saved = own.position;
   int same_layout = in->world_size == P && in->batch_size == B;

@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "hytrain/error.h"
+#include "hytrain/fileio.h"
 #include "train/internal.h"
 
 /* mkdir -p. */
@@ -99,5 +101,34 @@ int ht__run_dir_create(const ht_config *cfg, const ht_comm *comm, const char *re
   int mrc = HT_MPI(MPI_Bcast(out, (int)len, MPI_CHAR, 0, comm->main));
   ht_comm_stall_leave(comm);
   if (mrc < 0) return mrc;
+  return 0;
+}
+
+char *ht__config_text(const ht_config *cfg) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  if (!f) return NULL;
+  ht_config_write_yaml(cfg, f);
+  fclose(f);
+  return buf;
+}
+
+int ht__run_open_outputs(const char *run_dir, const char *config_yaml, ht_log *log, FILE **metrics) {
+  char path[HT_PATH_MAX + 64];
+  snprintf(path, sizeof path, "%s/log.txt", run_dir);
+  log->file = fopen(path, "a");
+  if (!log->file) return ht_error(HT_EIO, "%s: cannot write: %s", path, strerror(errno));
+  /* Held until the process ends: `hytrain runs list` reads it as "running",
+   * and a second trainer in the same run directory is refused. A file system
+   * without locks (ENOLCK) only costs the "running" status. */
+  if (flock(fileno(log->file), LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK)
+    return ht_error(HT_EIO, "%s: another hytrain process is writing this run directory", run_dir);
+  HT_CHECK(ht_write_file_atomic(run_dir, "config.yaml", config_yaml));
+  snprintf(path, sizeof path, "%s/metrics.jsonl", run_dir);
+  *metrics = fopen(path, "a");
+  if (!*metrics) return ht_error(HT_EIO, "%s: cannot write: %s", path, strerror(errno));
+  snprintf(path, sizeof path, "%s/checkpoints", run_dir);
+  if (mkdir(path, 0775) != 0 && errno != EEXIST) return ht_error(HT_EIO, "%s: cannot create: %s", path, strerror(errno));
   return 0;
 }

@@ -150,26 +150,6 @@ static int load_and_build(train_run *r) {
   return 0;
 }
 
-/* Phase 4 on rank 0: config.yaml, log.txt, metrics.jsonl. */
-static int open_outputs(train_run *r) {
-  char path[HT_PATH_MAX + 64];
-  snprintf(path, sizeof path, "%s/log.txt", r->run_dir);
-  r->log.file = fopen(path, "a");
-  if (!r->log.file) return ht_error(HT_EIO, "%s: cannot write: %s", path, strerror(errno));
-  /* Held until the process ends: `hytrain runs list` reads it as "running",
-   * and a second trainer in the same run directory is refused. A file system
-   * without locks (ENOLCK) only costs the "running" status. */
-  if (flock(fileno(r->log.file), LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK)
-    return ht_error(HT_EIO, "%s: another hytrain process is writing this run directory", r->run_dir);
-  HT_CHECK(ht_write_file_atomic(r->run_dir, "config.yaml", r->config_yaml));
-  snprintf(path, sizeof path, "%s/metrics.jsonl", r->run_dir);
-  r->metrics = fopen(path, "a");
-  if (!r->metrics) return ht_error(HT_EIO, "%s: cannot write: %s", path, strerror(errno));
-  snprintf(path, sizeof path, "%s/checkpoints", r->run_dir);
-  if (mkdir(path, 0775) != 0 && errno != EEXIST) return ht_error(HT_EIO, "%s: cannot create: %s", path, strerror(errno));
-  return 0;
-}
-
 static void metrics_step(train_run *r, int64_t epoch, int64_t step, double loss, double lr, double sps, double wall) {
   if (!r->metrics) return;
   fprintf(r->metrics,
@@ -461,16 +441,6 @@ static int train_loop(train_run *r, ht_train_result *res) {
   return 0;
 }
 
-static char *config_text(const ht_config *cfg) {
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&buf, &len);
-  if (!f) return NULL;
-  ht_config_write_yaml(cfg, f);
-  fclose(f);
-  return buf;
-}
-
 static void run_free(train_run *r) {
   if (r->ck_ready) ht__ckpt_destroy(&r->ck);
   ht_grad_sync_destroy(&r->sync);
@@ -500,6 +470,9 @@ static int comm_setup(train_run *r) {
   int rc = ht_events_create(&r->events, r->timeline ? (1 << 16) : 0);
   ht_grad_sync_opts o;
   if (rc == 0) rc = ht_grad_sync_opts_from_config(r->cfg, &o);
+  /* After compute.binding's split the communication thread gets its own core
+   * of the rank's block, unless comm.thread_core names one. */
+  if (rc == 0 && o.thread_core < 0) o.thread_core = r->binding.comm_cpu;
   cpu_set_t cpus;
   ht_rank_cpuset(&cpus);
   if (rc == 0) rc = ht_grad_sync_create(&r->sync, &o, r->comm, &r->model, &r->opt, &r->events, &cpus);
@@ -520,6 +493,7 @@ static int comm_setup(train_run *r) {
 }
 
 int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *opts, ht_train_result *res) {
+  if (cfg->train.engine != HT_ENGINE_SYNC) return ht__train_sparse(cfg, comm, opts, res);
   train_run r;
   memset(&r, 0, sizeof r);
   memset(res, 0, sizeof *res);
@@ -530,6 +504,7 @@ int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *
   r.log.rank = comm->rank;
   r.cur.best_value = NAN;
   r.cur.best_step = -1;
+  r.cur.backend = HT_GEMM_AUTO;
   poison_init(&r);
   /* The watchdog times every collective from here on, start-up and resume
    * included (only the config's own broadcast, which brings its limits,
@@ -578,13 +553,13 @@ int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *
   ht_loader_norm_ready(&r.loader);
   if (r.have_test) ht_norm_apply(&r.norm, r.test.x, r.test.n);
 
-  r.config_yaml = config_text(cfg);
+  r.config_yaml = ht__config_text(cfg);
   if (!r.config_yaml) rc = ht_error(HT_ENOMEM, "out of memory formatting the config");
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
   HT_CHECK_GOTO(ht__run_dir_create(cfg, comm, run_dir, r.run_dir, sizeof r.run_dir), rc, done);
   snprintf(res->run_dir, sizeof res->run_dir, "%s", r.run_dir);
   rc = comm->rank == 0 && resumed ? ht__metrics_rewind(r.run_dir, &r.cur) : 0;
-  if (rc == 0 && comm->rank == 0) rc = open_outputs(&r);
+  if (rc == 0 && comm->rank == 0) rc = ht__run_open_outputs(r.run_dir, r.config_yaml, &r.log, &r.metrics);
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
   ht_log_file(&r.log, "config %s, run directory %s", cfg->source, r.run_dir);
   HT_CHECK_GOTO(ht__startup_report(comm, &r.log, &r.binding), rc, done);
@@ -592,7 +567,7 @@ int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *
   if (r.train.task == HT_TASK_CLASSIFY && r.train.classes_inferred)
     ht_log_info(&r.log, "  classes: %d, inferred from the labels of %s (largest label %d): the file has no num_classes attribute",
                 r.train.num_classes, cfg->data.train, r.train.num_classes - 1);
-  HT_CHECK_GOTO(ht__compute_setup(cfg, comm, &r.log, &r.model, cfg->train.batch_size), rc, done);
+  HT_CHECK_GOTO(ht__compute_setup(cfg, comm, &r.log, &r.model, cfg->train.batch_size, r.cur.backend), rc, done);
   HT_CHECK_GOTO(ht__ckpt_setup(&r.ck, cfg, comm, &r.log, r.run_dir, &r.model, &r.opt, &r.norm, r.config_yaml,
                                opts->stop_at_step, r.total_steps),
                 rc, done);

@@ -37,6 +37,8 @@ run() {
 }
 # cpus NAME RANK: the cpus column of RANK in the start-up table.
 cpus() { awk -v r="$2" '$1 == "rank" && $3 == "threads" {t = 1; next} t && $1 == r {print $4; exit}' "$1.out"; }
+# commcpu NAME RANK: cpus of RANK's communication thread in the binding table.
+commcpu() { awk -v r="$2" '$1 == "rank" && $2 == "comm" {t = 1; next} t && $1 == r {print $2; exit}' "$1.out"; }
 # thread0 NAME RANK: cpus of RANK's OpenMP thread 0 in the binding table.
 thread0() { awk -v r="$2" '$1 == "rank" && $2 == "comm" {t = 1; next} t && $1 == r {sub("t0:", "", $3); print $3; exit}' "$1.out"; }
 
@@ -51,6 +53,9 @@ a0=$(thread0 auto 0) a1=$(thread0 auto 1)
   fail "auto: threads 0 on '$a0' and '$a1', expected different cpus: $(cat auto.out | head -12)"
 grep -q "^  binding: compute.binding auto split the 2 cores of host .* among its 2 ranks: rank 0 cpus $a0, rank 1 cpus $a1" auto.out &&
   pass "auto: the start-up table says it split the cores" || fail "auto: no split line in: $(head -8 auto.out)"
+[ "$(commcpu auto 0)" = "$a0" ] && [ "$(commcpu auto 1)" = "$a1" ] &&
+  pass "auto: each rank's communication thread on its own block's core ($a0, $a1)" ||
+  fail "auto: communication threads on '$(commcpu auto 0)' and '$(commcpu auto 1)', expected $a0 and $a1"
 grep -q "warning: binding" auto.err && fail "auto: binding warning after the split: $(cat auto.err)" || pass "auto: no binding warning"
 grep -q "^  binding: compute.binding auto split" auto/log.txt && pass "auto: the split line is in log.txt" || fail "auto: log.txt lacks the split line"
 

@@ -75,6 +75,27 @@ static void share_fewer_cores(void **state) {
   expect_share(t, 2, 3, 4, "1", 2);
 }
 
+/* The communication thread's cpu in a share of 3 cores with SMT siblings
+ * (cpus 2/6, 3/7, 4/8 in topology order): a spare core after the pinned team
+ * when there is one, else the last core; an unpinned team floats over the
+ * whole share, so the last core too; a one-core share has only that core. */
+static void comm_cpu_spare_or_last(void **state) {
+  (void)state;
+  ht_cpu_topo t[6];
+  int k = 0;
+  for (int core = 2; core < 5; core++) {
+    t[k++] = (ht_cpu_topo){.cpu = core, .core = core};
+    t[k++] = (ht_cpu_topo){.cpu = core + 4, .core = core};
+  }
+  assert_int_equal(ht_binding_comm_cpu(t, 6, 1, 1), 3); /* team on core 2: core 3 is spare */
+  assert_int_equal(ht_binding_comm_cpu(t, 6, 2, 1), 4); /* team on cores 2, 3: core 4 is spare */
+  assert_int_equal(ht_binding_comm_cpu(t, 6, 3, 1), 4); /* no spare core: the last one */
+  assert_int_equal(ht_binding_comm_cpu(t, 6, 8, 1), 4);
+  assert_int_equal(ht_binding_comm_cpu(t, 6, 1, 0), 4); /* unpinned: the last core */
+  assert_int_equal(ht_binding_comm_cpu(t, 2, 1, 1), 2); /* one core */
+  assert_int_equal(ht_binding_comm_cpu(t, 0, 1, 1), -1);
+}
+
 /* This machine's cpus come back sorted, siblings of a core adjacent, and a
  * split of them covers each cpu exactly once. */
 static void topology_of_this_machine(void **state) {
@@ -115,6 +136,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(share_keeps_siblings),
     cmocka_unit_test(share_packages),
     cmocka_unit_test(share_fewer_cores),
+    cmocka_unit_test(comm_cpu_spare_or_last),
     cmocka_unit_test(topology_of_this_machine),
 };
 

@@ -270,8 +270,8 @@ static void enum_round_trip(void **state) {
     const char *at = strstr(line, t->choices);
     assert_true(at && at < eol);
   }
-  assert_int_equal(enums, 14); /* the 9 of issue 11, compute.backend, compute.precision, compute.binding, log.progress,
-                                  train.on_nonfinite */
+  assert_int_equal(enums, 15); /* the 9 of issue 11, compute.backend, compute.precision, compute.binding, log.progress,
+                                  train.engine, train.on_nonfinite */
   free(list);
   /* The sweep file's tables, which no config row uses. */
   const ht_enum_table *sweep[] = {&ht_sweep_methods, &ht_sweep_metrics};

@@ -472,7 +472,7 @@ static void libsvm_dims_regress(void **state) {
   paths p;
   make_paths(&p, state, "in.svm");
   ht_test_write_file(p.in, "0.25 2:1\n-3.5\n10 1:1 6:2\n");
-  ht_libsvm_opts o = {.dims = 8, .task = HT_TASK_REGRESS};
+  ht_libsvm_opts o = {.dims = 8, .task = HT_TASK_REGRESS, .format = HT_LIBSVM_OUT_DENSE};
   ht_error_clear();
   if (ht_convert_libsvm(p.in, p.out, &o) != 0) fail_msg("%s", ht_error_message());
   ht_dataset ds;
@@ -544,10 +544,12 @@ static void libsvm_err_indices(void **state) {
   expect_error(&p, rc, HT_EDATA);
 
   ht_test_write_file(p.in, "1 1:1\n0 0:1\n");
+  o.base = HT_LIBSVM_BASE_1;
   ht_error_clear();
   rc = ht_convert_libsvm(p.in, p.out, &o);
-  snprintf(p.want, sizeof p.want, "%s:2: index 0 is less than 1 (indices start at 1)", p.in);
+  snprintf(p.want, sizeof p.want, "%s:2: index 0 is less than 1 (indices start at 1; --base 0 reads 0-based files)", p.in);
   expect_error(&p, rc, HT_EDATA);
+  o.base = HT_LIBSVM_BASE_AUTO;
 
   ht_test_write_file(p.in, "1 1:1\n0 2:1 9:1\n");
   o.dims = 8;

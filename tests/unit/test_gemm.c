@@ -123,6 +123,61 @@ static outputs run_layer(const layer_case *c, ht_gemm_backend be, ht_precision p
 
 static void free_outputs(outputs *o) { free(o->y), free(o->dw), free(o->dx); }
 
+/* y of one forward of c's layer on a new context with weights w. */
+static float *fresh_forward(const layer_case *c, ht_gemm_backend be, const float *w) {
+  ht_gemm_opts o = {.backend = be, .precision = HT_PREC_BF16};
+  ht_gemm *g;
+  if (ht_gemm_create(&g, &o, 1, &c->I, &c->O, c->B) < 0) fail_msg("ht_gemm_create: %s", ht_error_message());
+  float *y = calloc((size_t)c->B * c->O, sizeof(float));
+  assert_int_equal(ht_gemm_forward(g, 0, y, c->x, w, c->b, c->B, 0), 0);
+  ht_gemm_destroy(&g);
+  return y;
+}
+
+/* bf16 weights rounded as the optimizer reports them (ht_gemm_weights_updated)
+ * give the forward of the new weights bit for bit; a layer reported only in
+ * part is rounded whole by forward; and forward does skip its own rounding
+ * when every weight was reported (shown by an unreported change that it then
+ * does not see, which the contract forbids). */
+static void weights_reported(ht_gemm_backend be) {
+  layer_case c = make_case(8, 40, 24, 11);
+  long n = (long)c.O * c.I, half = n / 2 + 3;
+  float *w2 = malloc(sizeof(float) * n), *w3 = malloc(sizeof(float) * n);
+  for (long i = 0; i < n; i++) w2[i] = c.w[i] * 0.5f + 0.01f, w3[i] = -c.w[i];
+  float *want2 = fresh_forward(&c, be, w2), *want3 = fresh_forward(&c, be, w3), *want1 = fresh_forward(&c, be, c.w);
+  ht_gemm_opts o = {.backend = be, .precision = HT_PREC_BF16};
+  ht_gemm *g;
+  assert_int_equal(ht_gemm_create(&g, &o, 1, &c.I, &c.O, c.B), 0);
+  float *y = calloc((size_t)c.B * c.O, sizeof(float));
+  size_t bytes = sizeof(float) * (size_t)c.B * c.O;
+  assert_int_equal(ht_gemm_forward(g, 0, y, c.x, c.w, c.b, c.B, 0), 0);
+  assert_memory_equal(y, want1, bytes);
+  /* Every weight reported, in two buckets. */
+  ht_gemm_weights_updated(g, 0, w2, half, n);
+  ht_gemm_weights_updated(g, 0, w2, 0, half);
+  assert_int_equal(ht_gemm_forward(g, 0, y, c.x, w2, c.b, c.B, 0), 0);
+  assert_memory_equal(y, want2, bytes);
+  /* Half reported: forward rounds the whole layer itself. */
+  ht_gemm_weights_updated(g, 0, w3, 0, half);
+  assert_int_equal(ht_gemm_forward(g, 0, y, c.x, w3, c.b, c.B, 0), 0);
+  assert_memory_equal(y, want3, bytes);
+  /* All reported as w2, then w3 passed without a report: the skip is real. */
+  ht_gemm_weights_updated(g, 0, w2, 0, n);
+  assert_int_equal(ht_gemm_forward(g, 0, y, c.x, w3, c.b, c.B, 0), 0);
+  assert_memory_equal(y, want2, bytes);
+  /* The skip lasts one forward: the next one rounds w3 again. */
+  assert_int_equal(ht_gemm_forward(g, 0, y, c.x, w3, c.b, c.B, 0), 0);
+  assert_memory_equal(y, want3, bytes);
+  ht_gemm_destroy(&g);
+  free(y), free(want1), free(want2), free(want3), free(w2), free(w3);
+  free_case(&c);
+}
+
+static void openblas_weights_reported(void **state) {
+  (void)state;
+  weights_reported(HT_GEMM_OPENBLAS);
+}
+
 /* Checks c[M,N] against sum_k a(m,k) b(k,n) in double; tol = rel * sum |a b|. */
 #define CHECK_PRODUCT(what, cval, M, N, K, A, Bv, rel, post)                                            \
   do {                                                                                                  \
@@ -333,6 +388,11 @@ static void model_step_backends(void **state) {
 
 /* Two models, same weights and data: bit-identical gradients on oneDNN, and
  * the model times steps without error. */
+static void onednn_weights_reported(void **state) {
+  (void)state;
+  weights_reported(HT_GEMM_ONEDNN);
+}
+
 static void model_step_deterministic(void **state) {
   enum { B = 32 };
   float x[B * 64];
@@ -364,7 +424,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(openblas_fp32_reference),
     cmocka_unit_test(openblas_bf16_reference),
     cmocka_unit_test(gemm_errors),
+    cmocka_unit_test(openblas_weights_reported),
 #ifdef HT_HAVE_ONEDNN
+    cmocka_unit_test(onednn_weights_reported),
     cmocka_unit_test(onednn_fp32_reference),
     cmocka_unit_test(bf16_matches_emulation),
     cmocka_unit_test(onednn_deterministic),

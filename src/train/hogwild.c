@@ -1,0 +1,272 @@
+/*
+ * The Hogwild workers (their one owner file) and the averaging of the
+ * weights across ranks. Protocol and hand-offs in train/hogwild.h.
+ *
+ * Why strided parts: worker i of T takes ticks i, i + T, ... of the epoch's
+ * shuffled order, so the ticks of all workers are exactly 0 .. rows-1 (the
+ * lazy-L2 clock, hytrain/sparse_model.h, has one entry per row), and with
+ * T = 1 the hogwild engine performs the serial engine's updates in the
+ * serial engine's order.
+ */
+#include "train/hogwild.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "comm/comm_thread.h"
+#include "hytrain/error.h"
+#include "hytrain/timer.h"
+
+/* Updates between two publications of a worker's count (and timeline spans). */
+#define PUBLISH_EVERY 4096
+
+/* One worker. The struct is aligned to (and a multiple of) a cache line, so
+ * the counter one thread writes never shares a line with another's. */
+typedef struct worker {
+  _Alignas(64) _Atomic int64_t done; /* updates published so far this epoch (the coordinator reads it) */
+  double loss;                       /* sum of row losses, read after join */
+  double cpu_s;                      /* the thread's CPU time this epoch, read after join */
+  int64_t nnz;                       /* non-zeros processed this epoch, read after join */
+  int64_t count;                     /* ticks of this worker this epoch */
+  int index;
+  pthread_t thread;
+  struct ht__hogwild *h;
+  float *scratch;                    /* [max_nnz * k + 2k] */
+  ht_track *track;                   /* its own timeline track, or NULL */
+} worker;
+
+struct ht__hogwild {
+  ht__hogwild_opts o;
+  int T;
+  ht_sparse_model *m;
+  const ht_csr *data;
+  const ht_comm *comm;
+  pthread_mutex_t lock;              /* locked engine: one update at a time */
+  worker *w;                         /* [T] */
+  /* The epoch being run (set before the workers start, read-only while they run). */
+  const int64_t *order;
+  int64_t rows;
+  const ht_sparse_clock *clock;
+  /* Averaging across ranks (size > 1). */
+  ht_comm_thread *ct;
+  ht_bucket *buckets;
+  int n_buckets;
+  float *snap;                       /* [n] handed to the communication thread, summed in place */
+  float *before;                     /* [n] the weights the snapshot was taken from */
+  ht_track *main_track;              /* the coordinator's (the caller's) track, or NULL */
+};
+
+int ht__hogwild_threads(const ht__hogwild *h) { return h->T; }
+
+static void *worker_main(void *arg) {
+  worker *wk = arg;
+  ht__hogwild *h = wk->h;
+  char name[16];
+  snprintf(name, sizeof name, "ht-hogwild-%d", wk->index);
+  pthread_setname_np(pthread_self(), name);
+  const ht_csr *d = h->data;
+  const int T = h->T, locked = h->o.engine == HT_ENGINE_LOCKED;
+  double loss = 0, cpu0 = ht_thread_cpu_seconds();
+  int64_t nnz_sum = 0;
+  ht_track_begin(wk->track, HT_EV_SGD_UPDATES, wk->index);
+  for (int64_t k = 0; k < wk->count; k++) {
+    int64_t t = k * T + wk->index, r = h->order[t];
+    int64_t k0 = d->indptr[r], nnz = d->indptr[r + 1] - k0;
+    nnz_sum += nnz;
+    int32_t y = d->y ? d->y[r] : 0;
+    float yt = d->yt ? d->yt[r] : 0;
+    if (locked) pthread_mutex_lock(&h->lock);
+    loss += ht_sparse_step(h->m, h->clock, t, d->indices + k0, d->values + k0, nnz, y, yt, wk->scratch);
+    if (locked) pthread_mutex_unlock(&h->lock);
+    if ((k + 1) % PUBLISH_EVERY == 0) {
+      atomic_store_explicit(&wk->done, k + 1, memory_order_relaxed);
+      if ((k + 1) % (16 * PUBLISH_EVERY) == 0) {
+        /* One timeline span per 64 Ki updates: enough to see the threads, few enough to keep. */
+        ht_track_end(wk->track);
+        ht_track_begin(wk->track, HT_EV_SGD_UPDATES, wk->index);
+      }
+    }
+  }
+  ht_track_end(wk->track);
+  wk->loss = loss;
+  wk->nnz = nnz_sum;
+  wk->cpu_s = ht_thread_cpu_seconds() - cpu0;
+  atomic_store_explicit(&wk->done, wk->count, memory_order_relaxed);
+  return NULL;
+}
+
+static int64_t updates_done(const ht__hogwild *h) {
+  int64_t s = 0;
+  for (int i = 0; i < h->T; i++) s += atomic_load_explicit(&h->w[i].done, memory_order_relaxed);
+  return s;
+}
+
+/* Sums h->snap over ranks on the communication thread, bucket by bucket. */
+static int sum_snapshot(ht__hogwild *h) {
+  HT_CHECK(ht_comm_thread_begin(h->ct, h->snap));
+  for (int k = 0; k < h->n_buckets; k++) ht_comm_thread_enqueue(h->ct, k);
+  for (int k = 0; k < h->n_buckets; k++) HT_CHECK(ht_comm_thread_wait(h->ct, k));
+  return 0;
+}
+
+/* While the workers run: snapshot, sum across ranks, add the correction
+ * (mean - snapshot) to the live weights. A worker's store racing with the
+ * correction may overwrite it or be overwritten, like any racing update. */
+static int average_live(ht__hogwild *h) {
+  ht_track_begin(h->main_track, HT_EV_AVERAGE, 0);
+  size_t n = ht_sparse_model_size(h->m);
+  _Atomic float *w = h->m->w;
+  for (size_t i = 0; i < n; i++) h->snap[i] = h->before[i] = atomic_load_explicit(&w[i], memory_order_relaxed);
+  int rc = sum_snapshot(h);
+  if (rc < 0) {
+    ht_track_end(h->main_track);
+    return rc;
+  }
+  const float inv = 1.0f / (float)h->comm->size;
+  for (size_t i = 0; i < n; i++) {
+    float delta = h->snap[i] * inv - h->before[i];
+    atomic_store_explicit(&w[i], atomic_load_explicit(&w[i], memory_order_relaxed) + delta, memory_order_relaxed);
+  }
+  ht_track_end(h->main_track);
+  return 0;
+}
+
+/* Workers stopped: every rank ends with the same mean weights. */
+static int average_exact(ht__hogwild *h) {
+  ht_track_begin(h->main_track, HT_EV_AVERAGE, 1);
+  size_t n = ht_sparse_model_size(h->m);
+  ht_sparse_model_get(h->m, h->snap);
+  int rc = sum_snapshot(h);
+  if (rc < 0) {
+    ht_track_end(h->main_track);
+    return rc;
+  }
+  const float inv = 1.0f / (float)h->comm->size;
+  for (size_t i = 0; i < n; i++) h->snap[i] *= inv;
+  ht_sparse_model_set(h->m, h->snap);
+  ht_track_end(h->main_track);
+  return 0;
+}
+
+/* Sleeps about 200 us (the coordinator's poll of the workers' counters). */
+static void nap(void) {
+  struct timespec ts = {0, 200000};
+  nanosleep(&ts, NULL);
+}
+
+int ht__hogwild_epoch(ht__hogwild *h, const int64_t *order, int64_t rows, const ht_sparse_clock *c, ht__epoch_stats *st) {
+  memset(st, 0, sizeof *st);
+  if (c->len != rows) return ht_error(HT_EINTERNAL, "hogwild: clock of %lld ticks for %lld rows", (long long)c->len, (long long)rows);
+  h->order = order;
+  h->rows = rows;
+  h->clock = c;
+  double t0 = ht_now();
+  int started = 0, rc = 0;
+  for (int i = 0; i < h->T; i++) {
+    worker *wk = &h->w[i];
+    atomic_store_explicit(&wk->done, 0, memory_order_relaxed);
+    wk->loss = 0;
+    wk->count = rows / h->T + (i < rows % h->T ? 1 : 0);
+    if (pthread_create(&wk->thread, NULL, worker_main, wk) != 0) {
+      rc = ht_error(HT_EINTERNAL, "hogwild: cannot start worker thread %d", i);
+      break;
+    }
+    started++;
+  }
+  /* The averages of this epoch: the same count on every rank. */
+  int64_t rounds = h->ct && h->o.average_every > 0 ? (rows - 1) / h->o.average_every : 0;
+  for (int64_t a = 1; a <= rounds && rc == 0 && started == h->T; a++) {
+    while (updates_done(h) < a * h->o.average_every) nap();
+    double ta = ht_now();
+    rc = average_live(h);
+    st->average_s += ht_now() - ta;
+    st->averages++;
+  }
+  for (int i = 0; i < started; i++) pthread_join(h->w[i].thread, NULL);
+  if (rc < 0) return rc;
+  st->seconds = ht_now() - t0;
+  for (int i = 0; i < h->T; i++) {
+    st->loss_sum += h->w[i].loss;
+    st->updates += h->w[i].count;
+    st->nnz += h->w[i].nnz;
+    st->cpu_s += h->w[i].cpu_s;
+  }
+  ht_sparse_catch_up(h->m, c);
+  if (h->ct) {
+    double ta = ht_now();
+    HT_CHECK(average_exact(h));
+    st->average_s += ht_now() - ta;
+    st->averages++;
+  }
+  return 0;
+}
+
+int ht__hogwild_create(ht__hogwild **out, const ht__hogwild_opts *o, ht_sparse_model *m, const ht_csr *data,
+                       const ht_comm *comm, ht_events *ev, int64_t max_nnz) {
+  *out = NULL;
+  ht__hogwild *h = calloc(1, sizeof *h);
+  if (!h) return ht_error(HT_ENOMEM, "out of memory for the hogwild engine");
+  h->o = *o;
+  h->T = o->engine == HT_ENGINE_SERIAL || o->threads < 1 ? 1 : o->threads;
+  h->m = m;
+  h->data = data;
+  h->comm = comm;
+  pthread_mutex_init(&h->lock, NULL);
+  *out = h;
+  h->main_track = ev ? ht_events_track(ev, 0, "main") : NULL;
+  h->w = aligned_alloc(64, sizeof(worker) * (size_t)h->T);
+  if (!h->w) return ht_error(HT_ENOMEM, "out of memory for %d workers", h->T);
+  memset(h->w, 0, sizeof(worker) * (size_t)h->T);
+  size_t scratch = (size_t)(max_nnz + 2) * (size_t)m->k;
+  for (int i = 0; i < h->T; i++) {
+    worker *wk = &h->w[i];
+    wk->index = i;
+    wk->h = h;
+    wk->scratch = malloc(sizeof(float) * scratch);
+    if (!wk->scratch) return ht_error(HT_ENOMEM, "out of memory for worker %d's buffer", i);
+    int track = o->first_track + i;
+    if (ev && track < HT_EV_MAX_TRACKS) {
+      char name[32];
+      snprintf(name, sizeof name, "hogwild-%d", i);
+      wk->track = ht_events_track(ev, track, name);
+    }
+  }
+  if (comm->size > 1) {
+    size_t n = ht_sparse_model_size(m);
+    size_t per = (size_t)(o->bucket_mb * 1048576.0 / sizeof(float));
+    if (per < 1024) per = 1024;
+    h->n_buckets = (int)((n + per - 1) / per);
+    h->buckets = calloc((size_t)h->n_buckets, sizeof *h->buckets);
+    h->snap = malloc(sizeof(float) * n);
+    h->before = malloc(sizeof(float) * n);
+    if (!h->buckets || !h->snap || !h->before) return ht_error(HT_ENOMEM, "out of memory for the averaging buffers (%zu weights)", n);
+    /* Buckets from the end backwards, like gradient buckets; any fixed order works. */
+    for (int k = 0; k < h->n_buckets; k++) {
+      size_t hi = n - (size_t)k * per;
+      h->buckets[k].hi = hi;
+      h->buckets[k].lo = hi > per ? hi - per : 0;
+    }
+    ht_track *comm_track = ev ? ht_events_track(ev, 1, "comm") : NULL;
+    HT_CHECK(ht_comm_thread_create(&h->ct, comm, h->buckets, h->n_buckets, NULL, o->wait, o->wait_us, NULL, -1, comm_track));
+  }
+  return 0;
+}
+
+void ht__hogwild_destroy(ht__hogwild **hp) {
+  ht__hogwild *h = *hp;
+  if (!h) return;
+  ht_comm_thread_destroy(&h->ct);
+  if (h->w)
+    for (int i = 0; i < h->T; i++) free(h->w[i].scratch);
+  free(h->w);
+  free(h->buckets);
+  free(h->snap);
+  free(h->before);
+  pthread_mutex_destroy(&h->lock);
+  free(h);
+  *hp = NULL;
+}
