@@ -64,7 +64,14 @@ static inline uint16_t bf16_bits(float f) {
 /* The loops below are built for AVX-512, AVX2 and the baseline; the loader
  * picks the best the CPU has (the same bits either way: integer arithmetic
  * only). AVX-512 makes the conversion of a step's weights 1.3x faster. */
+#ifdef HT_NO_TARGET_CLONES
+/* ThreadSanitizer builds: the clones' IFUNC resolvers run while the dynamic
+ * loader relocates, before the TSan runtime is set up, and crash the program
+ * at start (CMakeLists.txt defines this with HT_SANITIZE=thread). */
+#define HT__CLONES
+#else
 #define HT__CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 
 HT__CLONES static void bf16_patterns(unsigned short *dst, const float *src, long lo, long hi) {
   for (long i = lo; i < hi; i++) dst[i] = bf16_bits(src[i]);
