@@ -5,6 +5,7 @@ ht_unit_test(ckpt SOURCES unit/test_ckpt.c CASES
 ht_e2e_test(ckpt_resume_sgd ckpt_resume.sh ARGS sgd TIMEOUT 300)
 ht_e2e_test(ckpt_resume_adamw ckpt_resume.sh ARGS adamw TIMEOUT 300)
 ht_e2e_test(ckpt_signal ckpt_signal.sh TIMEOUT 300)
+ht_e2e_test(ckpt_signal_small ckpt_signal.sh ARGS 1024 30 TIMEOUT 300)
 ht_e2e_test(ckpt_elastic ckpt_elastic.sh TIMEOUT 300)
 ht_e2e_test(ckpt_crash ckpt_crash.sh TIMEOUT 300)
 ht_e2e_test(ckpt_corrupt ckpt_corrupt.sh TIMEOUT 300)

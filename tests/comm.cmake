@@ -15,3 +15,8 @@ ht_unit_test(slices SOURCES unit/test_slices.c CASES slices_tile_and_are_final e
 # with a frozen rank); the program is mpitest_stall's "agree" mode.
 add_test(NAME e2e.comm_stall_startup COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/comm_stall_startup.sh $<TARGET_FILE:mpitest_stall>)
 set_tests_properties(e2e.comm_stall_startup PROPERTIES TIMEOUT 120 ENVIRONMENT "${HT_TEST_ENV}")
+# Every comm.transport x data.mode x checkpoint.async for each comm.mode on a
+# small synthetic set (seconds each; the sanitizer suites run these).
+foreach(m sync overlap delayed)
+  ht_e2e_test(mode_matrix_${m} mode_matrix.sh ARGS ${m} TIMEOUT 300)
+endforeach()

@@ -22,6 +22,10 @@ ht_unit_test(binding SOURCES unit/test_binding.c CASES
   share_even share_keeps_siblings share_packages share_fewer_cores comm_cpu_spare_or_last
   topology_of_this_machine)
 ht_e2e_test(cli_commands cli_commands.sh TIMEOUT 120)
+# Non-finite gradient sums: train.on_nonfinite stop and skip_step (NaN injected by a test hook).
+ht_e2e_test(nonfinite nonfinite.sh TIMEOUT 300)
+# A rank killed mid-training under mpirun: the job ends, names rank and host, the newest checkpoint stays valid.
+ht_e2e_test(dead_rank dead_rank.sh TIMEOUT 180)
 
 # The sparse engines (src/train/hogwild.c): serial, hogwild and locked on a
 # planted problem; the 2-rank case averages across ranks.

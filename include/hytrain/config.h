@@ -40,6 +40,8 @@ typedef struct ht_config {
     int log_every;             /* steps between step records / progress lines */
     int eval_batch_size;
     ht_engine engine;          /* sync | hogwild | locked | serial */
+    ht_nonfinite_action on_nonfinite; /* stop | skip_step */
+    int max_skipped_steps;     /* skip_step: stop after this many skipped steps in a row */
   } train;
   struct {
     long long average_every;   /* local updates between weight averages across ranks; 0 = once per epoch */

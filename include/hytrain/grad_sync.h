@@ -62,7 +62,16 @@ typedef struct ht_grad_sync_opts {
   ht_transport transport;
   ht_inter_algo inter_algo;
   ht_comm_dtype dtype;  /* hierarchical summing's inter-node messages */
+  ht_nonfinite_action on_nonfinite; /* train.on_nonfinite: skip_step defers every update until the sums are agreed */
 } ht_grad_sync_opts;
+
+/* A NaN or infinite gradient sum, agreed over ranks (ht_grad_sync_nonfinite). */
+typedef struct ht_grad_nonfinite {
+  int64_t step;       /* the step whose gradient it was (ht_grad_sync_at_step) */
+  int rank;           /* first rank whose own gradient held a non-finite value there; P: none did (the sum overflowed) */
+  size_t elem;        /* the first such element of that rank (index into the flat gradient) */
+  char layer[48];     /* its layer and part, e.g. "dense0 weight" */
+} ht_grad_nonfinite;
 
 /* The comm.* keys of cfg (not collective). Returns 0 or HT_ECONFIG. */
 int ht_grad_sync_opts_from_config(const ht_config *cfg, ht_grad_sync_opts *o);
@@ -88,6 +97,18 @@ int ht_grad_sync_create(ht_grad_sync **out, const ht_grad_sync_opts *o, const ht
  * finished bucket to the communication thread in overlap mode. Returns the
  * local mean loss (NaN on a bad batch, like ht_model_step). */
 double ht_grad_sync_compute(ht_grad_sync *gs, const float *x, const int32_t *y, const float *t, int B);
+
+/* The step number of the next ht_grad_sync_compute (for ht_grad_nonfinite). */
+void ht_grad_sync_at_step(ht_grad_sync *gs, int64_t step);
+
+/* After ht_grad_sync_apply / _flush: 1 when the gradient they reduced had a
+ * NaN or infinite sum somewhere (the same answer on every rank: the owners of
+ * the chunks check their sums on the communication thread, then the ranks
+ * agree, one MPI_Allreduce of 8 bytes per applied gradient), with *out
+ * saying where; 0 otherwise. With on_nonfinite skip_step that gradient was
+ * not applied (no optimizer step); with stop it was. Each finding is
+ * returned once. */
+int ht_grad_sync_nonfinite(ht_grad_sync *gs, ht_grad_nonfinite *out);
 
 /* After ht_grad_sync_compute on every rank: averages and applies the step's
  * gradient (sync, overlap: waits for bucket k, scales it by 1/P, updates that

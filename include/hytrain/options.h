@@ -53,6 +53,8 @@
 #define HT_BINDINGS(X) X(HT_BINDING_AUTO, "auto") X(HT_BINDING_LAUNCHER, "launcher") X(HT_BINDING_NONE, "none")
 /* log.progress (src/train/progress.c) */
 #define HT_PROGRESS_MODES(X) X(HT_PROGRESS_BAR, "bar") X(HT_PROGRESS_LINES, "lines") X(HT_PROGRESS_AUTO, "auto")
+/* train.on_nonfinite (src/train/grad_sync.c) */
+#define HT_NONFINITE_ACTIONS(X) X(HT_NONFINITE_STOP, "stop") X(HT_NONFINITE_SKIP_STEP, "skip_step")
 /* A sweep file's method and metric (src/sweep). */
 #define HT_SWEEP_METHODS(X) X(HT_SWEEP_GRID, "grid") X(HT_SWEEP_RANDOM, "random")
 #define HT_SWEEP_METRICS(X) \
@@ -74,6 +76,7 @@ typedef enum { HT_COMM_DTYPES(HT__ENUM_VALUE) } ht_comm_dtype;
 typedef enum { HT_WAIT_KINDS(HT__ENUM_VALUE) } ht_wait_kind;
 typedef enum { HT_BINDINGS(HT__ENUM_VALUE) } ht_binding_mode;
 typedef enum { HT_PROGRESS_MODES(HT__ENUM_VALUE) } ht_progress_mode;
+typedef enum { HT_NONFINITE_ACTIONS(HT__ENUM_VALUE) } ht_nonfinite_action;
 typedef enum { HT_SWEEP_METHODS(HT__ENUM_VALUE) } ht_sweep_method;
 typedef enum { HT_SWEEP_METRICS(HT__ENUM_VALUE) } ht_sweep_metric;
 typedef enum { HT_GEMM_BACKENDS(HT__ENUM_VALUE) } ht_gemm_backend;
@@ -88,7 +91,8 @@ typedef struct ht_enum_table {
 
 extern const ht_enum_table ht_model_types, ht_activations, ht_inits, ht_optimizers, ht_schedules, ht_normalizes,
     ht_data_modes, ht_sync_modes, ht_transports, ht_wait_kinds, ht_bindings, ht_progress_modes, ht_sweep_methods,
-    ht_sweep_metrics, ht_gemm_backends, ht_precisions, ht_engines, ht_inter_algos, ht_comm_dtypes;
+    ht_sweep_metrics, ht_gemm_backends, ht_precisions, ht_engines, ht_inter_algos, ht_comm_dtypes,
+    ht_nonfinite_actions;
 
 /* The value spelled exactly text (case-sensitive), or -1. The one place that
  * compares option text: everything else holds the C value. */

@@ -2,6 +2,7 @@
 #include "comm/bucket_reduce.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,43 @@ size_t ht__chunk_lo(size_t n, int c, int p) {
  * rank issues buckets in the same order, so tags only need to tell the two
  * phases of the buckets in flight apart. */
 static int tag(int k, int phase) { return 2 * (k % 16000) + phase; }
+
+/* The first element of the copies src[0..p)[i0, i0 + n) that is NaN or
+ * infinite, in rank order: returns the rank with *at its index (from i0);
+ * p when no copy has one, with *at the first non-finite element of
+ * sums[0..n) (the sum overflowed). */
+static int blame(const float *const *src, int p, size_t i0, const float *sums, size_t n, size_t *at) {
+  for (int r = 0; r < p; r++)
+    for (size_t j = 0; j < n; j++)
+      if (!isfinite(src[r][i0 + j])) {
+        *at = i0 + j;
+        return r;
+      }
+  size_t j = 0;
+  while (j < n && isfinite(sums[j])) j++;
+  *at = i0 + j;
+  return p;
+}
+
+/* Whether the sums of block [i0, i0 + m) are all finite: -1; otherwise
+ * blame() of the block. A float is NaN or infinite when its exponent bits
+ * are all set; counting those is an integer compare-and-add per element,
+ * which the compiler vectorises (a float test would not be). */
+static int check_block(const float *const *src, int p, size_t i0, const float *sums, size_t m, size_t *at) {
+  uint32_t bits[256], bad = 0;
+  memcpy(bits, sums, m * sizeof *sums);
+  for (size_t j = 0; j < m; j++) bad += (bits[j] & 0x7f800000u) == 0x7f800000u;
+  return bad == 0 ? -1 : blame(src, p, i0, sums, m, at);
+}
+
+/* check_block over n elements in 256-element blocks (sums = src[0]: one rank). */
+static int check_sums(const float *const *src, int p, const float *sums, size_t n, size_t *at) {
+  for (size_t i0 = 0; i0 < n; i0 += 256) {
+    int who = check_block(src, p, i0, sums + i0, n - i0 < 256 ? n - i0 : 256, at);
+    if (who >= 0) return who;
+  }
+  return -1;
+}
 
 int ht_bucket_reduce_init(ht_bucket_reduce *br, MPI_Comm comm, const ht_bucket *buckets, int n_buckets,
                           const ht_shm_grads *shm, const ht_hier *hier) {
@@ -42,8 +80,10 @@ int ht_bucket_reduce_init(ht_bucket_reduce *br, MPI_Comm comm, const ht_bucket *
   br->dst = malloc((size_t)p * sizeof *br->dst);
   br->round = calloc((size_t)n_buckets, sizeof *br->round);
   br->shm_buf = calloc((size_t)n_buckets, sizeof *br->shm_buf);
+  br->nf_rank = malloc((size_t)n_buckets * sizeof *br->nf_rank);
+  br->nf_elem = calloc((size_t)n_buckets, sizeof *br->nf_elem);
   if (!br->recv_off || !br->phase || !br->pending || !br->req || !br->ready || !br->src || !br->dst || !br->round ||
-      !br->shm_buf) {
+      !br->shm_buf || !br->nf_rank || !br->nf_elem) {
     ht_bucket_reduce_free(br);
     return ht_error(HT_ENOMEM, "out of memory for %d gradient buckets", n_buckets);
   }
@@ -54,6 +94,7 @@ int ht_bucket_reduce_init(ht_bucket_reduce *br, MPI_Comm comm, const ht_bucket *
     total += (size_t)(p - 1) * (ht__chunk_lo(n, br->rank + 1, p) - ht__chunk_lo(n, br->rank, p));
   }
   for (size_t i = 0; i < n_req; i++) br->req[i] = MPI_REQUEST_NULL;
+  for (int k = 0; k < n_buckets; k++) br->nf_rank[k] = -1;
   if (total > 0 && !shm) {
     br->recv = malloc(total * sizeof *br->recv);
     if (!br->recv) {
@@ -94,7 +135,13 @@ int ht_bucket_reduce_start(ht_bucket_reduce *br, float *buf, int k) {
   int p = br->size, me = br->rank;
   float *b = buf + br->buckets[k].lo;
   size_t n = br->buckets[k].hi - br->buckets[k].lo;
+  br->nf_rank[k] = -1;
   if (p == 1) {
+    /* The "sum" is the bucket itself: check it as the owner would. */
+    const float *src[1] = {b};
+    size_t at = 0;
+    br->nf_rank[k] = check_sums(src, 1, b, n, &at);
+    br->nf_elem[k] = br->buckets[k].lo + at;
     br->phase[k] = HT_BR_DONE;
     return 0;
   }
@@ -123,16 +170,20 @@ int ht_bucket_reduce_start(ht_bucket_reduce *br, float *buf, int k) {
 
 /* Rank order: the sum ((src[0][i] + src[1][i]) + src[2][i]) + ... (p >= 2
  * copies of n floats) is written to dst[0..n_dst)[i]. A dst may be a src:
- * each block is summed aside before any dst is written. */
-void ht__sum_rank_order(const float *const *src, int p, size_t n, float *const *dst, int n_dst) {
+ * each block is summed aside before any dst is written (and checked before,
+ * so the copies are still there to blame). Returns what check_sums() would. */
+int ht__sum_rank_order(const float *const *src, int p, size_t n, float *const *dst, int n_dst, size_t *at) {
+  int who = -1;
   for (size_t i0 = 0; i0 < n; i0 += 256) {
     size_t m = n - i0 < 256 ? n - i0 : 256;
     float acc[256];
     for (size_t j = 0; j < m; j++) acc[j] = src[0][i0 + j] + src[1][i0 + j];
     for (int r = 2; r < p; r++)
       for (size_t j = 0; j < m; j++) acc[j] += src[r][i0 + j];
+    if (who < 0) who = check_block(src, p, i0, acc, m, at);
     for (int d = 0; d < n_dst; d++) memcpy(dst[d] + i0, acc, m * sizeof *acc);
   }
+  return who;
 }
 
 /* The gather of bucket k is complete: sum the own chunk in rank order and
@@ -145,7 +196,9 @@ static int sum_and_spread(ht_bucket_reduce *br, float *buf, int k) {
   float *own = b + lo;
   const float **src = br->src;
   for (int r = 0; r < p; r++) src[r] = r == me ? own : copy_from(br, k, r, mine);
-  ht__sum_rank_order(src, p, mine, &own, 1);
+  size_t at = 0;
+  br->nf_rank[k] = ht__sum_rank_order(src, p, mine, &own, 1, &at);
+  br->nf_elem[k] = br->buckets[k].lo + lo + at;
   MPI_Request *rq = reqs(br, k);
   int i = 0, rc;
   for (int r = 0; r < p; r++) {
@@ -172,7 +225,9 @@ static void shm_sum(ht_bucket_reduce *br, int k) {
   size_t n = br->buckets[k].hi - br->buckets[k].lo;
   size_t lo = br->buckets[k].lo + ht__chunk_lo(n, me, p), mine = ht__chunk_lo(n, me + 1, p) - ht__chunk_lo(n, me, p);
   for (int r = 0; r < p; r++) br->dst[r] = ht_shm_grads_buf(br->shm, r, br->shm_buf[k]) + lo;
-  ht__sum_rank_order((const float *const *)br->dst, p, mine, br->dst, p);
+  size_t at = 0;
+  br->nf_rank[k] = ht__sum_rank_order((const float *const *)br->dst, p, mine, br->dst, p, &at);
+  br->nf_elem[k] = lo + at;
   /* Release: the sums written above are what the other ranks read next. */
   atomic_store_explicit(ht_shm_grads_summed(br->shm, me, k), br->round[k], memory_order_release);
 }
@@ -277,5 +332,7 @@ void ht_bucket_reduce_free(ht_bucket_reduce *br) {
   free(br->scratch);
   free(br->scratch_off);
   free(br->wire);
+  free(br->nf_rank);
+  free(br->nf_elem);
   memset(br, 0, sizeof *br);
 }

@@ -21,6 +21,12 @@
  * MPI_Allreduce; this scheme does the same transfer with one copy per message
  * (vader's CMA) and one summing pass (docs/comm.md has the numbers).
  *
+ * Non-finite values: as the owner sums its chunk it also checks the sums
+ * (one multiply-add per element, in the same pass); when one is NaN or
+ * infinite it looks through the P copies of that block in rank order and
+ * records the first rank whose copy holds a non-finite value (nf_rank,
+ * nf_elem). Only the owner of a chunk knows; callers agree over ranks.
+ *
  * All memory (the received copies and the requests) is allocated at init: the
  * received copies of every bucket take (P-1)/P of the gradient.
  *
@@ -66,6 +72,10 @@ typedef struct ht_bucket_reduce {
   float *scratch;           /* hier: received inter-node partial sums, every bucket */
   size_t *scratch_off;      /* [n_buckets] hier: bucket k's start in scratch */
   uint16_t *wire;           /* hier with bf16: bucket k's outgoing piece at wire + 2 scratch_off[k], incoming after it */
+  int *nf_rank;             /* [n_buckets] last sum of bucket k: -1 every sum of the own chunk is finite;
+                             * else the first rank whose copy holds a non-finite value (P: none does,
+                             * the sum overflowed) */
+  size_t *nf_elem;          /* [n_buckets] with nf_rank >= 0: that element, an index into the flat buffer */
 } ht_bucket_reduce;
 
 enum { HT_BR_IDLE, HT_BR_GATHER, HT_BR_SPREAD, HT_BR_DONE };
@@ -99,8 +109,10 @@ int ht_bucket_reduce_missing(const ht_bucket_reduce *br, int k, int *ranks);
 /* Chunk c of n floats over p owners: [n*c/p, n*(c+1)/p). */
 size_t ht__chunk_lo(size_t n, int c, int p);
 /* Rank order: ((src[0][i] + src[1][i]) + src[2][i]) + ... (p >= 2 copies of n
- * floats) is written to dst[0..n_dst)[i]; a dst may be a src. */
-void ht__sum_rank_order(const float *const *src, int p, size_t n, float *const *dst, int n_dst);
+ * floats) is written to dst[0..n_dst)[i]; a dst may be a src. Returns -1, or
+ * the first copy holding a NaN/inf where a sum is one (p: none, the sum
+ * overflowed) with *at its element. */
+int ht__sum_rank_order(const float *const *src, int p, size_t n, float *const *dst, int n_dst, size_t *at);
 /* The hierarchical counterparts of init, start, progress and missing. */
 int ht__hier_reduce_init(ht_bucket_reduce *br);
 int ht__hier_reduce_start(ht_bucket_reduce *br, float *buf, int k);

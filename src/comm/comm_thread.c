@@ -46,6 +46,8 @@ struct ht_comm_thread {
   int round;                 /* current round, starts at 1 */
   atomic_int n_enqueued;     /* buckets enqueued this round (polled without mu) */
   int *done;                 /* [n_buckets]: round in which bucket k was last summed */
+  int *nf_rank;              /* [n_buckets]: br.nf_rank of that sum (bucket_reduce.h) */
+  size_t *nf_elem;           /* [n_buckets]: br.nf_elem of that sum */
   int stop;
   int err;                   /* first HT_E* error of the thread, then every wait fails */
   char errmsg[512];
@@ -80,6 +82,8 @@ static void thread_fail(ht_comm_thread *ct, int code, const char *what, int k) {
 static void mark_done(ht_comm_thread *ct, int k, int round) {
   pthread_mutex_lock(&ct->mu);
   ct->done[k] = round;
+  ct->nf_rank[k] = ct->br.nf_rank[k];
+  ct->nf_elem[k] = ct->br.nf_elem[k];
   pthread_cond_broadcast(&ct->done_cv);
   pthread_mutex_unlock(&ct->mu);
 }
@@ -279,10 +283,12 @@ static int start_thread(ht_comm_thread *ct, const ht_comm *comm, const ht_shm_gr
       return ht_error(HT_EINVAL, "gradient bucket %d has %zu floats; MPI counts stop at %d (lower comm.bucket_mb)", k,
                       buckets[k].hi - buckets[k].lo, INT_MAX);
   ct->done = calloc((size_t)n_buckets, sizeof *ct->done);
+  ct->nf_rank = calloc((size_t)n_buckets, sizeof *ct->nf_rank);
+  ct->nf_elem = calloc((size_t)n_buckets, sizeof *ct->nf_elem);
   ct->t_issue = calloc((size_t)n_buckets, sizeof *ct->t_issue);
   ct->ready = calloc((size_t)n_buckets, sizeof *ct->ready);
   ct->missing = calloc((size_t)comm->size, sizeof *ct->missing);
-  if (!ct->done || !ct->t_issue || !ct->ready || !ct->missing)
+  if (!ct->done || !ct->nf_rank || !ct->nf_elem || !ct->t_issue || !ct->ready || !ct->missing)
     return ht_error(HT_ENOMEM, "out of memory for %d gradient buckets", n_buckets);
   HT_CHECK(ht_bucket_reduce_init(&ct->br, ct->comm, buckets, n_buckets, shm, hier));
   pthread_attr_t attr;
@@ -372,6 +378,14 @@ int ht_comm_thread_wait(ht_comm_thread *ct, int k) {
   return 0;
 }
 
+int ht_comm_thread_nonfinite(ht_comm_thread *ct, int k, size_t *elem) {
+  pthread_mutex_lock(&ct->mu);
+  int rank = ct->nf_rank[k];
+  *elem = ct->nf_elem[k];
+  pthread_mutex_unlock(&ct->mu);
+  return rank;
+}
+
 int ht_comm_thread_cpus(const ht_comm_thread *ct, cpu_set_t *set) {
   CPU_ZERO(set);
   if (!ct || !ct->started) return -1;
@@ -401,6 +415,8 @@ void ht_comm_thread_destroy(ht_comm_thread **ctp) {
   pthread_cond_destroy(&ct->done_cv);
   pthread_mutex_destroy(&ct->mu);
   free(ct->done);
+  free(ct->nf_rank);
+  free(ct->nf_elem);
   free(ct->t_issue);
   free(ct->ready);
   free(ct->missing);

@@ -76,6 +76,13 @@ void ht_comm_thread_enqueue(ht_comm_thread *ct, int k);
  * recorded on the calling thread. */
 int ht_comm_thread_wait(ht_comm_thread *ct, int k);
 
+/* Main thread, after ht_comm_thread_wait(k) returned 0: whether this rank,
+ * as the owner of a chunk of bucket k, found a NaN or infinite sum in it
+ * (comm/bucket_reduce.h): -1 if not; else the first rank whose gradient held
+ * a non-finite value there (P: none did, the sum overflowed), with *elem
+ * the element (an index into the flat gradient). */
+int ht_comm_thread_nonfinite(ht_comm_thread *ct, int k, size_t *elem);
+
 /* The cpus the thread may run on, into *set. Returns 0, or -1 when the
  * thread is not running (set is then empty). */
 int ht_comm_thread_cpus(const ht_comm_thread *ct, cpu_set_t *set);

@@ -295,7 +295,12 @@ static int try_node_sum(ht_bucket_reduce *br, float *buf, int k, int *done, int 
   own_slice(br, k, &lo, &m);
   node_slices(br, k, lo);
   float *own = buf + lo;
-  ht__sum_rank_order((const float *const *)br->dst, h->L, m, &own, 1);
+  /* The non-finite check covers this node's ranks' copies of the slice (the
+   * other nodes' owners check theirs); the blamed local index becomes a rank. */
+  size_t at = 0;
+  int who = ht__sum_rank_order((const float *const *)br->dst, h->L, m, &own, 1, &at);
+  br->nf_rank[k] = who < 0 ? -1 : who < h->L ? h->node_ranks[who] : br->size;
+  br->nf_elem[k] = lo + at;
   *rc = start_inter(br, buf, k, done, n_done);
   return 1;
 }

@@ -33,6 +33,7 @@ HT__ENUM_TABLE(ht_sweep_metrics, HT_SWEEP_METRICS)
 HT__ENUM_TABLE(ht_gemm_backends, HT_GEMM_BACKENDS)
 HT__ENUM_TABLE(ht_precisions, HT_PRECISIONS)
 HT__ENUM_TABLE(ht_engines, HT_ENGINES)
+HT__ENUM_TABLE(ht_nonfinite_actions, HT_NONFINITE_ACTIONS)
 
 int ht_enum_parse(const ht_enum_table *t, const char *text) {
   if (!text) return -1;

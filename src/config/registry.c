@@ -83,6 +83,12 @@ static const ht_option options[] = {
     OPT_ENUM("train.engine", train.engine, "sync", ht_engines,
              "sync: dense data-parallel minibatches; hogwild, locked, serial: sparse linear models on CSR data "
              "(lock-free threads, one mutex per update, one thread)."),
+    OPT_ENUM("train.on_nonfinite", train.on_nonfinite, "stop", ht_nonfinite_actions,
+             "A NaN or infinite gradient sum: stop with an error naming the step, layer and first rank (stop), or "
+             "drop that step's update on every rank and go on (skip_step)."),
+    OPT_INT("train.max_skipped_steps", train.max_skipped_steps, "10", 1, 1000000,
+            "train.on_nonfinite skip_step: stop after this many skipped steps in a row."),
+
 
     OPT_INT64("hogwild.average_every", hogwild.average_every, "0", 0, I53,
               "Sparse engines: average the weights across ranks every this many updates of a rank; 0 means once "

@@ -17,7 +17,10 @@ int ht_config_validate(const ht_config *cfg) {
   for (int i = 0; i < n; i++)
     if (ht__config_check_value(cfg, &opts[i], &fail) < 0) return ht_error(HT_ECONFIG, "%s: %s", opts[i].key, fail.why);
 
-  if (cfg->data.train[0] == '\0') return ht_error(HT_ECONFIG, "data.train: required (path to an HDF5 dataset)");
+  /* The one key without a default: an empty config file fails here, so name it. */
+  if (cfg->data.train[0] == '\0')
+    return ht_error(HT_ECONFIG, "%s%sdata.train: required (path to an HDF5 dataset)", cfg->source,
+                    cfg->source[0] ? ": " : "");
   if (cfg->model.type == HT_MODEL_MLP && cfg->model.n_hidden == 0)
     return ht_error(HT_ECONFIG, "model.hidden: model.type mlp needs at least one hidden layer, like [256]");
   /* Nesterov's look-ahead is defined through the momentum buffer. */
@@ -44,6 +47,10 @@ int ht_config_validate(const ht_config *cfg) {
     if (cfg->checkpoint.every_steps > 0 || cfg->checkpoint.every_seconds > 0 || cfg->checkpoint.keep_best)
       return ht_error(HT_ECONFIG, "checkpoint: train.engine %s checkpoints at every epoch end; leave checkpoint.every_steps, "
                                   "every_seconds and keep_best off", engine);
+    /* The gradient sums are checked only in the sync engine's bucket summing. */
+    if (cfg->train.on_nonfinite != HT_NONFINITE_STOP)
+      return ht_error(HT_ECONFIG, "train.on_nonfinite: skip_step needs train.engine sync (the sparse engines stop on a "
+                                  "non-finite loss)");
   }
   /* K-fold: the validation rows come from data.train, so a test file would be ambiguous. */
   if (cfg->data.folds > 0 && cfg->data.fold >= cfg->data.folds)

@@ -220,7 +220,7 @@ int ht_config_load_file(ht_config *cfg, const char *path) {
    * libyaml "input error", so say it now. */
   if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
     fclose(f);
-    return ht_error(HT_EIO, "%s: cannot open: %s", path, strerror(EISDIR));
+    return ht_error(HT_ECONFIG, "%s: is a directory, not a config file", path);
   }
   rc = check_syntax(path, f);
   if (rc < 0) {

@@ -73,10 +73,24 @@ static int read_header(gzFile g, const char *path, uint32_t magic, int ndims, ui
   return 0;
 }
 
-/* Reads exactly len bytes of payload or reports how short the file is. */
-static int read_payload(gzFile g, const char *path, unsigned char *buf, size_t len, const char *what) {
-  size_t got = 0;
-  HT_CHECK(read_bytes(g, path, buf, len, &got));
+/* Reads exactly len bytes of payload into *buf (allocated here) or reports
+ * how short the file is. The buffer grows with the data that arrives
+ * (doubling from 1 MiB), so a header claiming billions of values in a small
+ * file costs a short read, not an allocation of that size. */
+static int read_payload(gzFile g, const char *path, unsigned char **buf, size_t len, const char *what) {
+  size_t got = 0, cap = 0;
+  *buf = NULL;
+  while (got < len) {
+    size_t want = cap == 0 ? (len < (1u << 20) ? len : (1u << 20)) : (cap > len / 2 ? len : 2 * cap);
+    unsigned char *grown = realloc(*buf, want);
+    if (!grown) return ht_error(HT_ENOMEM, "%s: out of memory for %zu bytes of %s", path, len, what);
+    *buf = grown;
+    cap = want;
+    size_t step = 0;
+    HT_CHECK(read_bytes(g, path, *buf + got, cap - got, &step));
+    got += step;
+    if (got < cap) break;
+  }
   if (got < len) return ht_error(HT_EDATA, "%s: truncated: expected %zu bytes of %s, got %zu", path, len, what, got);
   return 0;
 }
@@ -111,14 +125,11 @@ static int convert(idx_data *a, const char *images, const char *labels, const ch
   if (d == 0 || d > INT_MAX || n * d > SIZE_MAX / sizeof(float))
     return ht_error(HT_EDATA, "%s: unsupported image size %u x %u", images, idims[1], idims[2]);
 
-  a->raw_labels = malloc((size_t)n);
-  a->pixels = malloc((size_t)(n * d));
+  HT_CHECK(read_payload(a->labels, labels, &a->raw_labels, (size_t)n, "label data"));
+  HT_CHECK(read_payload(a->images, images, &a->pixels, (size_t)(n * d), "pixel data"));
   a->x = malloc(sizeof(float) * (size_t)(n * d));
   a->y = malloc(sizeof(int32_t) * (size_t)n);
-  if (!a->raw_labels || !a->pixels || !a->x || !a->y)
-    return ht_error(HT_ENOMEM, "%s: out of memory for %llu images", images, (unsigned long long)n);
-  HT_CHECK(read_payload(a->labels, labels, a->raw_labels, (size_t)n, "label data"));
-  HT_CHECK(read_payload(a->images, images, a->pixels, (size_t)(n * d), "pixel data"));
+  if (!a->x || !a->y) return ht_error(HT_ENOMEM, "%s: out of memory for %llu images", images, (unsigned long long)n);
 
   for (size_t i = 0; i < (size_t)(n * d); i++) a->x[i] = (float)a->pixels[i] / 255.0f;
   int max_label = 0;

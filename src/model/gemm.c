@@ -54,9 +54,10 @@ int ht_gemm_have_onednn(void) {
 /* The loops below are built for AVX-512, AVX2 and the baseline; the loader
  * picks the best the CPU has (the same bits either way: integer arithmetic
  * only). AVX-512 makes the conversion of a step's weights 1.3x faster. */
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-/* Not under the sanitizers: the clones' resolver runs while the program is
- * loaded, before ThreadSanitizer's runtime is up, and crashes there. */
+#ifdef HT_NO_TARGET_CLONES
+/* ThreadSanitizer builds: the clones' IFUNC resolvers run while the dynamic
+ * loader relocates, before the TSan runtime is set up, and crash the program
+ * at start (CMakeLists.txt defines this with HT_SANITIZE=thread). */
 #define HT__CLONES
 #else
 #define HT__CLONES __attribute__((target_clones("avx512f", "avx2", "default")))

@@ -22,6 +22,7 @@ int ht_grad_sync_opts_from_config(const ht_config *cfg, ht_grad_sync_opts *o) {
   o->thread_core = cfg->comm.thread_core;
   o->wait = cfg->comm.wait.kind;
   o->sleep_us = cfg->comm.wait.us;
+  o->on_nonfinite = cfg->train.on_nonfinite;
   return 0;
 }
 
@@ -152,22 +153,86 @@ double ht_grad_sync_compute(ht_grad_sync *gs, const float *x, const int32_t *y, 
   return loss;
 }
 
-/* Waits for bucket k of buf, scales it to the mean and updates its parameters. */
-static int apply_bucket(ht_grad_sync *gs, float *buf, int k, double lr) {
-  const ht_bucket *b = &gs->buckets[k];
+/* Waits for bucket k; *key becomes the smaller of itself and this rank's
+ * non-finite finding in the bucket (rank * (n_params + 1) + element). */
+static int wait_bucket(ht_grad_sync *gs, int k, int64_t *key) {
   ht_track_begin(gs->track, HT_EV_BUCKET_WAIT, k);
   double t0 = ht_now();
   int rc = ht_comm_thread_wait(gs->ct, k);
   gs->stats.wait_s += ht_now() - t0;
   ht_track_end(gs->track);
   HT_CHECK(rc);
+  size_t elem;
+  int who = ht_comm_thread_nonfinite(gs->ct, k, &elem);
+  if (who >= 0) {
+    int64_t mine = (int64_t)who * (int64_t)(gs->m->n_params + 1) + (int64_t)elem;
+    if (mine < *key) *key = mine;
+  }
+  return 0;
+}
+
+/* Scales bucket k of buf (the sum over ranks) to the mean and updates its parameters. */
+static void update_bucket(ht_grad_sync *gs, float *buf, int k, double lr) {
+  const ht_bucket *b = &gs->buckets[k];
   ht_track_begin(gs->track, HT_EV_OPTIMIZER, k);
-  /* The bucket holds the sum over ranks; the optimizer reads it times 1/P
-   * (the mean), which rounds exactly as scaling it in place would. */
+  /* The optimizer reads the sum times 1/P (the mean), which rounds exactly
+   * as scaling it in place would. */
   ht_optim_update_scaled(gs->opt, gs->m->params, buf, b->lo, b->hi, lr, 1.0f / (float)gs->comm->size);
   ht_model_params_updated(gs->m, b->lo, b->hi);
   ht_track_end(gs->track);
+}
+
+/* The layer and part holding element elem of the flat gradient. */
+static void name_element(const ht_model *m, size_t elem, char *out, size_t cap) {
+  snprintf(out, cap, "element %zu", elem);
+  for (int i = 0; i < m->n_layers; i++) {
+    const ht_layer *l = &m->layers[i];
+    if (l->kind != HT_LAYER_DENSE) continue;
+    size_t nw = (size_t)l->in * (size_t)l->out;
+    if (elem >= l->w_off && elem < l->w_off + nw) snprintf(out, cap, "%s weight", l->name);
+    if (elem >= l->b_off && elem < l->b_off + (size_t)l->out) snprintf(out, cap, "%s bias", l->name);
+  }
+}
+
+/* Every bucket of buf: wait, and update as it arrives (stop) or only once
+ * every rank agreed that no sum is non-finite (skip_step: otherwise no
+ * update at all). Records the agreed finding for ht_grad_sync_nonfinite. */
+static int reduce_and_update(ht_grad_sync *gs, float *buf, double lr, int64_t step) {
+  int defer = gs->o.on_nonfinite == HT_NONFINITE_SKIP_STEP;
+  int64_t key = INT64_MAX;
+  if (!defer) ht_optim_begin_step(gs->opt);
+  for (int k = 0; k < gs->n_buckets; k++) {
+    HT_CHECK(wait_bucket(gs, k, &key));
+    if (!defer) update_bucket(gs, buf, k, lr);
+  }
+  if (gs->comm->size > 1) {
+    ht_comm_stall_enter(gs->comm, "the agreement on non-finite gradient sums (MPI_Allreduce)");
+    int rc = HT_MPI(MPI_Allreduce(MPI_IN_PLACE, &key, 1, MPI_INT64_T, MPI_MIN, gs->comm->main));
+    ht_comm_stall_leave(gs->comm);
+    if (rc < 0) return rc;
+  }
+  if (key != INT64_MAX) {
+    gs->nf_found = 1;
+    gs->nf.step = step;
+    gs->nf.rank = (int)(key / (int64_t)(gs->m->n_params + 1));
+    gs->nf.elem = (size_t)(key % (int64_t)(gs->m->n_params + 1));
+    name_element(gs->m, gs->nf.elem, gs->nf.layer, sizeof gs->nf.layer);
+    return 0;
+  }
+  if (defer) {
+    ht_optim_begin_step(gs->opt);
+    for (int k = 0; k < gs->n_buckets; k++) update_bucket(gs, buf, k, lr);
+  }
   return 0;
+}
+
+void ht_grad_sync_at_step(ht_grad_sync *gs, int64_t step) { gs->step = step; }
+
+int ht_grad_sync_nonfinite(ht_grad_sync *gs, ht_grad_nonfinite *out) {
+  if (!gs->nf_found) return 0;
+  gs->nf_found = 0;
+  *out = gs->nf;
+  return 1;
 }
 
 /* Sends every bucket of the current round that backward did not already send. */
@@ -181,9 +246,7 @@ int ht_grad_sync_apply(ht_grad_sync *gs, double lr) {
   gs->stats.steps++;
   if (gs->o.mode != HT_SYNC_DELAYED) {
     if (gs->o.mode == HT_SYNC_SYNC) enqueue_all(gs);
-    ht_optim_begin_step(gs->opt);
-    for (int k = 0; k < gs->n_buckets; k++) HT_CHECK(apply_bucket(gs, gs->m->grads, k, lr));
-    return 0;
+    return reduce_and_update(gs, gs->m->grads, lr, gs->step);
   }
   /* Delayed: the previous gradient was reduced during this step's compute. */
   HT_CHECK(ht_grad_sync_flush(gs));
@@ -193,6 +256,7 @@ int ht_grad_sync_apply(ht_grad_sync *gs, double lr) {
   gs->pending = 1;
   gs->pending_buf = fresh;
   gs->pending_lr = lr;
+  gs->pending_step = gs->step;
   /* The next backward writes the other buffer while this one travels. */
   gs->m->grads = fresh == gs->bufs[0] ? gs->bufs[1] : gs->bufs[0];
   return 0;
@@ -201,9 +265,7 @@ int ht_grad_sync_apply(ht_grad_sync *gs, double lr) {
 int ht_grad_sync_flush(ht_grad_sync *gs) {
   if (!gs->pending) return 0;
   gs->pending = 0;
-  ht_optim_begin_step(gs->opt);
-  for (int k = 0; k < gs->n_buckets; k++) HT_CHECK(apply_bucket(gs, gs->pending_buf, k, gs->pending_lr));
-  return 0;
+  return reduce_and_update(gs, gs->pending_buf, gs->pending_lr, gs->pending_step);
 }
 
 int ht_grad_sync_finish(ht_grad_sync *gs) {

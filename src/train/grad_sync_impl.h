@@ -42,6 +42,9 @@ struct ht_grad_sync {
   int pending;                  /* delayed: a gradient is being reduced */
   float *pending_buf;
   double pending_lr;
+  int64_t step, pending_step;   /* ht_grad_sync_at_step; delayed: the step of the pending gradient */
+  int nf_found;                 /* the last reduced gradient had a non-finite sum (nf says where) */
+  ht_grad_nonfinite nf;
   ht_track *track;              /* main thread's track (may be NULL) */
   double t_mark;
   double t_first, cpu_first;    /* first step: wall and process CPU clocks */

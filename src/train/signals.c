@@ -7,24 +7,29 @@
  * Ctrl-C really stops it).
  *
  * The flag is the one piece of process-global mutable state in hytrain: a
- * signal handler can reach nothing else. It is a volatile sig_atomic_t written
- * only by the handler and read (never cleared while training) by the main
- * thread, which is async-signal-safe.
+ * signal handler can reach nothing else. The kernel runs the handler on any
+ * thread that does not block the signal (the communication, loader or
+ * checkpoint thread as well as the main one), so the flag is a lock-free C11
+ * atomic, which is both async-signal-safe and race-free between threads; a
+ * volatile sig_atomic_t is only the former (ThreadSanitizer reported the
+ * race). Written only by the handler, read by the main thread.
  */
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "train/internal.h"
 
-static volatile sig_atomic_t ht__stop_signal;
+static atomic_int ht__stop_signal;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the stop flag must be lock-free to be set in a signal handler");
 
-static void on_signal(int sig) { ht__stop_signal = sig; }
+static void on_signal(int sig) { atomic_store(&ht__stop_signal, sig); }
 
 static const int ht__stop_signals[] = {SIGTERM, SIGINT, SIGUSR1};
 
 void ht__signals_install(ht__signals *s) {
   memset(s, 0, sizeof *s);
-  ht__stop_signal = 0;
+  atomic_store(&ht__stop_signal, 0);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
@@ -40,7 +45,7 @@ void ht__signals_install(ht__signals *s) {
   s->installed = 1;
 }
 
-int ht__signals_pending(void) { return (int)ht__stop_signal; }
+int ht__signals_pending(void) { return atomic_load(&ht__stop_signal); }
 
 const char *ht__signal_name(int sig) {
   switch (sig) {

@@ -66,6 +66,11 @@ typedef struct train_run {
   ht_binding_outcome binding; /* compute.binding's check and split, for the start-up table */
   ht__ckpt_ctl ck;      /* checkpoint scheduling, writer and stop signals */
   int ck_ready;
+  int skipped_in_row;   /* train.on_nonfinite skip_step: gradients dropped in a row */
+  int64_t skipped_total;
+  int poison_rank;      /* test hook HT_TEST_NAN_INPUT=RANK:STEP (-1: off) */
+  int64_t poison_step, poison_count;
+  float *poison;        /* that batch's copy with feature 0 of row 0 set to NaN */
 } train_run;
 
 int ht_train_model_spec(const ht_config *cfg, const ht_dataset *ds, ht_model_spec *spec) {
@@ -173,6 +178,81 @@ static int improved(const train_run *r, const ht_eval_metrics *ev) {
   return r->test.task == HT_TASK_CLASSIFY ? v > r->cur.best_value : v < r->cur.best_value;
 }
 
+/* An error every rank reached on agreed values: rank 0 reports it, the
+ * others exit with the same code silently (one line per job, not per rank). */
+static int agreed(const train_run *r, int code) {
+  if (r->comm->rank != 0) ht_error_defer();
+  return code;
+}
+
+/* Test hook (docs/errors.md): HT_TEST_NAN_INPUT=RANK:STEP[:COUNT] makes
+ * feature 0 of the first row of rank RANK's batches at steps STEP ..
+ * STEP+COUNT-1 (0-based; COUNT 1 by default) NaN, as if the data held it,
+ * past the data checks that refuse NaN in a file. */
+static void poison_init(train_run *r) {
+  const char *v = getenv("HT_TEST_NAN_INPUT");
+  long long step = -1, count = 1;
+  r->poison_rank = -1;
+  if (v && sscanf(v, "%d:%lld:%lld", &r->poison_rank, &step, &count) < 2) r->poison_rank = -1;
+  r->poison_step = step;
+  r->poison_count = count;
+}
+
+static void poison_batch(train_run *r, ht_batch *b) {
+  if (r->poison_rank != r->comm->rank || r->cur.step < r->poison_step ||
+      r->cur.step >= r->poison_step + r->poison_count || b->n < 1)
+    return;
+  size_t n = (size_t)b->n * (size_t)r->train.d;
+  free(r->poison);
+  r->poison = malloc(n * sizeof *r->poison);
+  if (!r->poison) return;
+  memcpy(r->poison, b->x, n * sizeof *r->poison);
+  r->poison[0] = NAN;
+  b->x = r->poison;
+}
+
+/* After the optimizer ran (ht_grad_sync_apply or _flush): a NaN or infinite
+ * gradient sum, agreed over ranks, ends the run (train.on_nonfinite stop,
+ * before any checkpoint of that state) or its update was dropped (skip_step:
+ * counted, logged, a "skipped_step" metrics record; the run stops after
+ * train.max_skipped_steps in a row). *found: there was one. Returns 0 or the
+ * error every rank agrees on. */
+static int check_nonfinite(train_run *r, ht__progress *prog, int *found) {
+  const ht_config *cfg = r->cfg;
+  ht_grad_nonfinite nf;
+  *found = ht_grad_sync_nonfinite(r->sync, &nf);
+  if (!*found) return 0;
+  char who[160];
+  if (nf.rank < r->comm->size)
+    snprintf(who, sizeof who, "first in rank %d's own gradient (from its batch of that step: check that rank's data)", nf.rank);
+  else
+    snprintf(who, sizeof who, "in no rank's own gradient (each is finite: their sum overflowed)");
+  if (cfg->train.on_nonfinite == HT_NONFINITE_STOP) {
+    ht__progress_clear(prog);
+    return agreed(r, ht_error(HT_EDIVERGED,
+                              "training diverged at step %lld: the gradient's sum over ranks is NaN or infinite in %s "
+                              "(element %zu), %s; with sound data lower optimizer.lr (now %g) or add "
+                              "schedule.warmup_steps; no checkpoint of this state was written (train.on_nonfinite: stop)",
+                              (long long)nf.step, nf.layer, nf.elem, who, cfg->optimizer.lr));
+  }
+  r->skipped_in_row++;
+  r->skipped_total++;
+  ht__progress_clear(prog);
+  ht_log_warn(&r->log, "step %lld skipped: the gradient's sum over ranks is NaN or infinite in %s, %s; %d in a row (train.max_skipped_steps %d)",
+              (long long)nf.step, nf.layer, who, r->skipped_in_row, cfg->train.max_skipped_steps);
+  if (r->metrics) {
+    fprintf(r->metrics, "{\"kind\": \"skipped_step\", \"step\": %lld, \"layer\": \"%s\", \"rank\": %d, \"in_a_row\": %d, \"total\": %lld}\n",
+            (long long)nf.step, nf.layer, nf.rank, r->skipped_in_row, (long long)r->skipped_total);
+    fflush(r->metrics);
+  }
+  if (r->skipped_in_row >= cfg->train.max_skipped_steps)
+    return agreed(r, ht_error(HT_EDIVERGED,
+                    "training diverged: %d steps in a row skipped (train.max_skipped_steps %d), the last at step %lld: the "
+                    "gradient's sum over ranks is NaN or infinite in %s, %s; no checkpoint of this state was written",
+                    r->skipped_in_row, cfg->train.max_skipped_steps, (long long)nf.step, nf.layer, who));
+  return 0;
+}
+
 /* After the last step: stops the communication thread, prints the event table
  * and the communication summary, writes the timeline (collective). */
 static int comm_finish(train_run *r) {
@@ -223,7 +303,9 @@ static int train_loop(train_run *r, ht_train_result *res) {
       int rc = ht_loader_next(&r->loader, &b);
       ht_track_end(ht_grad_sync_track(r->sync));
       if (rc < 0) ht_comm_abort(comm, rc, ht_error_message());
+      poison_batch(r, &b);
       double lr = ht_sched_lr(&r->sched, cur->step);
+      ht_grad_sync_at_step(r->sync, cur->step);
       /* Forward + backward; in overlap mode the buckets already travel. */
       double loss = ht_grad_sync_compute(r->sync, b.x, b.y, b.yt, b.n);
       if (isnan(loss) && ht_error_message()[0]) ht_comm_abort(comm, HT_EINTERNAL, ht_error_message());
@@ -239,22 +321,35 @@ static int train_loop(train_run *r, ht_train_result *res) {
       ht__step_flags flags;
       if (ht__ckpt_step_agree_end(&r->ck, &loss, &flags) < 0) ht_comm_abort(comm, HT_EMPI, ht_error_message());
       loss /= (double)P;
-      if (!isfinite(loss)) {
+      /* comm.mode delayed: a non-finite loss means this step's gradient, still
+       * in flight, is likely non-finite too: reduce it now, so the check below
+       * names where. */
+      if (!isfinite(loss) && cfg->comm.mode == HT_SYNC_DELAYED) {
+        rc = ht_grad_sync_flush(r->sync);
+        if (rc < 0) ht_comm_abort(comm, rc, ht_error_message());
+      }
+      int nonfinite;
+      HT_CHECK(check_nonfinite(r, &prog, &nonfinite));
+      int skipping = cfg->train.on_nonfinite == HT_NONFINITE_SKIP_STEP;
+      if (!nonfinite && isfinite(loss)) r->skipped_in_row = 0;
+      if (!isfinite(loss) && !skipping) {
         ht__progress_clear(&prog);
-        return ht_error(HT_EDIVERGED,
+        return agreed(r, ht_error(HT_EDIVERGED,
                         "training diverged at step %lld (epoch %lld): the loss is %s; lower optimizer.lr "
                         "(now %g) or add schedule.warmup_steps",
-                        (long long)cur->step, (long long)epoch + 1, isnan(loss) ? "NaN" : "infinite", cfg->optimizer.lr);
+                        (long long)cur->step, (long long)epoch + 1, isnan(loss) ? "NaN" : "infinite", cfg->optimizer.lr));
       }
       cur->step++;
       cur->position++;
       cur->samples_seen += B * P;
-      cur->epoch_steps++;
       steps_here++;
-      cur->epoch_loss += loss;
-      cur->window_loss += loss;
-      cur->window_steps++;
-      if (cur->step % cfg->train.log_every == 0 || cur->step == r->total_steps) {
+      if (isfinite(loss)) { /* skip_step: a non-finite loss is left out of the means */
+        cur->epoch_steps++;
+        cur->epoch_loss += loss;
+        cur->window_loss += loss;
+        cur->window_steps++;
+      }
+      if ((cur->step % cfg->train.log_every == 0 || cur->step == r->total_steps) && cur->window_steps > 0) {
         double now = ht_now();
         double sps = (double)(cur->window_steps * B * P) / (now - t_window);
         metrics_step(r, epoch + 1, cur->step, cur->window_loss / (double)cur->window_steps, lr, sps, now - t_start);
@@ -270,6 +365,7 @@ static int train_loop(train_run *r, ht_train_result *res) {
       if (saving) {
         rc = ht_grad_sync_flush(r->sync);
         if (rc < 0) ht_comm_abort(comm, rc, ht_error_message());
+        HT_CHECK(check_nonfinite(r, &prog, &nonfinite));
         ht_track_begin(ht_grad_sync_track(r->sync), HT_EV_CHECKPOINT, -1);
       }
       rc = ht__ckpt_after_step(&r->ck, cur, &flags, ht_now() - t_start);
@@ -282,6 +378,8 @@ static int train_loop(train_run *r, ht_train_result *res) {
     /* comm.mode delayed: apply the last pending gradient before evaluating. */
     int frc = ht_grad_sync_flush(r->sync);
     if (frc < 0) ht_comm_abort(comm, frc, ht_error_message());
+    int nonfinite;
+    HT_CHECK(check_nonfinite(r, &prog, &nonfinite));
     t_train = ht_now() - t_epoch;
     ht_loader_get_stats(&r->loader, &ls1);
     /* Rank 0's data wait: the metrics record what compute on rank 0 saw. */
@@ -356,6 +454,7 @@ static void run_free(train_run *r) {
   if (r->metrics) fclose(r->metrics);
   if (r->log.file) fclose(r->log.file);
   free(r->config_yaml);
+  free(r->poison);
 }
 
 int ht_train(const ht_config *cfg, const ht_comm *comm, const char *run_dir, ht_train_result *res) {
@@ -406,6 +505,7 @@ int ht_train_ex(const ht_config *cfg, const ht_comm *comm, const ht_train_opts *
   r.cur.best_value = NAN;
   r.cur.best_step = -1;
   r.cur.backend = HT_GEMM_AUTO;
+  poison_init(&r);
   /* The watchdog times every collective from here on, start-up and resume
    * included (only the config's own broadcast, which brings its limits,
    * comes before). */

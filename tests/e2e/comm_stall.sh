@@ -2,7 +2,7 @@
 # 1 is frozen with SIGSTOP mid-run, and rank 0's communication thread must
 #  - warn after comm.stall_warn_s: where rank 0 waits for a gradient bucket,
 #    naming the bucket and rank 1; where it waits in a collective of the main
-#    thread (the step agreement, the checkpoint gather), naming that
+#    thread (the step agreement, the checkpoint gather, the agreement on non-finite gradient sums), naming that
 #    collective (which rank is missing is not known there);
 #  - end the whole job after comm.stall_timeout_s with one error line saying
 #    the same, and a non-zero exit code (no rank left hanging),
@@ -65,7 +65,7 @@ stopped=""
 
 [ "$rc" -ne 0 ] && pass "the job ended with exit code $rc, $took s after rank 1 stalled" || fail "exit code 0 after a stall"
 # What rank 0 waits for: a bucket from rank 1, or a collective rank 1 did not join.
-waiting='(gradient bucket [0-9]+ of [0-9]+ has waited [0-9]+ s for rank 1 \(|the main thread has waited [0-9]+ s in the (step agreement|checkpoint.s gather|error agreement|evaluation.s sums)[^,]*, which every rank must join)'
+waiting='(gradient bucket [0-9]+ of [0-9]+ has waited [0-9]+ s for rank 1 \(|the main thread has waited [0-9]+ s in the (step agreement|checkpoint.s gather|error agreement|evaluation.s sums|agreement on non-finite gradient sums)[^,]*, which every rank must join)'
 expect_stall_lines "$WORK/err.txt" "$waiting" 4
 [ "$took" -ge 4 ] && [ "$took" -le 45 ] && pass "stopped after the timeout ($took s)" || fail "stopped after $took s"
 pgrep -f "hytrain train $WORK/cfg.yaml" >/dev/null && fail "hytrain processes left: $(pgrep -af "hytrain train $WORK/cfg.yaml")" ||

@@ -57,6 +57,20 @@ fashion_data() {
   "$HYTRAIN" convert idx "$src/t10k-images-idx3-ubyte.gz" "$src/t10k-labels-idx1-ubyte.gz" "$WORK/fm/test.h5" >/dev/null
 }
 
+# small_data OUT.h5: 256 rows, 12 features, 3 classes (Gaussian blobs),
+# synthetic and deterministic; seconds to train even under a sanitizer.
+small_data() {
+  $PY - "$WORK/small.csv" <<'PY'
+import random, sys
+random.seed(7)
+with open(sys.argv[1], "w") as f:
+    for i in range(256):
+        c = i % 3
+        f.write(",".join(f"{random.gauss(c, 1.0):.5f}" for _ in range(12)) + f",{c}\n")
+PY
+  "$HYTRAIN" convert csv "$WORK/small.csv" "$1" --header no >/dev/null
+}
+
 # Last epoch record's field from a metrics.jsonl.
 last_epoch_field() {
   $PY -c 'import json,sys

@@ -1,0 +1,62 @@
+/*
+ * Fuzz target: the HDF5 dataset reader (src/data/dataset.c) and checkpoint
+ * reader (src/ckpt), on the bytes of small HDF5 files. Input byte 0: even,
+ * the rest is a dataset file (probe, then read it whole as one rank's shard);
+ * odd, a checkpoint (inspect, read the model description, build that model
+ * and load its weights). Shapes that would take more than ~64 MB are not
+ * read: the readers allocate what a valid file of that shape needs, which is
+ * not a bug.
+ */
+#include <stdio.h>
+
+#include "fuzz_util.h"
+#include "hytrain/ckpt.h"
+#include "hytrain/dataset.h"
+#include "hytrain/error.h"
+#include "hytrain/model.h"
+
+#define FUZZ_MAX_FLOATS (16 << 20)
+
+static void dataset(const char *path) {
+  ht_dataset ds = {0};
+  if (ht_dataset_probe(&ds, path) == 0 && (double)ds.n_total * (double)(ds.d + ds.t + 1) < FUZZ_MAX_FLOATS) {
+    ht_dataset_free(&ds);
+    ht_dataset_read_shard(&ds, path, 0, 1);
+  }
+  ht_dataset_free(&ds);
+}
+
+static void checkpoint(const char *path) {
+  FILE *out = fopen("/dev/null", "w");
+  if (out) {
+    ht_ckpt_inspect(path, out);
+    fclose(out);
+  }
+  ht_model_spec spec;
+  ht_ckpt_info info;
+  if (ht_ckpt_load_spec(path, &spec, &info) != 0) return;
+  double params = 0, in = spec.in;
+  for (int i = 0; i < spec.n_hidden; i++) {
+    params += in * spec.hidden[i];
+    in = spec.hidden[i];
+  }
+  params += in * spec.out;
+  if (params > FUZZ_MAX_FLOATS || spec.in > FUZZ_MAX_FLOATS || spec.out > FUZZ_MAX_FLOATS) return;
+  ht_model m;
+  if (ht_model_create(&m, &spec, 1) != 0) return;
+  ht_norm norm = {0};
+  ht_ckpt_load_params(path, &m, &norm);
+  ht_norm_free(&norm);
+  ht_model_destroy(&m);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  if (size < 1) return 0;
+  const char *path = fuzz_file(0, "in.h5", data + 1, size - 1);
+  if (data[0] % 2 == 0)
+    dataset(path);
+  else
+    checkpoint(path);
+  ht_error_clear();
+  return 0;
+}
