@@ -65,6 +65,14 @@ int ht_bucket_reduce_init(ht_bucket_reduce *br, MPI_Comm comm, const ht_bucket *
   br->n_buckets = n_buckets;
   HT_CHECK_MPI(MPI_Comm_rank(comm, &br->rank));
   HT_CHECK_MPI(MPI_Comm_size(comm, &br->size));
+  /* The non-finite findings, for every summing path. */
+  br->nf_rank = malloc((size_t)n_buckets * sizeof *br->nf_rank);
+  br->nf_elem = calloc((size_t)n_buckets, sizeof *br->nf_elem);
+  if (!br->nf_rank || !br->nf_elem) {
+    ht_bucket_reduce_free(br);
+    return ht_error(HT_ENOMEM, "out of memory for %d gradient buckets", n_buckets);
+  }
+  for (int k = 0; k < n_buckets; k++) br->nf_rank[k] = -1;
   if (hier) return ht__hier_reduce_init(br);
   int p = br->size;
   size_t n_req = (size_t)n_buckets * (size_t)(2 * (p - 1)); /* every bucket's requests, for one MPI_Testsome */
@@ -80,10 +88,8 @@ int ht_bucket_reduce_init(ht_bucket_reduce *br, MPI_Comm comm, const ht_bucket *
   br->dst = malloc((size_t)p * sizeof *br->dst);
   br->round = calloc((size_t)n_buckets, sizeof *br->round);
   br->shm_buf = calloc((size_t)n_buckets, sizeof *br->shm_buf);
-  br->nf_rank = malloc((size_t)n_buckets * sizeof *br->nf_rank);
-  br->nf_elem = calloc((size_t)n_buckets, sizeof *br->nf_elem);
   if (!br->recv_off || !br->phase || !br->pending || !br->req || !br->ready || !br->src || !br->dst || !br->round ||
-      !br->shm_buf || !br->nf_rank || !br->nf_elem) {
+      !br->shm_buf) {
     ht_bucket_reduce_free(br);
     return ht_error(HT_ENOMEM, "out of memory for %d gradient buckets", n_buckets);
   }
@@ -94,7 +100,6 @@ int ht_bucket_reduce_init(ht_bucket_reduce *br, MPI_Comm comm, const ht_bucket *
     total += (size_t)(p - 1) * (ht__chunk_lo(n, br->rank + 1, p) - ht__chunk_lo(n, br->rank, p));
   }
   for (size_t i = 0; i < n_req; i++) br->req[i] = MPI_REQUEST_NULL;
-  for (int k = 0; k < n_buckets; k++) br->nf_rank[k] = -1;
   if (total > 0 && !shm) {
     br->recv = malloc(total * sizeof *br->recv);
     if (!br->recv) {
