@@ -17,3 +17,8 @@ ht_unit_test(convert SOURCES unit/test_convert.c CASES
 ht_mpi_test(shard SOURCES mpi/test_shard.c RANKS 1 2 4)
 ht_mpi_test(csr_shard SOURCES mpi/test_csr_shard.c RANKS 1 2 4 TIMEOUT 60)
 ht_e2e_test(num_classes num_classes.sh TIMEOUT 180)
+# The CSR stream loader (data.mode stream for the sparse engines): every row
+# once per epoch, chunk sizes, memory mode's order with a whole-shard window,
+# restarts, errors naming file and row.
+ht_unit_test(csr_stream SOURCES unit/test_csr_stream.c CASES
+  every_row_once full_window_is_memory_order restart_mid_epoch err_bad_value err_file_changed)

@@ -35,3 +35,7 @@ ht_mpi_test(hogwild SOURCES mpi/test_hogwild.c RANKS 1 2 TIMEOUT 60)
 add_test(NAME tsan.hogwild.np2 COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tsan/run.sh ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR} mpitest_hogwild)
 set_tests_properties(tsan.hogwild.np2 PROPERTIES TIMEOUT 900 ENVIRONMENT "${HT_TEST_ENV}" RESOURCE_LOCK tsan_tree)
 ht_e2e_test(sparse sparse.sh TIMEOUT 300)
+# data.mode stream on CSR files (src/data/csr_loader.c): serial stream vs
+# memory mode, resume, rows read once per epoch; hogwild 2 x 2 in stream mode.
+ht_e2e_test(sparse_stream sparse_stream.sh TIMEOUT 300)
+ht_e2e_test(sparse_stream_hogwild sparse_stream_hogwild.sh TIMEOUT 300)

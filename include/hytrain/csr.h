@@ -57,6 +57,31 @@ int ht_csr_read_shard(ht_csr *ds, const char *path, int rank, int size);
 /* Frees the arrays and zeroes the struct. Safe on a zeroed struct. */
 void ht_csr_free(ht_csr *ds);
 
+/* ---- reading rows while training (data.mode: stream) ------------------ */
+
+/* An open CSR file from which the stream loader (hytrain/csr_loader.h)
+ * reads pieces of rows by hyperslab: indptr first, then the indices and
+ * values those entries span. */
+typedef struct ht_csr_reader ht_csr_reader;
+
+/* Opens path for reading rows; its header must still match expect (rows,
+ * non-zeros, features, labels), else a one-line error saying the file
+ * changed. Not collective. */
+int ht_csr_reader_open(ht_csr_reader **out, const char *path, const ht_csr *expect);
+
+/* indptr[row0 .. row0 + n] of the file (n + 1 entries, not rebased) into
+ * out, checked to be non-decreasing and within [0, nnz]. */
+int ht_csr_reader_indptr(ht_csr_reader *r, int64_t row0, int64_t n, int64_t *out);
+
+/* Appends rows [row0, row0 + n) of the file to dst (dst->n grows by n; its
+ * indptr continues from dst->indptr[dst->n], so a dst with n = 0 needs
+ * indptr[0] = 0). dst's arrays grow as needed: *cap_rows rows (indptr holds
+ * cap_rows + 1, y or yt cap_rows) and *cap_nnz non-zeros. The rows are
+ * validated as ht_csr_read_shard does; errors name the file and row. */
+int ht_csr_reader_append(ht_csr_reader *r, int64_t row0, int64_t n, ht_csr *dst, int64_t *cap_rows, int64_t *cap_nnz);
+
+void ht_csr_reader_close(ht_csr_reader **r);
+
 /* Writes a CSR file atomically ("<path>.partial", then rename). y
  * (num_classes >= 2) or yt (one target) must be given; label_values may be
  * NULL, else num_classes doubles. Refuses what the reader would reject. */

@@ -11,6 +11,7 @@
 #include "ckpt/h5io.h"
 #include "hytrain/ckpt.h"
 #include "hytrain/error.h"
+#include "hytrain/sparse_ckpt.h"
 
 typedef struct dir_walk {
   FILE *out;
@@ -87,6 +88,43 @@ static herr_t visit(hid_t obj, const char *name, const H5O_info_t *info, void *u
   return 0;
 }
 
+/* The value of `key: value` in the config text's `section:` block, or "". */
+static void config_value(const char *config, const char *section, const char *key, char *out, size_t len) {
+  out[0] = '\0';
+  char head[64];
+  snprintf(head, sizeof head, "\n%s:", section);
+  const char *p = strstr(config, head);
+  if (!p) return;
+  for (p = strchr(p + 1, '\n'); p && (p[1] == ' ' || p[1] == '#'); p = strchr(p + 1, '\n')) {
+    const char *k = p + 1;
+    while (*k == ' ') k++;
+    size_t kl = strlen(key);
+    if (strncmp(k, key, kl) == 0 && k[kl] == ':') {
+      k += kl + 1;
+      while (*k == ' ') k++;
+      size_t n = strcspn(k, " #\n");
+      snprintf(out, len, "%.*s", (int)(n < len ? n : len - 1), k);
+      return;
+    }
+  }
+}
+
+/* The model section of a sparse checkpoint (hytrain/sparse_ckpt.h), and the
+ * engine it was trained with, from its config. */
+static int inspect_sparse(const char *path, const char *config, FILE *out) {
+  ht_sparse_ckpt_info in;
+  HT_CHECK(ht_sparse_ckpt_read_info(path, &in));
+  char engine[32];
+  config_value(config, "train", "engine", engine, sizeof engine);
+  int k = in.type == HT_MODEL_SOFTMAX ? in.num_classes : 1;
+  fprintf(out, "  %-18s %lld\n  %-18s %lld\n", "position", (long long)in.position, "threads", (long long)in.threads);
+  fprintf(out, "sparse model:\n  %-18s %s\n  %-18s %d\n  %-18s %d%s\n  %-18s %g\n  %-18s %lld ([%d + 1, %d]: a row per feature, the last the bias)\n",
+          "type", ht_enum_name(&ht_model_types, (int)in.type), "num_features", in.d, "num_classes", in.num_classes,
+          in.num_classes == 0 ? " (regression)" : "", "l2", in.l2, "weights", (long long)(in.d + 1) * k, in.d, k);
+  fprintf(out, "  %-18s %s\n", "engine", engine[0] ? engine : "(not in the config)");
+  return 0;
+}
+
 int ht_ckpt_inspect(const char *path, FILE *out) {
   hid_t f;
   HT_CHECK(ht__ckpt_open(path, &f));
@@ -94,10 +132,15 @@ int ht_ckpt_inspect(const char *path, FILE *out) {
   memset(&info, 0, sizeof info);
   char created[64] = "", config[65536] = "";
   int rc = 0;
-  const char *keys[] = {"step", "epoch", "samples_seen", "world_size", "batch_size"};
+  /* Sparse checkpoints have no samples_seen or batch_size (hytrain/sparse_ckpt.h). */
+  int sparse = HT_H5_QUIET(H5Lexists(f, "sparse", H5P_DEFAULT)) > 0;
+  const char *dense_keys[] = {"step", "epoch", "samples_seen", "world_size", "batch_size"};
+  const char *sparse_keys[] = {"step", "epoch", "world_size"};
+  const char **keys = sparse ? sparse_keys : dense_keys;
+  size_t n_keys = sparse ? 3 : 5;
   fprintf(out, "checkpoint %s\n  format             %s\n  format_version     %d\n", path, HT_CKPT_FORMAT,
           HT_CKPT_VERSION);
-  for (size_t i = 0; i < sizeof keys / sizeof keys[0] && rc == 0; i++) {
+  for (size_t i = 0; i < n_keys && rc == 0; i++) {
     int64_t v = 0;
     rc = ht__attr_read(f, keys[i], H5T_NATIVE_INT64, &v, path);
     if (rc == 0) fprintf(out, "  %-18s %lld\n", keys[i], (long long)v);
@@ -112,6 +155,10 @@ int ht_ckpt_inspect(const char *path, FILE *out) {
   }
   fprintf(out, "  %-18s %s\n  %-18s %s\n", "created", created, "data_test", info.data_test);
   if (info.compute_backend[0]) fprintf(out, "  %-18s %s\n", "compute_backend", info.compute_backend);
+  if (sparse && (rc = inspect_sparse(path, config, out)) < 0) {
+    H5Fclose(f);
+    return rc;
+  }
   fprintf(out, "datasets:\n");
   dir_walk w = {.out = out, .path = path};
   if (HT_H5_QUIET(H5Ovisit(f, H5_INDEX_NAME, H5_ITER_INC, visit, &w)) < 0) {

@@ -121,7 +121,7 @@ static const ht_option options[] = {
              "memory reads the shard once; stream reads it in pieces while training; auto picks memory when the "
              "shard fits in data.memory_budget_mb."),
     OPT_INT64("data.chunk_rows", data.chunk_rows, "0", 0, 1e9,
-              "Stream mode: rows per read; 0 means the smallest multiple of the file's chunk rows holding 4 MiB."),
+              "Stream mode: rows per read (sparse engines: per chunk trained); 0 = auto (about 4 MiB a piece)."),
     OPT_INT("data.shuffle_buffer_chunks", data.shuffle_buffer_chunks, "4", 1, 1e6,
             "Stream mode: pieces of data.chunk_rows rows that the shuffle buffer holds."),
     OPT_INT("data.prefetch", data.prefetch, "3", 1, 64, "Ready batches the loader thread keeps ahead of training."),

@@ -40,8 +40,6 @@ int ht_config_validate(const ht_config *cfg) {
     if (cfg->data.normalize != HT_NORMALIZE_NONE)
       return ht_error(HT_ECONFIG, "data.normalize: train.engine %s reads sparse rows as they are: set data.normalize none", engine);
     if (cfg->data.folds > 0) return ht_error(HT_ECONFIG, "data.folds: not available with train.engine %s", engine);
-    if (cfg->data.mode == HT_DATA_STREAM)
-      return ht_error(HT_ECONFIG, "data.mode: train.engine %s reads the whole shard (memory or auto), not stream", engine);
     if (cfg->train.max_steps > 0)
       return ht_error(HT_ECONFIG, "train.max_steps: train.engine %s runs whole epochs; set train.epochs", engine);
     if (cfg->checkpoint.every_steps > 0 || cfg->checkpoint.every_seconds > 0 || cfg->checkpoint.keep_best)

@@ -238,3 +238,120 @@ int ht_csr_write(const char *path, int64_t n, int d, const int64_t *indptr, cons
   HT_CHECK(ht__dataset_write_atomic(path, write_body, &b));
   return 0;
 }
+
+/* ---- reading rows while training -------------------------------------- */
+
+struct ht_csr_reader {
+  ht_csr hdr; /* header fields only */
+  csr_file c;
+  char what_indptr[1100], what_indices[1100], what_values[1100], what_labels[1100];
+  int64_t *ptr;   /* [ptr_cap] indptr of the piece being appended */
+  int64_t ptr_cap;
+};
+
+int ht_csr_reader_open(ht_csr_reader **out, const char *path, const ht_csr *expect) {
+  *out = NULL;
+  ht_csr_reader *r = calloc(1, sizeof *r);
+  if (!r) return ht_error(HT_ENOMEM, "%s: out of memory for a reader", path);
+  r->c = (csr_file){{H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, 0}, H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID};
+  int rc = open_and_probe(&r->hdr, path, &r->c);
+  if (rc == 0 && expect &&
+      (r->hdr.n_total != expect->n_total || r->hdr.nnz_total != expect->nnz_total || r->hdr.d != expect->d ||
+       r->hdr.task != expect->task || r->hdr.num_classes != expect->num_classes))
+    rc = ht_error(HT_EDATA,
+                  "%s: the file changed while training: now %lld rows, %lld non-zeros, %d features, expected %lld, %lld, "
+                  "%d (and the same labels)",
+                  path, (long long)r->hdr.n_total, (long long)r->hdr.nnz_total, r->hdr.d, (long long)expect->n_total,
+                  (long long)expect->nnz_total, expect->d);
+  if (rc < 0) {
+    ht__error_trace_push(__FILE__, __LINE__, __func__);
+    ht_csr_reader_close(&r);
+    return rc;
+  }
+  snprintf(r->what_indptr, sizeof r->what_indptr, "%s:/csr/indptr", path);
+  snprintf(r->what_indices, sizeof r->what_indices, "%s:/csr/indices", path);
+  snprintf(r->what_values, sizeof r->what_values, "%s:/csr/values", path);
+  snprintf(r->what_labels, sizeof r->what_labels, "%s:/labels", path);
+  *out = r;
+  return 0;
+}
+
+int ht_csr_reader_indptr(ht_csr_reader *r, int64_t row0, int64_t n, int64_t *out) {
+  const char *path = r->hdr.path;
+  if (row0 < 0 || n < 0 || row0 + n > r->hdr.n_total)
+    return ht_error(HT_EINTERNAL, "%s: rows [%lld, %lld) are outside the file's %lld rows", path, (long long)row0,
+                    (long long)(row0 + n), (long long)r->hdr.n_total);
+  HT_CHECK(ht__dataset_read_rows(r->c.indptr, 1, row0, n + 1, 1, H5T_NATIVE_INT64, out, r->what_indptr));
+  if (row0 == 0 && out[0] != 0) return ht_error(HT_EDATA, "%s: /csr/indptr[0] is %" PRId64 ", expected 0", path, out[0]);
+  if (row0 + n == r->hdr.n_total && out[n] != r->hdr.nnz_total)
+    return ht_error(HT_EDATA, "%s: /csr/indptr[N] is %" PRId64 ", expected the number of non-zeros %" PRId64, path, out[n],
+                    r->hdr.nnz_total);
+  if (out[0] < 0 || out[n] > r->hdr.nnz_total)
+    return ht_error(HT_EDATA, "%s: rows [%" PRId64 ", %" PRId64 "): /csr/indptr range [%" PRId64 ", %" PRId64 ") is outside [0, %" PRId64 "]",
+                    path, row0, row0 + n, out[0], out[n], r->hdr.nnz_total);
+  for (int64_t i = 0; i < n; i++)
+    if (out[i + 1] < out[i])
+      return ht_error(HT_EDATA, "%s: row %" PRId64 ": /csr/indptr decreases (%" PRId64 " after %" PRId64 ")", path, row0 + i,
+                      out[i + 1], out[i]);
+  return 0;
+}
+
+/* Grows *p (elements of size sz, *cap of them) to hold at least need. */
+static int grow(void **p, int64_t *cap, int64_t need, size_t sz, const char *path) {
+  if (need <= *cap) return 0;
+  int64_t c = *cap > 0 ? *cap : 1024;
+  while (c < need) c *= 2;
+  void *q = realloc(*p, sz * (size_t)c);
+  if (!q) return ht_error(HT_ENOMEM, "%s: out of memory for a piece of %lld entries", path, (long long)need);
+  *p = q;
+  *cap = c;
+  return 0;
+}
+
+int ht_csr_reader_append(ht_csr_reader *r, int64_t row0, int64_t n, ht_csr *dst, int64_t *cap_rows, int64_t *cap_nnz) {
+  const char *path = r->hdr.path;
+  if (n <= 0) return 0;
+  HT_CHECK(grow((void **)&r->ptr, &r->ptr_cap, n + 1, sizeof(int64_t), path));
+  HT_CHECK(ht_csr_reader_indptr(r, row0, n, r->ptr));
+  const int64_t k0 = r->ptr[0], nnz = r->ptr[n] - k0, base = dst->n > 0 ? dst->indptr[dst->n] : 0;
+  /* The row arrays share one capacity: grow them together. */
+  int64_t rows_need = dst->n + n, c_ptr = *cap_rows + 1, c_lab = *cap_rows;
+  if (rows_need > *cap_rows) {
+    HT_CHECK(grow((void **)&dst->indptr, &c_ptr, rows_need + 1, sizeof(int64_t), path));
+    if (r->hdr.task == HT_TASK_CLASSIFY)
+      HT_CHECK(grow((void **)&dst->y, &c_lab, rows_need, sizeof(int32_t), path));
+    else
+      HT_CHECK(grow((void **)&dst->yt, &c_lab, rows_need, sizeof(float), path));
+    *cap_rows = c_lab < c_ptr - 1 ? c_lab : c_ptr - 1;
+  }
+  int64_t c_idx = *cap_nnz, c_val = *cap_nnz;
+  HT_CHECK(grow((void **)&dst->indices, &c_idx, base + nnz, sizeof(int32_t), path));
+  HT_CHECK(grow((void **)&dst->values, &c_val, base + nnz, sizeof(float), path));
+  *cap_nnz = c_idx < c_val ? c_idx : c_val;
+  if (dst->n == 0) dst->indptr[0] = 0;
+  for (int64_t i = 1; i <= n; i++) dst->indptr[dst->n + i] = base + (r->ptr[i] - k0);
+  if (nnz > 0) {
+    HT_CHECK(ht__dataset_read_rows(r->c.indices, 1, k0, nnz, 1, H5T_NATIVE_INT32, dst->indices + base, r->what_indices));
+    HT_CHECK(ht__dataset_read_rows(r->c.values, 1, k0, nnz, 1, H5T_NATIVE_FLOAT, dst->values + base, r->what_values));
+  }
+  HT_CHECK(check_rows(path, row0, n, dst->indptr + dst->n, dst->indices, dst->values, r->hdr.d));
+  if (r->hdr.task == HT_TASK_CLASSIFY) {
+    HT_CHECK(ht__dataset_read_rows(r->c.f.labels, 1, row0, n, 1, H5T_NATIVE_INT32, dst->y + dst->n, r->what_labels));
+    HT_CHECK(ht__dataset_check_labels(path, dst->y + dst->n, n, r->hdr.num_classes, row0));
+  } else {
+    HT_CHECK(ht__dataset_read_rows(r->c.f.labels, r->c.f.labels_ndims, row0, n, 1, H5T_NATIVE_FLOAT, dst->yt + dst->n,
+                                   r->what_labels));
+    HT_CHECK(ht__dataset_check_finite(path, dst->yt + dst->n, n, 1, row0, "target"));
+  }
+  dst->n += n;
+  return 0;
+}
+
+void ht_csr_reader_close(ht_csr_reader **rp) {
+  ht_csr_reader *r = *rp;
+  if (!r) return;
+  csr_close(&r->c);
+  free(r->ptr);
+  free(r);
+  *rp = NULL;
+}

@@ -8,18 +8,25 @@
  */
 #include "hytrain/predict.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <hdf5.h>
 
 #include "hytrain/ckpt.h"
+#include "hytrain/convert.h"
+#include "hytrain/csr.h"
 #include "hytrain/dataset.h"
 #include "hytrain/error.h"
 #include "hytrain/eval.h"
 #include "hytrain/model.h"
+#include "hytrain/sparse_ckpt.h"
+#include "hytrain/sparse_model.h"
 #include "hytrain/timer.h"
 #include "train/internal.h"
 #include "train/predict_out.h"
@@ -167,9 +174,179 @@ static int prepare(const ht_predict_opts *o, const ht_comm *comm, ht_predict_for
   return 0;
 }
 
+/* ---- sparse linear models (hytrain/sparse_ckpt.h) ---------------------- */
+
+/* Output columns: logistic 1 - P(1), P(1); softmax K probabilities; svm its
+ * one score z; linear its prediction. */
+static ht_predict_kind sparse_kind(const ht_sparse_model *m) {
+  return m->type == HT_MODEL_SVM ? HT_PREDICT_SCORES : m->type == HT_MODEL_LINEAR ? HT_PREDICT_VALUES : HT_PREDICT_PROBABILITIES;
+}
+static int sparse_cols(const ht_sparse_model *m) { return m->type == HT_MODEL_LOGISTIC ? 2 : m->k; }
+
+/* A LIBSVM text file: every rank converts it (`hytrain convert libsvm` with
+ * --dims of the model, any numeric labels) into a private temporary CSR file
+ * and reads its shard from there, so no shared directory is needed. */
+static int libsvm_rows(const char *path, const char *ckpt, int d, const ht_comm *comm, ht_csr *rows) {
+  const char *base = getenv("TMPDIR");
+  char dir[600], tmp[700];
+  snprintf(dir, sizeof dir, "%s/hytrain-predict-XXXXXX", base && base[0] ? base : "/tmp");
+  if (!mkdtemp(dir)) return ht_error(HT_EIO, "%s: cannot create a temporary directory to convert %s: %s", dir, path, strerror(errno));
+  snprintf(tmp, sizeof tmp, "%s/rows.h5", dir);
+  ht_libsvm_opts lo = {.dims = d, .task = HT_TASK_REGRESS, .base = HT_LIBSVM_BASE_AUTO, .format = HT_LIBSVM_OUT_CSR};
+  int rc = ht_convert_libsvm(path, tmp, &lo);
+  if (rc < 0) {
+    char msg[1200];
+    snprintf(msg, sizeof msg, "%s", ht_error_message());
+    ht_error_clear(); /* the first message of a thread wins: restate it with the model's size */
+    rc = ht_error(rc, "%s (the sparse model %s has %d features)", msg, ckpt, d);
+  }
+  if (rc == 0) rc = ht_csr_read_shard(rows, tmp, comm->rank, comm->size);
+  if (rc == 0) snprintf(rows->path, sizeof rows->path, "%s", path);
+  unlink(tmp);
+  rmdir(dir);
+  return rc;
+}
+
+/* This rank's rows of path for a model of d features: a CSR file's shard as
+ * it is, a dense file's (/features only) shard with its zeros dropped, or a
+ * LIBSVM text file's (any file that is not HDF5). */
+static int sparse_rows(const char *path, const char *ckpt, int d, const ht_comm *comm, ht_csr *rows) {
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && HT_H5_QUIET(H5Fis_hdf5(path)) <= 0)
+    return libsvm_rows(path, ckpt, d, comm, rows);
+  if (ht_csr_is_csr(path)) {
+    HT_CHECK(ht_csr_read_shard(rows, path, comm->rank, comm->size));
+    if (rows->d != d) return ht_error(HT_ESHAPE, "%s: %d features per row, but the sparse model %s has %d", path, rows->d, ckpt, d);
+    return 0;
+  }
+  ht_dataset ds;
+  memset(&ds, 0, sizeof ds);
+  int rc = ht_dataset_read_features(&ds, path, comm->rank, comm->size);
+  if (rc == 0 && ds.d != d)
+    rc = ht_error(HT_ESHAPE, "%s: a dense file of %d features per row, but the sparse model %s has %d", path, ds.d, ckpt, d);
+  int64_t nnz = 0;
+  for (int64_t i = 0; rc == 0 && i < ds.n * (int64_t)ds.d; i++) nnz += ds.x[i] != 0.0f;
+  if (rc == 0) {
+    memset(rows, 0, sizeof *rows);
+    snprintf(rows->path, sizeof rows->path, "%s", path);
+    rows->n_total = ds.n_total, rows->row0 = ds.row0, rows->n = ds.n, rows->d = ds.d;
+    rows->indptr = malloc(sizeof(int64_t) * (size_t)(ds.n + 1));
+    rows->indices = malloc(sizeof(int32_t) * (size_t)(nnz ? nnz : 1));
+    rows->values = malloc(sizeof(float) * (size_t)(nnz ? nnz : 1));
+    if (!rows->indptr || !rows->indices || !rows->values) rc = ht_error(HT_ENOMEM, "%s: out of memory for %lld non-zeros", path, (long long)nnz);
+  }
+  for (int64_t i = 0, k = 0; rc == 0 && i <= ds.n; i++) {
+    rows->indptr[i] = k;
+    for (int j = 0; i < ds.n && j < ds.d; j++) {
+      float v = ds.x[(size_t)i * (size_t)ds.d + (size_t)j];
+      if (v != 0.0f) rows->indices[k] = j, rows->values[k++] = v;
+    }
+  }
+  ht_dataset_free(&ds);
+  return rc;
+}
+
+/* Everything up to the outputs, on this rank (no collectives). */
+static int sparse_prepare(const ht_predict_opts *o, const ht_comm *comm, ht_predict_format fmt, ht_sparse_model *m,
+                          ht_csr *rows, ht__predict_out **w, ht_predict_result *res) {
+  ht_sparse_ckpt_info in;
+  HT_CHECK(ht_sparse_ckpt_read_info(o->ckpt, &in));
+  const char *path = o->data && o->data[0] ? o->data : in.data_test;
+  if (!path[0]) return ht_error(HT_EUSAGE, "%s records no evaluation split; pass --data FILE", o->ckpt);
+  snprintf(res->data_used, sizeof res->data_used, "%s", path);
+  HT_CHECK(ht_sparse_model_create(m, in.type, in.d, in.num_classes, in.l2));
+  HT_CHECK(ht_sparse_ckpt_read_weights(o->ckpt, m));
+  HT_CHECK(sparse_rows(path, o->ckpt, in.d, comm, rows));
+  res->rows = rows->n_total;
+  res->kind = sparse_kind(m);
+  res->cols = sparse_cols(m);
+  if (comm->rank == 0) {
+    HT_CHECK(check_out_is_new(o->out, path, o->ckpt));
+    HT_CHECK(ht__predict_out_open(w, o->out, fmt, res->kind, rows->n_total, res->cols, o->ckpt, path));
+  }
+  return 0;
+}
+
+/* Class and output columns of every row, the formulas of the dense models. */
+static void sparse_outputs(const ht_sparse_model *m, const ht_csr *rows, int cols, int32_t *cls, float *vals) {
+  float z[m->k];
+  for (int64_t i = 0; i < rows->n; i++) {
+    int64_t a = rows->indptr[i];
+    ht_sparse_predict(m, rows->indices + a, rows->values + a, rows->indptr[i + 1] - a, z);
+    float *v = vals + (size_t)i * (size_t)cols;
+    if (m->type == HT_MODEL_LOGISTIC) {
+      double p = 1.0 / (1.0 + exp(-(double)z[0]));
+      v[0] = (float)(1.0 - p), v[1] = (float)p, cls[i] = z[0] > 0;
+    } else if (m->type == HT_MODEL_SVM) {
+      v[0] = z[0], cls[i] = z[0] > 0;
+    } else if (m->type == HT_MODEL_LINEAR) {
+      v[0] = z[0];
+    } else {
+      double zmax = z[0], sum = 0;
+      int best = 0;
+      for (int c = 1; c < m->k; c++)
+        if (z[c] > z[best]) best = c;
+      zmax = z[best];
+      for (int c = 0; c < m->k; c++) sum += exp((double)z[c] - zmax);
+      for (int c = 0; c < m->k; c++) v[c] = (float)(exp((double)z[c] - zmax) / sum);
+      cls[i] = best;
+    }
+  }
+}
+
+static int predict_sparse(const ht_predict_opts *o, const ht_comm *comm, ht_predict_format fmt, ht_predict_result *res,
+                          double t0) {
+  ht_sparse_model m;
+  ht_csr rows;
+  memset(&m, 0, sizeof m);
+  memset(&rows, 0, sizeof rows);
+  ht__predict_out *w = NULL;
+  int32_t *cls = NULL;
+  float *vals = NULL;
+  int rc = sparse_prepare(o, comm, fmt, &m, &rows, &w, res);
+  if (rc == 0) {
+    size_t n = (size_t)(rows.n > 0 ? rows.n : 1);
+    cls = malloc(sizeof(int32_t) * n);
+    vals = malloc(sizeof(float) * n * (size_t)res->cols);
+    if (!cls || !vals) rc = ht_error(HT_ENOMEM, "out of memory for the predictions of %lld rows", (long long)rows.n);
+  }
+  HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
+  double tf = ht_now();
+  sparse_outputs(&m, &rows, res->cols, cls, vals);
+  double forward_s = ht_now() - tf;
+  HT_CHECK_MPI_GOTO(MPI_Allreduce(&forward_s, &res->forward_s, 1, MPI_DOUBLE, MPI_MAX, comm->main), rc, done);
+  int piece = GATHER_ROWS;
+  if (piece > INT_MAX / res->cols) piece = INT_MAX / res->cols;
+  ht_dataset mine; /* gather_write needs this rank's row count only */
+  memset(&mine, 0, sizeof mine);
+  mine.n = rows.n;
+  ht_comm_stall_enter(comm, "the gather of the predictions (MPI_Send/MPI_Recv)");
+  if (comm->rank == 0)
+    rc = gather_write(comm, w, rows.n_total, res->cols, piece, res->kind != HT_PREDICT_VALUES, &mine, cls, vals);
+  else
+    rc = send_rows(comm, rows.n, res->cols, piece, res->kind != HT_PREDICT_VALUES, cls, vals);
+  ht_comm_stall_leave(comm);
+  if (rc == 0 && w) rc = ht__predict_out_commit(&w);
+  HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
+  res->total_s = ht_now() - t0;
+done:
+  ht__predict_out_discard(&w);
+  free(cls);
+  free(vals);
+  ht_sparse_model_destroy(&m);
+  ht_csr_free(&rows);
+  return rc;
+}
+
 int ht_predict_checkpoint(const ht_predict_opts *o, const ht_comm *comm, ht_predict_result *res) {
   double t0 = ht_now();
   memset(res, 0, sizeof *res);
+  if (o->ckpt && ht_sparse_ckpt_is_sparse(o->ckpt)) {
+    ht_predict_format fmt = HT_PREDICT_H5;
+    int rc = ht_predict_format_of(o->out, &fmt);
+    if (rc == 0) rc = predict_sparse(o, comm, fmt, res, t0);
+    return rc;
+  }
   ht_dataset ds;
   ht_model m;
   ht_norm norm;

@@ -30,6 +30,9 @@ set(HT_SANITIZE_TESTS
   "^e2e\\.sweep_small$"
   # Non-finite gradient sums found on the communication thread, skip_step.
   "^e2e\\.nonfinite$"
+  # The CSR stream loader thread feeding the Hogwild workers and the
+  # averaging communication thread, 2 ranks x 2 threads (seconds).
+  "^e2e\\.sparse_stream_hogwild$"
 )
 # Bad input: every parser's error path (configs, data, checkpoints, sweeps).
 # Memory errors are what matters there; the threads they start are the ones
