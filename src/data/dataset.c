@@ -310,7 +310,7 @@ int ht__dataset_read_rows(hid_t dset, int ndims, int64_t row0, int64_t n, int co
   if (rc == 0) {
     size_t out_size = want == HT_H5NUM_FLOAT || want == HT_H5NUM_INT32 ? 4 : 8;
     size_t row_bytes = src.size * (size_t)cols;
-    int64_t piece = ht__h5num_is_native(&src, want) ? n : (int64_t)(HT__CONVERT_PIECE_BYTES / row_bytes);
+    int64_t piece = ht__h5num_is_native(&src, want) || row_bytes == 0 ? n : (int64_t)(HT__CONVERT_PIECE_BYTES / row_bytes);
     if (piece < 1) piece = 1;
     for (int64_t r = 0; r < n && rc == 0; r += piece) {
       int64_t k = n - r < piece ? n - r : piece;
