@@ -36,14 +36,22 @@ int ht__attr_i64(hid_t obj, const char *name, int64_t v, const char *what) {
   return ht__attr_write(obj, name, H5T_NATIVE_INT64, &v, 0, what);
 }
 
-int ht__attr_read(hid_t obj, const char *name, hid_t memtype, void *out, const char *what) {
+int ht__attr_read_n(hid_t obj, const char *name, ht_h5num_want want, void *out, size_t max_n, size_t *got, const char *what) {
   htri_t has = HT_H5_OR(H5Aexists(obj, name), HT_EDATA, "%s: attribute '%s' cannot be looked up (corrupt file?)", what, name);
   if (has < 0) return HT_EDATA;
   if (has == 0) return ht_error(HT_EDATA, "%s: attribute '%s' is missing", what, name);
   hid_t attr = HT_H5(H5Aopen(obj, name, H5P_DEFAULT), what);
-  herr_t rc = attr < 0 ? -1 : HT_H5(H5Aread(attr, memtype, out), what);
-  if (attr >= 0) H5Aclose(attr);
-  return rc < 0 ? HT_EH5 : 0;
+  if (attr < 0) return HT_EH5;
+  char aw[1400];
+  snprintf(aw, sizeof aw, "%s: attribute '%s'", what, name);
+  /* The checkpoint format fixes every attribute's type: no widening. */
+  int rc = ht__h5num_read_attr(attr, max_n, got, want, HT_H5NUM_EXACT, out, aw);
+  H5Aclose(attr);
+  return rc;
+}
+
+int ht__attr_read(hid_t obj, const char *name, ht_h5num_want want, void *out, const char *what) {
+  return ht__attr_read_n(obj, name, want, out, 1, NULL, what);
 }
 
 int ht__attr_read_enum(hid_t obj, const char *name, const ht_enum_table *t, int *out, const char *what) {
@@ -67,22 +75,32 @@ int ht__attr_read_str(hid_t obj, const char *name, char *out, size_t len, const 
   if (has == 0) return ht_error(HT_EDATA, "%s: attribute '%s' is missing", what, name);
   hid_t attr = HT_H5(H5Aopen(obj, name, H5P_DEFAULT), what);
   if (attr < 0) return HT_EH5;
-  hid_t ftype = HT_H5(H5Aget_type(attr), what);
+  hid_t ftype = HT_H5(H5Aget_type(attr), what), aspace = HT_H5(H5Aget_space(attr), what);
+  /* One fixed-length string: H5Aread writes every element, and turning any
+   * other type into a C string would be HDF5 converting, not reading. */
+  int one = aspace >= 0 && HT_H5_QUIET(H5Sget_simple_extent_npoints(aspace)) == 1;
+  int is_str = ftype >= 0 && HT_H5_QUIET(H5Tget_class(ftype)) == H5T_STRING && HT_H5_QUIET(H5Tis_variable_str(ftype)) == 0;
   /* H5Tget_size returns 0 on failure. */
-  size_t size = ftype < 0 ? 0 : HT_H5(H5Tget_size(ftype), what);
-  if (ftype >= 0 && size == 0) ht_error(HT_EDATA, "%s: attribute '%s' has no size (corrupt file?)", what, name);
-  char *buf = size ? calloc(size + 1, 1) : NULL;
-  if (size && !buf) ht_error(HT_ENOMEM, "out of memory for attribute '%s'", name);
-  hid_t mtype = HT_H5(H5Tcopy(H5T_C_S1), what);
-  herr_t rc = -1;
-  if (buf && mtype >= 0 && HT_H5(H5Tset_size(mtype, size + 1), what) >= 0) rc = HT_H5(H5Aread(attr, mtype, buf), what);
-  if (rc >= 0) snprintf(out, len, "%s", buf);
+  size_t size = one && is_str ? HT_H5(H5Tget_size(ftype), what) : 0;
+  int rc = 0;
+  if (ftype < 0 || aspace < 0)
+    rc = HT_EH5;
+  else if (!one || !is_str)
+    rc = ht_error(HT_EDATA, "%s: attribute '%s' must be one fixed-length string (corrupt file?)", what, name);
+  else if (size == 0)
+    rc = ht_error(HT_EDATA, "%s: attribute '%s' has no size (corrupt file?)", what, name);
+  char *buf = rc == 0 ? calloc(size + 1, 1) : NULL;
+  if (rc == 0 && !buf) rc = ht_error(HT_ENOMEM, "out of memory for attribute '%s'", name);
+  hid_t mtype = rc == 0 ? HT_H5(H5Tcopy(H5T_C_S1), what) : H5I_INVALID_HID;
+  if (rc == 0 && (mtype < 0 || HT_H5(H5Tset_size(mtype, size + 1), what) < 0 || HT_H5(H5Aread(attr, mtype, buf), what) < 0))
+    rc = ht_error(HT_EH5, "%s: attribute '%s' cannot be read", what, name);
+  if (rc == 0) snprintf(out, len, "%s", buf);
   free(buf);
   if (mtype >= 0) H5Tclose(mtype);
+  if (aspace >= 0) H5Sclose(aspace);
   if (ftype >= 0) H5Tclose(ftype);
   H5Aclose(attr);
-  if (rc < 0) return ht_error(HT_EH5, "%s: attribute '%s' cannot be read", what, name);
-  return 0;
+  return rc;
 }
 
 hid_t ht__group(hid_t f, const char *path) {
@@ -137,7 +155,7 @@ static void fmt_dims(char *buf, size_t len, int ndims, const hsize_t *d) {
   if (off < len) snprintf(buf + off, len - off, "]");
 }
 
-int ht__read_ds(hid_t f, const char *name, hid_t memtype, void *out, int ndims, const hsize_t *dims,
+int ht__read_ds(hid_t f, const char *name, ht_h5num_want want, void *out, int ndims, const hsize_t *dims,
                 const char *file) {
   char what[1400];
   snprintf(what, sizeof what, "%s: %s", file, name);
@@ -146,11 +164,18 @@ int ht__read_ds(hid_t f, const char *name, hid_t memtype, void *out, int ndims, 
   hid_t ds = HT_H5_OR(H5Dopen2(f, name, H5P_DEFAULT), HT_EDATA, "%s: cannot open the dataset (corrupt file?)", what);
   if (ds < 0) return HT_EDATA;
   hid_t space = HT_H5_OR(H5Dget_space(ds), HT_EDATA, "%s: the dataset has no dataspace (corrupt file?)", what);
-  hsize_t got[8] = {0};
+  hsize_t got[8] = {0}, maxd[8] = {0};
   int got_ndims = space < 0 ? -1 : HT_H5_OR(H5Sget_simple_extent_ndims(space), HT_EDATA, "%s: unreadable shape (corrupt file?)", what);
   if (got_ndims > 0 && got_ndims <= 8 &&
-      HT_H5_OR(H5Sget_simple_extent_dims(space, got, NULL), HT_EDATA, "%s: unreadable shape (corrupt file?)", what) < 0)
+      HT_H5_OR(H5Sget_simple_extent_dims(space, got, maxd), HT_EDATA, "%s: unreadable shape (corrupt file?)", what) < 0)
     got_ndims = -1;
+  /* A damaged dataspace larger than its own maximum (HDF5 reads it anyway). */
+  for (int i = 0; got_ndims > 0 && got_ndims <= 8 && i < got_ndims; i++)
+    if (maxd[i] != H5S_UNLIMITED && got[i] > maxd[i]) {
+      ht_error(HT_EDATA, "%s: dimension %d is %llu, beyond its maximum %llu (corrupt file?)", what, i,
+               (unsigned long long)got[i], (unsigned long long)maxd[i]);
+      got_ndims = -1;
+    }
   if (space >= 0) H5Sclose(space);
   if (got_ndims < 0) {
     H5Dclose(ds);
@@ -166,10 +191,17 @@ int ht__read_ds(hid_t f, const char *name, hid_t memtype, void *out, int ndims, 
     return ht_error(HT_ESHAPE, "%s: shape %s does not match the expected %s (checkpoint of a different model?)",
                     what, a, b);
   }
-  herr_t rc = HT_H5_OR(H5Dread(ds, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, out), HT_EDATA,
-                       "%s: data cannot be read or fails its fletcher32 checksum (corrupt file)", what);
+  size_t n = 1;
+  for (int i = 0; i < ndims; i++) n *= (size_t)dims[i];
+  /* The format fixes each dataset's type (float32, int64, ...): anything
+   * else is refused before HDF5 could convert it. */
+  int rc = ht__h5num_read_dataset(ds, H5S_ALL, H5S_ALL, n, want, HT_H5NUM_EXACT, out, what);
+  if (rc == HT_EH5) {
+    ht_error_clear();
+    rc = ht_error(HT_EDATA, "%s: data cannot be read or fails its fletcher32 checksum (corrupt file)", what);
+  }
   H5Dclose(ds);
-  return rc < 0 ? HT_EDATA : 0;
+  return rc;
 }
 
 int ht__ckpt_write_header(hid_t f, const char *path, int64_t step, int64_t epoch, int64_t world_size, const char *config,
@@ -205,7 +237,7 @@ int ht__ckpt_open(const char *path, hid_t *out) {
   if (rc == 0 && strcmp(fmt, HT_CKPT_FORMAT) != 0)
     rc = ht_error(HT_EDATA, "%s: format is '%s', expected '%s'", path, fmt, HT_CKPT_FORMAT);
   int64_t version = 0;
-  if (rc == 0) rc = ht__attr_read(f, "format_version", H5T_NATIVE_INT64, &version, path);
+  if (rc == 0) rc = ht__attr_read(f, "format_version", HT_H5NUM_INT64, &version, path);
   if (rc == 0 && version != HT_CKPT_VERSION)
     rc = ht_error(HT_EDATA, "%s: format_version %lld is not supported (this build reads %d)", path, (long long)version,
                   HT_CKPT_VERSION);
@@ -232,7 +264,7 @@ int ht__layers_io(hid_t f, const char *path, const struct ht_model *m, const cha
       if (write)
         HT_CHECK(ht__write_ds(f, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, data[k], 2 - k, dims[k], path));
       else
-        HT_CHECK(ht__read_ds(f, name, H5T_NATIVE_FLOAT, data[k], 2 - k, dims[k], path));
+        HT_CHECK(ht__read_ds(f, name, HT_H5NUM_FLOAT, data[k], 2 - k, dims[k], path));
     }
   }
   return 0;

@@ -10,12 +10,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/h5num.h"
 #include "hytrain/options.h"
 
 int ht__attr_str(hid_t obj, const char *name, const char *val, const char *what);
 int ht__attr_i64(hid_t obj, const char *name, int64_t v, const char *what);
 int ht__attr_write(hid_t obj, const char *name, hid_t type, const void *val, hsize_t n, const char *what);
-int ht__attr_read(hid_t obj, const char *name, hid_t memtype, void *out, const char *what);
+/* A numeric attribute holding one value (ht__attr_read) or 1 .. max_n
+ * values (how many into *got when not NULL), of exactly the type the format gives it (core/h5num.h: no HDF5
+ * conversion, either byte order), into out as `want`. */
+int ht__attr_read(hid_t obj, const char *name, ht_h5num_want want, void *out, const char *what);
+int ht__attr_read_n(hid_t obj, const char *name, ht_h5num_want want, void *out, size_t max_n, size_t *got, const char *what);
+/* One fixed-length string attribute (anything else is HT_EDATA). */
 int ht__attr_read_str(hid_t obj, const char *name, char *out, size_t len, const char *what);
 /* As ht__attr_read_str, but an absent attribute gives "" and 0. */
 int ht__attr_read_str_opt(hid_t obj, const char *name, char *out, size_t len, const char *what);
@@ -31,9 +37,11 @@ hid_t ht__group(hid_t f, const char *path);
 int ht__write_ds(hid_t f, const char *name, hid_t filetype, hid_t memtype, const void *data, int ndims,
                  const hsize_t *dims, const char *file);
 
-/* Reads dataset `name` whose shape must equal dims[ndims]; a failed read
+/* Reads dataset `name` whose shape must equal dims[ndims] and whose type
+ * must be exactly the format's one for `want` (float32, float64, int64,
+ * uint64; either byte order), with no HDF5 conversion; a failed read
  * (fletcher32 mismatch, truncated file) is reported as corruption. */
-int ht__read_ds(hid_t f, const char *name, hid_t memtype, void *out, int ndims, const hsize_t *dims,
+int ht__read_ds(hid_t f, const char *name, ht_h5num_want want, void *out, int ndims, const hsize_t *dims,
                 const char *file);
 
 /* The root attributes of every checkpoint: format, format_version, step,

@@ -58,16 +58,23 @@ static herr_t visit(hid_t obj, const char *name, const H5O_info_t *info, void *u
     if (HT_H5_QUIET(H5Pget_filter2(dcpl, (unsigned)i, &flags, &nelmts, NULL, sizeof fname, fname, NULL)) == H5Z_FILTER_FLETCHER32)
       has_fletcher = 1;
   }
-  const char *tname = HT_H5_QUIET(H5Tget_class(type)) == H5T_FLOAT ? (HT_H5_QUIET(H5Tget_size(type)) == 4 ? "float32" : "float64")
-                      : HT_H5_QUIET(H5Tget_sign(type)) == H5T_SGN_NONE ? "uint64"
-                                                          : "int64";
+  char tname[96];
+  ht__h5num_describe(type, tname, sizeof tname);
+  /* Only the standard numeric types are read (in the file's own type, so
+   * HDF5 converts nothing): checkpoints hold nothing else. */
+  ht_h5num num;
+  int known = ht__h5num_identify(type, &num) == 0;
   hssize_t n = HT_H5_QUIET(H5Sget_simple_extent_npoints(space));
-  size_t esz = HT_H5_QUIET(H5Tget_size(type));
-  void *buf = malloc((size_t)(n > 0 ? n : 1) * esz);
+  void *buf = known ? malloc((size_t)(n > 0 ? n : 1) * num.size) : NULL;
   herr_t rc = buf ? HT_H5_QUIET(H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf)) : -1;
   free(buf);
   const char *status;
-  if (rc < 0) {
+  if (!known) {
+    status = "UNEXPECTED TYPE";
+    snprintf(msg, sizeof msg, "%s: /%s: stored as %s, which no checkpoint dataset is (corrupt or foreign file?)", w->path,
+             name, tname);
+    inspect_fail(w, HT_EDATA, msg);
+  } else if (rc < 0) {
     H5Eclear2(H5E_DEFAULT);
     status = "CORRUPT (fletcher32 mismatch or unreadable)";
     snprintf(msg, sizeof msg, "%s: /%s: data cannot be read or fails its fletcher32 checksum (corrupt file)", w->path,
@@ -142,7 +149,7 @@ int ht_ckpt_inspect(const char *path, FILE *out) {
           HT_CKPT_VERSION);
   for (size_t i = 0; i < n_keys && rc == 0; i++) {
     int64_t v = 0;
-    rc = ht__attr_read(f, keys[i], H5T_NATIVE_INT64, &v, path);
+    rc = ht__attr_read(f, keys[i], HT_H5NUM_INT64, &v, path);
     if (rc == 0) fprintf(out, "  %-18s %lld\n", keys[i], (long long)v);
   }
   if (rc == 0) rc = ht__attr_read_str(f, "created", created, sizeof created, path);

@@ -63,11 +63,11 @@ static int read_info(hid_t f, const char *path, ht_sparse_ckpt_info *in) {
   snprintf(what, sizeof what, "%s: /sparse", path);
   if (HT_H5_QUIET(H5Lexists(f, "sparse", H5P_DEFAULT)) <= 0)
     return ht_error(HT_EDATA, "%s: /sparse is missing (a checkpoint of a dense model?)", path);
-  HT_CHECK(ht__attr_read(f, "step", H5T_NATIVE_INT64, &in->step, path));
-  HT_CHECK(ht__attr_read(f, "epoch", H5T_NATIVE_INT64, &in->epoch, path));
-  HT_CHECK(ht__attr_read(f, "position", H5T_NATIVE_INT64, &in->position, path));
-  HT_CHECK(ht__attr_read(f, "world_size", H5T_NATIVE_INT64, &in->world_size, path));
-  HT_CHECK(ht__attr_read(f, "threads", H5T_NATIVE_INT64, &in->threads, path));
+  HT_CHECK(ht__attr_read(f, "step", HT_H5NUM_INT64, &in->step, path));
+  HT_CHECK(ht__attr_read(f, "epoch", HT_H5NUM_INT64, &in->epoch, path));
+  HT_CHECK(ht__attr_read(f, "position", HT_H5NUM_INT64, &in->position, path));
+  HT_CHECK(ht__attr_read(f, "world_size", HT_H5NUM_INT64, &in->world_size, path));
+  HT_CHECK(ht__attr_read(f, "threads", HT_H5NUM_INT64, &in->threads, path));
   HT_CHECK(ht__attr_read_str(f, "data_test", in->data_test, sizeof in->data_test, path));
   hid_t g = HT_H5_OR(H5Gopen2(f, "sparse", H5P_DEFAULT), HT_EDATA, "%s: /sparse is not a group", path);
   if (g < 0) return HT_EDATA;
@@ -75,19 +75,19 @@ static int read_info(hid_t f, const char *path, ht_sparse_ckpt_info *in) {
   int64_t v = 0;
   HT_CHECK_GOTO(ht__attr_read_enum(g, "type", &ht_model_types, &e, what), rc, out);
   in->type = (ht_model_type)e;
-  HT_CHECK_GOTO(ht__attr_read(g, "num_features", H5T_NATIVE_INT64, &v, what), rc, out);
+  HT_CHECK_GOTO(ht__attr_read(g, "num_features", HT_H5NUM_INT64, &v, what), rc, out);
   if (v < 1 || v > INT32_MAX) {
     rc = ht_error(HT_EDATA, "%s: num_features %lld out of range", what, (long long)v);
     goto out;
   }
   in->d = (int)v;
-  HT_CHECK_GOTO(ht__attr_read(g, "num_classes", H5T_NATIVE_INT64, &v, what), rc, out);
+  HT_CHECK_GOTO(ht__attr_read(g, "num_classes", HT_H5NUM_INT64, &v, what), rc, out);
   if (v < 0 || v > 1 << 20) {
     rc = ht_error(HT_EDATA, "%s: num_classes %lld out of range", what, (long long)v);
     goto out;
   }
   in->num_classes = (int)v;
-  HT_CHECK_GOTO(ht__attr_read(g, "l2", H5T_NATIVE_DOUBLE, &in->l2, what), rc, out);
+  HT_CHECK_GOTO(ht__attr_read(g, "l2", HT_H5NUM_DOUBLE, &in->l2, what), rc, out);
 out:
   ht__h5_close_id(&g);
   return rc;
@@ -113,7 +113,7 @@ int ht_sparse_ckpt_read_weights(const char *path, ht_sparse_model *m) {
   float *w = rc == 0 ? malloc(sizeof(float) * n) : NULL;
   if (rc == 0 && !w) rc = ht_error(HT_ENOMEM, "%s: out of memory for %zu weights", path, n);
   hsize_t dims[2] = {(hsize_t)m->d + 1, (hsize_t)m->k};
-  if (rc == 0) rc = ht__read_ds(f, "/sparse/weights", H5T_NATIVE_FLOAT, w, 2, dims, path);
+  if (rc == 0) rc = ht__read_ds(f, "/sparse/weights", HT_H5NUM_FLOAT, w, 2, dims, path);
   if (rc == 0) ht_sparse_model_set(m, w);
   free(w);
   ht__h5_close_id(&f);

@@ -55,6 +55,11 @@ static int check_sums(const float *const *src, int p, const float *sums, size_t 
   return -1;
 }
 
+int ht__first_nonfinite(const float *v, size_t n, size_t *at) {
+  const float *src[1] = {v};
+  return check_sums(src, 1, v, n, at) < 0 ? -1 : 0;
+}
+
 int ht_bucket_reduce_init(ht_bucket_reduce *br, MPI_Comm comm, const ht_bucket *buckets, int n_buckets,
                           const ht_shm_grads *shm, const ht_hier *hier) {
   memset(br, 0, sizeof *br);

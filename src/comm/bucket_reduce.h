@@ -113,6 +113,9 @@ size_t ht__chunk_lo(size_t n, int c, int p);
  * the first copy holding a NaN/inf where a sum is one (p: none, the sum
  * overflowed) with *at its element. */
 int ht__sum_rank_order(const float *const *src, int p, size_t n, float *const *dst, int n_dst, size_t *at);
+/* Whether n floats are all finite: -1; else the index of the first NaN or
+ * infinity in *at and 0. The same vectorised exponent test as the sums. */
+int ht__first_nonfinite(const float *v, size_t n, size_t *at);
 /* The hierarchical counterparts of init, start, progress and missing. */
 int ht__hier_reduce_init(ht_bucket_reduce *br);
 int ht__hier_reduce_start(ht_bucket_reduce *br, float *buf, int k);

@@ -223,6 +223,20 @@ static void finish_step(ht_bucket_reduce *br, float *buf, int k) {
     for (size_t j = 0; j < len; j++) own[j] = own[j] + got[j];
 }
 
+/* After the last reduce-scatter step this rank holds the complete sum of
+ * one block of its slice: a NaN or infinity there that no rank's own copy
+ * explains (the node sum's check, or the own check with one rank per node,
+ * found none) is an overflow between nodes. */
+static void check_owned_block(ht_bucket_reduce *br, float *buf, int k) {
+  if (br->step[k] != br->n_steps / 2 - 1 || br->nf_rank[k] >= 0) return;
+  size_t lo, m, at = 0;
+  step_plan p;
+  current_step(br, k, &lo, &m, &p);
+  if (ht__first_nonfinite(buf + lo + p.recv_lo, p.recv_hi - p.recv_lo, &at) < 0) return;
+  br->nf_rank[k] = br->size;
+  br->nf_elem[k] = lo + p.recv_lo + at;
+}
+
 /* The node's buffers at the own slice of bucket k, local rank order. */
 static void node_slices(ht_bucket_reduce *br, int k, size_t lo) {
   const ht_hier *h = br->hier;
@@ -264,7 +278,17 @@ int ht__hier_reduce_start(ht_bucket_reduce *br, float *buf, int k) {
   br->phase[k] = HT_BR_GATHER;
   br->step[k] = -1;
   if (h->L == 1) {
-    /* One rank per node (and P > 1, so N > 1): the inter-node steps alone. */
+    /* One rank per node (and P > 1, so N > 1): the inter-node steps alone.
+     * No node sum looks at this rank's copy, and the owners of the
+     * inter-node blocks only see partial sums, which cannot name a rank:
+     * so each rank checks its own bucket here (one exponent test per float,
+     * as the node sum would do), and the first rank is agreed over ranks. */
+    size_t lo, m, at = 0;
+    own_slice(br, k, &lo, &m);
+    if (ht__first_nonfinite(buf + lo, m, &at) == 0) {
+      br->nf_rank[k] = br->rank;
+      br->nf_elem[k] = lo + at;
+    }
     br->step[k] = 0;
     return post_step(br, buf, k);
   }
@@ -330,6 +354,7 @@ int ht__hier_reduce_progress(ht_bucket_reduce *br, float *buf, int *done, int *n
       int k = br->ready[i] / 2;
       if (--br->pending[k] > 0) continue;
       finish_step(br, buf, k);
+      check_owned_block(br, buf, k);
       if (++br->step[k] < br->n_steps) rc = post_step(br, buf, k);
       else spread_on_node(br, buf, k, done, n_done);
       if (rc < 0) return rc;

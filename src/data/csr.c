@@ -49,12 +49,14 @@ static int read_num_features(hid_t file, const char *path, int *d) {
   if (exists == 0) return ht_error(HT_EDATA, "%s: attribute num_features is missing (a CSR file needs it)", path);
   hid_t attr = HT_H5_OR(H5Aopen(file, "num_features", H5P_DEFAULT), HT_EDATA, "%s: attribute num_features cannot be opened", path);
   if (attr < 0) return HT_EDATA;
-  long long v = 0;
+  char what[1100];
+  snprintf(what, sizeof what, "%s: attribute num_features", path);
+  int64_t v = 0;
   int rc = 0;
-  if (HT_H5_OR(H5Aread(attr, H5T_NATIVE_LLONG, &v), HT_EDATA, "%s: attribute num_features must be an integer", path) < 0)
+  if (ht__h5num_read_attr(attr, 1, NULL, HT_H5NUM_INT64, HT_H5NUM_SAME_CLASS, &v, what) < 0)
     rc = HT_EDATA;
   else if (v < 1 || v > INT32_MAX)
-    rc = ht_error(HT_EDATA, "%s: attribute num_features is %lld, expected 1 .. %d", path, v, INT32_MAX);
+    rc = ht_error(HT_EDATA, "%s: attribute num_features is %lld, expected 1 .. %d", path, (long long)v, INT32_MAX);
   ht__h5_close_id(&attr);
   *d = (int)v;
   return rc;
@@ -126,7 +128,7 @@ static int read_body(ht_csr *ds, csr_file *c, const char *path, int rank, int si
   ds->indptr = malloc(sizeof(int64_t) * (size_t)(ds->n + 1));
   if (!ds->indptr) return ht_error(HT_ENOMEM, "%s: out of memory for %" PRId64 " rows", path, ds->n);
   snprintf(what, sizeof what, "%s:/csr/indptr", path);
-  HT_CHECK(ht__dataset_read_rows(c->indptr, 1, ds->row0, ds->n + 1, 1, H5T_NATIVE_INT64, ds->indptr, what));
+  HT_CHECK(ht__dataset_read_rows(c->indptr, 1, ds->row0, ds->n + 1, 1, HT_H5NUM_INT64, ds->indptr, what));
   int64_t k0 = ds->indptr[0], k1 = ds->indptr[ds->n];
   if (ds->row0 == 0 && k0 != 0) return ht_error(HT_EDATA, "%s: /csr/indptr[0] is %" PRId64 ", expected 0", path, k0);
   if (ds->row0 + ds->n == ds->n_total && k1 != ds->nnz_total)
@@ -142,9 +144,9 @@ static int read_body(ht_csr *ds, csr_file *c, const char *path, int rank, int si
   if (!ds->indices || !ds->values) return ht_error(HT_ENOMEM, "%s: out of memory for %zu non-zeros", path, nnz);
   if (nnz > 0) {
     snprintf(what, sizeof what, "%s:/csr/indices", path);
-    HT_CHECK(ht__dataset_read_rows(c->indices, 1, k0, (int64_t)nnz, 1, H5T_NATIVE_INT32, ds->indices, what));
+    HT_CHECK(ht__dataset_read_rows(c->indices, 1, k0, (int64_t)nnz, 1, HT_H5NUM_INT32, ds->indices, what));
     snprintf(what, sizeof what, "%s:/csr/values", path);
-    HT_CHECK(ht__dataset_read_rows(c->values, 1, k0, (int64_t)nnz, 1, H5T_NATIVE_FLOAT, ds->values, what));
+    HT_CHECK(ht__dataset_read_rows(c->values, 1, k0, (int64_t)nnz, 1, HT_H5NUM_FLOAT, ds->values, what));
   }
   HT_CHECK(check_rows(path, ds->row0, ds->n, ds->indptr, ds->indices, ds->values, ds->d));
   snprintf(what, sizeof what, "%s:/labels", path);
@@ -152,12 +154,12 @@ static int read_body(ht_csr *ds, csr_file *c, const char *path, int rank, int si
   if (ds->task == HT_TASK_CLASSIFY) {
     ds->y = malloc(sizeof(int32_t) * n);
     if (!ds->y) return ht_error(HT_ENOMEM, "%s: out of memory for labels", path);
-    HT_CHECK(ht__dataset_read_rows(c->f.labels, 1, ds->row0, ds->n, 1, H5T_NATIVE_INT32, ds->y, what));
+    HT_CHECK(ht__dataset_read_rows(c->f.labels, 1, ds->row0, ds->n, 1, HT_H5NUM_INT32, ds->y, what));
     HT_CHECK(ht__dataset_check_labels(path, ds->y, ds->n, ds->num_classes, ds->row0));
   } else {
     ds->yt = malloc(sizeof(float) * n);
     if (!ds->yt) return ht_error(HT_ENOMEM, "%s: out of memory for targets", path);
-    HT_CHECK(ht__dataset_read_rows(c->f.labels, c->f.labels_ndims, ds->row0, ds->n, 1, H5T_NATIVE_FLOAT, ds->yt, what));
+    HT_CHECK(ht__dataset_read_rows(c->f.labels, c->f.labels_ndims, ds->row0, ds->n, 1, HT_H5NUM_FLOAT, ds->yt, what));
     HT_CHECK(ht__dataset_check_finite(path, ds->yt, ds->n, 1, ds->row0, "target"));
   }
   return 0;

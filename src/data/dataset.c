@@ -11,6 +11,7 @@
 
 #include "hytrain/error.h"
 #include "hytrain/fileio.h"
+#include "core/h5num.h"
 #include "data/dataset_internal.h"
 
 #include <errno.h>
@@ -57,34 +58,38 @@ void ht__dataset_close_file(ht__dataset_file *f) {
   ht__h5_close_id(&f->file);
 }
 
-/* "3-D float32", "1-D uint8", ... for error messages. */
+/* "3-D float32", "1-D uint8", "1-D float of 3 bytes (not IEEE ...)" for
+ * error messages. */
 static void describe(hid_t dset, char *buf, size_t len) {
   /* Quiet: this text goes into the caller's message, which must stay the one recorded. */
   hid_t space = HT_H5_QUIET(H5Dget_space(dset)), type = HT_H5_QUIET(H5Dget_type(dset));
   int ndims = space >= 0 ? HT_H5_QUIET(H5Sget_simple_extent_ndims(space)) : -1;
-  const char *kind = "unknown type";
-  char tname[32];
-  size_t bits = type >= 0 ? 8 * HT_H5_QUIET(H5Tget_size(type)) : 0;
-  switch ((int)(type >= 0 ? HT_H5_QUIET(H5Tget_class(type)) : H5T_NO_CLASS)) {
-  case H5T_INTEGER:
-    snprintf(tname, sizeof tname, "%sint%zu", HT_H5_QUIET(H5Tget_sign(type)) == H5T_SGN_NONE ? "u" : "", bits);
-    kind = tname;
-    break;
-  case H5T_FLOAT:
-    snprintf(tname, sizeof tname, "float%zu", bits);
-    kind = tname;
-    break;
-  case H5T_STRING: kind = "string"; break;
-  case H5T_COMPOUND: kind = "compound"; break;
-  default: break;
-  }
-  snprintf(buf, len, "%d-D %s", ndims, kind);
+  char tname[96];
+  ht__h5num_describe(type, tname, sizeof tname);
+  snprintf(buf, len, "%d-D %s", ndims, tname);
   ht__h5_close_id(&type);
   ht__h5_close_id(&space);
 }
 
+/* A damaged dataspace can claim more elements than its own maximum, which
+ * HDF5 does not check on read (its chunk index may be sized by the
+ * maximum): refuse it. */
+static int check_maxdims(hid_t space, int ndims, const char *what) {
+  hsize_t dims[H5S_MAX_RANK], maxdims[H5S_MAX_RANK];
+  if (ndims < 1 || ndims > H5S_MAX_RANK) return 0;
+  if (HT_H5_OR(H5Sget_simple_extent_dims(space, dims, maxdims), HT_EDATA, "%s: unreadable shape (corrupt file?)", what) < 0)
+    return HT_EDATA;
+  for (int i = 0; i < ndims; i++)
+    if (maxdims[i] != H5S_UNLIMITED && dims[i] > maxdims[i])
+      return ht_error(HT_EDATA, "%s: dimension %d is %llu, beyond its maximum %llu (corrupt file?)", what, i,
+                      (unsigned long long)dims[i], (unsigned long long)maxdims[i]);
+  return 0;
+}
+
 /* Class and dimensions of a dataset; ndims is at most 2 here (more is an
- * error reported by the caller, with dims left partly unset). */
+ * error reported by the caller, with dims left partly unset). *cls is
+ * H5T_NO_CLASS for a float or integer type other than the standard ones
+ * (core/h5num.h), which hytrain does not read. */
 static int shape_of(hid_t dset, const char *what, H5T_class_t *cls, int *ndims, hsize_t dims[2]) {
   hid_t space = HT_H5(H5Dget_space(dset), what), type = HT_H5(H5Dget_type(dset), what);
   int rc = 0;
@@ -98,6 +103,10 @@ static int shape_of(hid_t dset, const char *what, H5T_class_t *cls, int *ndims, 
       rc = ht__h5_error(what, "H5Tget_class/H5Sget_simple_extent_ndims", __FILE__, __LINE__);
     else if (*ndims >= 1 && *ndims <= 2 && HT_H5(H5Sget_simple_extent_dims(space, dims, NULL), what) < 0)
       rc = ht__h5_error(what, "H5Sget_simple_extent_dims", __FILE__, __LINE__);
+    else
+      rc = check_maxdims(space, *ndims, what);
+    ht_h5num num;
+    if (rc == 0 && (*cls == H5T_FLOAT || *cls == H5T_INTEGER) && ht__h5num_identify(type, &num) != 0) *cls = H5T_NO_CLASS;
   }
   ht__h5_close_id(&type);
   ht__h5_close_id(&space);
@@ -128,7 +137,7 @@ static int infer_num_classes(hid_t labels, const char *path, int64_t n, int *num
   int rc = 0;
   for (int64_t r0 = 0; r0 < n && rc == 0; r0 += block) {
     int64_t k = n - r0 < block ? n - r0 : block;
-    rc = ht__dataset_read_rows(labels, 1, r0, k, 1, H5T_NATIVE_INT32, buf, what);
+    rc = ht__dataset_read_rows(labels, 1, r0, k, 1, HT_H5NUM_INT32, buf, what);
     for (int64_t i = 0; i < k && rc == 0; i++) {
       if (buf[i] < 0)
         rc = ht_error(HT_EDATA, "%s: row %lld: label %d is negative (classes are 0, 1, ...; the file has no num_classes "
@@ -149,6 +158,8 @@ static int read_num_classes(hid_t file, hid_t labels, const char *path, int64_t 
   if (exists < 0) return HT_EDATA;
   *inferred = exists == 0;
   if (exists == 0) return infer_num_classes(labels, path, n, num_classes);
+  char what[1100];
+  snprintf(what, sizeof what, "%s: attribute num_classes", path);
   hid_t attr = HT_H5(H5Aopen(file, "num_classes", H5P_DEFAULT), path);
   hid_t space = attr >= 0 ? HT_H5(H5Aget_space(attr), path) : H5I_INVALID_HID;
   int rc = 0;
@@ -156,7 +167,7 @@ static int read_num_classes(hid_t file, hid_t labels, const char *path, int64_t 
     rc = ht__h5_error(path, "H5Aopen(num_classes)", __FILE__, __LINE__);
   } else if (HT_H5_OR(H5Sget_simple_extent_npoints(space), HT_EDATA, "%s: attribute num_classes has no size", path) != 1) {
     rc = ht_error(HT_EDATA, "%s: attribute num_classes must be a single integer", path);
-  } else if (HT_H5_OR(H5Aread(attr, H5T_NATIVE_INT, num_classes), HT_EDATA, "%s: attribute num_classes must be an integer", path) < 0) {
+  } else if (ht__h5num_read_attr(attr, 1, NULL, HT_H5NUM_INT32, HT_H5NUM_SAME_CLASS, num_classes, what) < 0) {
     rc = HT_EDATA;
   } else if (*num_classes < 2) {
     rc = ht_error(HT_EDATA, "%s: attribute num_classes is %d, classification needs at least 2", path, *num_classes);
@@ -191,7 +202,7 @@ int ht__dataset_open_file(ht_dataset *ds, const char *path, ht__dataset_file *f)
  * at. On failure f may hold open identifiers (closed by the caller). */
 static int open_features(ht_dataset *ds, const char *path, ht__dataset_file *f) {
   HT_CHECK(ht__dataset_open_file(ds, path, f));
-  char what[1100], found[64];
+  char what[1100], found[112];
   H5T_class_t cls;
   int ndims;
   hsize_t dims[2];
@@ -225,7 +236,7 @@ int ht__dataset_open_and_probe(ht_dataset *ds, const char *path, ht__dataset_fil
 }
 
 int ht__dataset_probe_labels(ht_dataset *ds, const char *path, ht__dataset_file *f) {
-  char what[1100], found[64];
+  char what[1100], found[112];
   H5T_class_t cls;
   int ndims;
   hsize_t dims[2];
@@ -261,17 +272,60 @@ int ht_dataset_probe(ht_dataset *ds, const char *path) {
   return rc;
 }
 
+/* Pieces of at most this many file bytes when the file's type needs
+ * converting, so a float64 file costs little memory beyond the shard. */
+#define HT__CONVERT_PIECE_BYTES ((size_t)4 << 20)
+
+/* The file's rank and dimensions must hold the rows asked for: HDF5 would
+ * refuse a selection outside them, but a damaged dataspace is better named. */
+static int check_rows_space(hid_t fspace, int ndims, int64_t row0, int64_t n, int cols, const char *what) {
+  int got = HT_H5_OR(H5Sget_simple_extent_ndims(fspace), HT_EDATA, "%s: unreadable shape (corrupt file?)", what);
+  if (got < 0) return HT_EDATA;
+  hsize_t dims[2] = {0, 0};
+  if (got != ndims || got > 2)
+    return ht_error(HT_ESHAPE, "%s: the dataset is %d-D, expected %d-D (the file changed?)", what, got, ndims);
+  if (HT_H5_OR(H5Sget_simple_extent_dims(fspace, dims, NULL), HT_EDATA, "%s: unreadable shape (corrupt file?)", what) < 0)
+    return HT_EDATA;
+  HT_CHECK(check_maxdims(fspace, ndims, what));
+  if ((hsize_t)(row0 + n) > dims[0] || (ndims == 2 && dims[1] != (hsize_t)cols) || (ndims == 1 && cols != 1))
+    return ht_error(HT_ESHAPE, "%s: rows [%lld, %lld) x %d columns are outside its shape (the file changed?)", what,
+                    (long long)row0, (long long)(row0 + n), cols);
+  return 0;
+}
+
 /* Reads rows [row0, row0 + n) of a 1-D or 2-D dataset with `cols` columns
- * into buf (n x cols, row-major) with one hyperslab selection. */
-int ht__dataset_read_rows(hid_t dset, int ndims, int64_t row0, int64_t n, int cols, hid_t mem_type, void *buf, const char *what) {
-  hsize_t start[2] = {(hsize_t)row0, 0}, count[2] = {(hsize_t)n, (hsize_t)cols};
-  hid_t fspace = HT_H5(H5Dget_space(dset), what);
-  hid_t mspace = HT_H5(H5Screate_simple(ndims, count, NULL), what);
-  int rc = 0;
-  if (fspace < 0 || mspace < 0 || HT_H5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL), what) < 0 ||
-      HT_H5(H5Dread(dset, mem_type, mspace, fspace, H5P_DEFAULT, buf), what) < 0)
-    rc = ht__h5_error(what, "H5Dread(hyperslab)", __FILE__, __LINE__);
+ * into buf (n x cols, row-major): one hyperslab when the file holds the
+ * native type, else pieces of rows read in the file's type and converted. */
+int ht__dataset_read_rows(hid_t dset, int ndims, int64_t row0, int64_t n, int cols, ht_h5num_want want, void *buf,
+                          const char *what) {
+  hid_t fspace = HT_H5_OR(H5Dget_space(dset), HT_EDATA, "%s: the dataset has no dataspace (corrupt file?)", what);
+  if (fspace < 0) return HT_EDATA;
+  hid_t ftype = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
+  int rc = check_rows_space(fspace, ndims, row0, n, cols, what);
+  ht_h5num src;
+  if (rc == 0) {
+    ftype = HT_H5_OR(H5Dget_type(dset), HT_EDATA, "%s: the dataset has no type (corrupt file?)", what);
+    rc = ftype < 0 ? HT_EDATA : ht__h5num_check(ftype, want, HT_H5NUM_SAME_CLASS, &src, what);
+  }
+  if (rc == 0) {
+    size_t out_size = want == HT_H5NUM_FLOAT || want == HT_H5NUM_INT32 ? 4 : 8;
+    size_t row_bytes = src.size * (size_t)cols;
+    int64_t piece = ht__h5num_is_native(&src, want) || row_bytes == 0 ? n : (int64_t)(HT__CONVERT_PIECE_BYTES / row_bytes);
+    if (piece < 1) piece = 1;
+    for (int64_t r = 0; r < n && rc == 0; r += piece) {
+      int64_t k = n - r < piece ? n - r : piece;
+      hsize_t start[2] = {(hsize_t)(row0 + r), 0}, count[2] = {(hsize_t)k, (hsize_t)cols};
+      ht__h5_close_id(&mspace);
+      mspace = HT_H5(H5Screate_simple(ndims, count, NULL), what);
+      if (mspace < 0 || HT_H5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL), what) < 0)
+        rc = ht__h5_error(what, "H5Sselect_hyperslab", __FILE__, __LINE__);
+      else
+        rc = ht__h5num_read_dataset(dset, mspace, fspace, (size_t)k * (size_t)cols, want, HT_H5NUM_SAME_CLASS,
+                                    (char *)buf + (size_t)r * (size_t)cols * out_size, what);
+    }
+  }
   ht__h5_close_id(&mspace);
+  ht__h5_close_id(&ftype);
   ht__h5_close_id(&fspace);
   return rc;
 }
@@ -319,12 +373,12 @@ static int read_shard_body(ht_dataset *ds, ht__dataset_file *f, const char *path
 
   char what[1100];
   snprintf(what, sizeof what, "%s:/features", path);
-  HT_CHECK(ht__dataset_read_rows(f->features, 2, ds->row0, ds->n, ds->d, H5T_NATIVE_FLOAT, ds->x, what));
+  HT_CHECK(ht__dataset_read_rows(f->features, 2, ds->row0, ds->n, ds->d, HT_H5NUM_FLOAT, ds->x, what));
   snprintf(what, sizeof what, "%s:/labels", path);
   if (ds->task == HT_TASK_CLASSIFY)
-    HT_CHECK(ht__dataset_read_rows(f->labels, 1, ds->row0, ds->n, 1, H5T_NATIVE_INT32, ds->y, what));
+    HT_CHECK(ht__dataset_read_rows(f->labels, 1, ds->row0, ds->n, 1, HT_H5NUM_INT32, ds->y, what));
   else
-    HT_CHECK(ht__dataset_read_rows(f->labels, f->labels_ndims, ds->row0, ds->n, ds->t, H5T_NATIVE_FLOAT, ds->yt, what));
+    HT_CHECK(ht__dataset_read_rows(f->labels, f->labels_ndims, ds->row0, ds->n, ds->t, HT_H5NUM_FLOAT, ds->yt, what));
 
   HT_CHECK(ht__dataset_check_finite(path, ds->x, ds->n, ds->d, ds->row0, "feature"));
   if (ds->y) HT_CHECK(ht__dataset_check_labels(path, ds->y, ds->n, ds->num_classes, ds->row0));
@@ -342,7 +396,7 @@ static int read_features_body(ht_dataset *ds, ht__dataset_file *f, const char *p
   if (ds->n == 0) return 0;
   char what[1100];
   snprintf(what, sizeof what, "%s:/features", path);
-  HT_CHECK(ht__dataset_read_rows(f->features, 2, ds->row0, ds->n, ds->d, H5T_NATIVE_FLOAT, ds->x, what));
+  HT_CHECK(ht__dataset_read_rows(f->features, 2, ds->row0, ds->n, ds->d, HT_H5NUM_FLOAT, ds->x, what));
   HT_CHECK(ht__dataset_check_finite(path, ds->x, ds->n, ds->d, ds->row0, "feature"));
   return 0;
 }
@@ -397,15 +451,15 @@ static int read_ranges_body(ht_dataset *ds, ht__dataset_file *f, const char *pat
     if (count[i] == 0) continue;
     float *x = ds->x + (size_t)at * (size_t)ds->d;
     snprintf(what, sizeof what, "%s:/features", path);
-    HT_CHECK(ht__dataset_read_rows(f->features, 2, row0[i], count[i], ds->d, H5T_NATIVE_FLOAT, x, what));
+    HT_CHECK(ht__dataset_read_rows(f->features, 2, row0[i], count[i], ds->d, HT_H5NUM_FLOAT, x, what));
     HT_CHECK(ht__dataset_check_finite(path, x, count[i], ds->d, row0[i], "feature"));
     snprintf(what, sizeof what, "%s:/labels", path);
     if (ds->task == HT_TASK_CLASSIFY) {
-      HT_CHECK(ht__dataset_read_rows(f->labels, 1, row0[i], count[i], 1, H5T_NATIVE_INT32, ds->y + at, what));
+      HT_CHECK(ht__dataset_read_rows(f->labels, 1, row0[i], count[i], 1, HT_H5NUM_INT32, ds->y + at, what));
       HT_CHECK(ht__dataset_check_labels(path, ds->y + at, count[i], ds->num_classes, row0[i]));
     } else {
       float *yt = ds->yt + (size_t)at * (size_t)ds->t;
-      HT_CHECK(ht__dataset_read_rows(f->labels, f->labels_ndims, row0[i], count[i], ds->t, H5T_NATIVE_FLOAT, yt, what));
+      HT_CHECK(ht__dataset_read_rows(f->labels, f->labels_ndims, row0[i], count[i], ds->t, HT_H5NUM_FLOAT, yt, what));
       HT_CHECK(ht__dataset_check_finite(path, yt, count[i], ds->t, row0[i], "target"));
     }
     at += count[i];

@@ -5,6 +5,7 @@
 #include <hdf5.h>
 #include <stdint.h>
 
+#include "core/h5num.h"
 #include "hytrain/dataset.h"
 
 /* The open objects of a dataset file while it is probed or read. */
@@ -30,8 +31,12 @@ int ht__dataset_open_file(ht_dataset *ds, const char *path, ht__dataset_file *f)
 int ht__dataset_probe_labels(ht_dataset *ds, const char *path, ht__dataset_file *f);
 
 /* Rows [row0, row0 + n) of a 1-D or 2-D dataset with `cols` columns into buf
- * (n x cols, row-major), one hyperslab; errors name `what`. */
-int ht__dataset_read_rows(hid_t dset, int ndims, int64_t row0, int64_t n, int cols, hid_t mem_type, void *buf,
+ * (n x cols, row-major) as `want`; errors name `what`. The dataset's rank
+ * and dimensions must hold those rows, and its type must be a standard one
+ * of want's class (core/h5num.h): HDF5 reads it in the file's own type and
+ * hytrain converts (float64 to float32, int64 to int32, byte order), a
+ * piece of rows at a time. */
+int ht__dataset_read_rows(hid_t dset, int ndims, int64_t row0, int64_t n, int cols, ht_h5num_want want, void *buf,
                           const char *what);
 
 /* Validation of a block whose first row is row0 of the file (errors name the row). */

@@ -109,12 +109,12 @@ int ht_dataset_reader_read(ht_dataset_reader *r, int64_t row0, int64_t n, float 
   if ((long long)st.st_size < r->file_bytes)
     return ht_error(HT_EIO, "%s: rows [%lld, %lld): the file shrank from %lld to %lld bytes while training", h->path,
                     (long long)row0, (long long)(row0 + n), r->file_bytes, (long long)st.st_size);
-  int rc = ht__dataset_read_rows(r->f.features, 2, row0, n, h->d, H5T_NATIVE_FLOAT, x, r->what_x);
+  int rc = ht__dataset_read_rows(r->f.features, 2, row0, n, h->d, HT_H5NUM_FLOAT, x, r->what_x);
   if (rc == 0) {
     if (h->task == HT_TASK_CLASSIFY)
-      rc = ht__dataset_read_rows(r->f.labels, 1, row0, n, 1, H5T_NATIVE_INT32, y, r->what_y);
+      rc = ht__dataset_read_rows(r->f.labels, 1, row0, n, 1, HT_H5NUM_INT32, y, r->what_y);
     else
-      rc = ht__dataset_read_rows(r->f.labels, r->f.labels_ndims, row0, n, h->t, H5T_NATIVE_FLOAT, yt, r->what_y);
+      rc = ht__dataset_read_rows(r->f.labels, r->f.labels_ndims, row0, n, h->t, HT_H5NUM_FLOAT, yt, r->what_y);
   }
   if (rc < 0) {
     /* The HDF5 text says what failed; the user also needs which rows. */

@@ -56,6 +56,9 @@ yneg[5] = -1
 h5("ds_no_num_classes.h5", x, yneg, num_classes=None)
 h5("ds_num_classes_1.h5", x, np.zeros(N, np.int32), num_classes=1)
 h5("ds_features_int.h5", (x * 10).astype(np.int32), y)
+# A float type other than IEEE float32/float64 (hytrain reads none: HDF5's own
+# conversion of odd float types overflowed on a damaged file, fuzz finding).
+h5("ds_features_half.h5", x.astype(np.float16), y)
 h5("ds_features_1d.h5", x[:, 0].copy(), y)
 h5("ds_features_3d.h5", x.reshape(N, D, 1), y)
 h5("ds_labels_2d_int.h5", x, y.reshape(N, 1).repeat(2, axis=1))
@@ -207,6 +210,22 @@ if hytrain:
         del f["model"][first]
         f["model"].create_dataset(first, data=np.zeros(tuple(s + 1 for s in shape), np.float32), chunks=True,
                                   fletcher32=True)
+    # Weights stored as float64: the format says float32, and hytrain does not
+    # let HDF5 convert (docs/checkpoint-format.md).
+    shutil.copy(good, p("ck_weights_f64.h5"))
+    with h5py.File(p("ck_weights_f64.h5"), "r+") as f:
+        names = []
+        f["model"].visit(lambda n: names.append(n) if isinstance(f["model"][n], h5py.Dataset) else None)
+        first = names[0]
+        data = f["model"][first][...]
+        del f["model"][first]
+        f["model"].create_dataset(first, data=data.astype(np.float64), chunks=True, fletcher32=True)
+    # A scalar attribute turned into 100 values: H5Aread writes them all, so
+    # hytrain must check the count before reading into its one int64.
+    shutil.copy(good, p("ck_attr_array.h5"))
+    with h5py.File(p("ck_attr_array.h5"), "r+") as f:
+        del f["model"].attrs["in"]
+        f["model"].attrs["in"] = np.arange(100, dtype=np.int64)
     # A flipped byte inside the first checksummed chunk of the weights.
     shutil.copy(good, p("ck_corrupt.h5"))
     with h5py.File(good, "r") as f:

@@ -1,8 +1,9 @@
 /*
  * Fuzz target: the HDF5 dataset reader (src/data/dataset.c) and checkpoint
  * reader (src/ckpt), on the bytes of small HDF5 files. Input byte 0: even,
- * the rest is a dataset file (probe, then read it whole as one rank's shard);
- * odd, a checkpoint (inspect, read the model description, build that model
+ * the rest is a dataset file (probe, then read it whole as one rank's shard;
+ * a file with /csr goes to the sparse reader, src/data/csr.c, as hytrain's
+ * own dispatch does); odd, a checkpoint (inspect, read the model description, build that model
  * and load its weights). Shapes that would take more than ~64 MB are not
  * read: the readers allocate what a valid file of that shape needs, which is
  * not a bug.
@@ -11,13 +12,27 @@
 
 #include "fuzz_util.h"
 #include "hytrain/ckpt.h"
+#include "hytrain/csr.h"
 #include "hytrain/dataset.h"
 #include "hytrain/error.h"
 #include "hytrain/model.h"
 
 #define FUZZ_MAX_FLOATS (16 << 20)
 
+static void sparse(const char *path) {
+  ht_csr cs = {0};
+  if (ht_csr_probe(&cs, path) == 0 && (double)cs.n_total + (double)cs.nnz_total < FUZZ_MAX_FLOATS) {
+    ht_csr_free(&cs);
+    ht_csr_read_shard(&cs, path, 0, 1);
+  }
+  ht_csr_free(&cs);
+}
+
 static void dataset(const char *path) {
+  if (ht_csr_is_csr(path)) {
+    sparse(path);
+    return;
+  }
   ht_dataset ds = {0};
   if (ht_dataset_probe(&ds, path) == 0 && (double)ds.n_total * (double)(ds.d + ds.t + 1) < FUZZ_MAX_FLOATS) {
     ht_dataset_free(&ds);

@@ -15,10 +15,12 @@
  * It runs with the algorithm auto picks and, when that is halving/doubling,
  * with ring as well; then both again with comm.dtype bf16 between nodes,
  * where every rank must hold the same values, each within N x 2^-8 of the sum
- * of magnitudes of the exact sum.
+ * of magnitudes of the exact sum. Then the non-finite findings: a NaN in one
+ * rank's copy and an overflow between nodes (check_nonfinite).
  * Usage: mpitest_hier_reduce [N L]   (any layout; with N L given, the layout
  * found must be N nodes x L ranks; exit code 0 = pass)
  */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,6 +185,75 @@ static int check(ht_inter_algo algo, int bf16, int rank, int size, int want_n, i
   return bad;
 }
 
+/* The non-finite findings (bucket_reduce.h nf_rank / nf_elem), agreed over
+ * ranks as src/train/grad_sync.c does (the smallest rank * (n + 1) + element):
+ * a NaN in the last rank's copy must name that rank and element, on every
+ * layout (with one rank per node no node sum sees the copies: each rank
+ * checks its own); two 3e38 on ranks 0 and P-1 (on different nodes when
+ * there are several, so every node's sum is finite) must be named an
+ * overflow (rank P) at that element. */
+static int check_nonfinite(ht_inter_algo algo, int bf16, int rank, int size) {
+  const size_t sizes[] = {3, 1001, 16, 4096 + 5};
+  enum { NB = (int)(sizeof sizes / sizeof sizes[0]) };
+  ht_bucket b[NB];
+  size_t n = 0;
+  for (int k = 0; k < NB; k++) {
+    b[k].lo = n;
+    n += sizes[k];
+    b[k].hi = n;
+  }
+  ht_hier h;
+  char why[256];
+  if (ht_hier_create(&h, MPI_COMM_WORLD, n, 2, NB, 0, algo, why, sizeof why) != 0) return 1;
+  h.bf16 = bf16;
+  float *own[2] = {malloc(n * sizeof(float)), malloc(n * sizeof(float))};
+  ht_bucket_reduce br;
+  if (!own[0] || !own[1] || ht_bucket_reduce_init(&br, MPI_COMM_WORLD, b, NB, NULL, &h) != 0) MPI_Abort(MPI_COMM_WORLD, 1);
+  const size_t nan_at = b[1].lo + 500, big_at = b[3].lo + 4000;
+  int bad = 0;
+  for (int c = 0; c < 2 && !bad; c++) {
+    float *buf = h.shm.base ? ht_shm_grads_buf(&h.shm, h.local, c) : own[c];
+    for (size_t i = 0; i < n; i++) buf[i] = 1.0f;
+    if (c == 0 && rank == size - 1) buf[nan_at] = NAN;
+    if (c == 1 && (rank == 0 || rank == size - 1)) buf[big_at] = 3e38f;
+    int n_seen = 0, done[NB], n_done = 0;
+    for (int k = 0; k < NB; k++)
+      if (ht_bucket_reduce_start(&br, buf, k) != 0) bad = 1;
+    while (n_seen < NB && !bad) {
+      if (ht_bucket_reduce_progress(&br, buf, done, &n_done) != 0) bad = 1;
+      n_seen += n_done;
+    }
+    long long key = LLONG_MAX;
+    for (int k = 0; k < NB; k++)
+      if (br.nf_rank[k] >= 0 && (long long)br.nf_rank[k] * (long long)(n + 1) + (long long)br.nf_elem[k] < key)
+        key = (long long)br.nf_rank[k] * (long long)(n + 1) + (long long)br.nf_elem[k];
+    MPI_Allreduce(MPI_IN_PLACE, &key, 1, MPI_LONG_LONG, MPI_MIN, MPI_COMM_WORLD);
+    long long want = c == 0 ? (long long)(size - 1) * (long long)(n + 1) + (long long)nan_at
+                            : (long long)size * (long long)(n + 1) + (long long)big_at;
+    if (key != want) {
+      if (rank == 0)
+        fprintf(stderr, "%d nodes x %d ranks, %s%s, %s: agreed finding rank %lld element %lld, expected rank %lld element %lld\n",
+                h.N, h.L, ht_hier_algo_name(h.algo), bf16 ? " bf16" : "", c == 0 ? "NaN" : "overflow",
+                key == LLONG_MAX ? -1 : key / (long long)(n + 1), key == LLONG_MAX ? -1 : key % (long long)(n + 1),
+                want / (long long)(n + 1), want % (long long)(n + 1));
+      bad = 1;
+    }
+  }
+  MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  if (rank == 0)
+    printf("%d nodes x %d ranks, %s%s: non-finite findings %s\n", h.N, h.L, h.N == 1 ? "one node" : ht_hier_algo_name(h.algo),
+           bf16 ? ", bf16" : "", bad ? "FAIL" : "name the NaN's rank and element, and an overflow between nodes");
+  ht_inter_algo used = h.algo;
+  int N = h.N;
+  ht_bucket_reduce_free(&br);
+  ht_hier_free(&h);
+  free(own[0]);
+  free(own[1]);
+  if (!bad && algo == HT_INTER_AUTO && N > 1 && used == HT_INTER_RHD) bad = check_nonfinite(HT_INTER_RING, bf16, rank, size);
+  if (!bad && !bf16 && algo == HT_INTER_AUTO && N > 1) bad = check_nonfinite(HT_INTER_AUTO, 1, rank, size);
+  return bad;
+}
+
 int main(int argc, char **argv) {
   int provided = 0;
   MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
@@ -191,6 +262,7 @@ int main(int argc, char **argv) {
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   int want_n = argc > 2 ? atoi(argv[1]) : 0, want_l = argc > 2 ? atoi(argv[2]) : 0;
   int bad = size > 1 ? check(HT_INTER_AUTO, 0, rank, size, want_n, want_l) : 0;
+  if (!bad && size > 1) bad = check_nonfinite(HT_INTER_AUTO, 0, rank, size);
   if (size == 1 && rank == 0) printf("one rank: nothing to sum\n");
   if (rank == 0) printf("%s\n", bad ? "FAIL" : "pass");
   MPI_Finalize();

@@ -289,6 +289,90 @@ static void read_uint8_labels(void **state) {
   ht_dataset_free(&ds);
 }
 
+/* Writes /features [n, d] = feat(i, j) stored as ftype and /labels [n] = i % 3
+ * stored as ltype, num_classes 3, by hand. */
+static void write_typed(const char *path, int64_t n, int d, hid_t ftype, hid_t ltype) {
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  assert_true(file >= 0);
+  double *x = malloc(sizeof(double) * (size_t)(n * d));
+  int64_t *y = malloc(sizeof(int64_t) * (size_t)n);
+  assert_non_null(x);
+  assert_non_null(y);
+  for (int64_t i = 0; i < n; i++) {
+    for (int j = 0; j < d; j++) x[i * d + j] = feat(i, j);
+    y[i] = i % 3;
+  }
+  hsize_t dims[2] = {(hsize_t)n, (hsize_t)d};
+  h5_dset(file, "features", ftype, 2, dims, H5T_NATIVE_DOUBLE, x);
+  h5_dset(file, "labels", ltype, 1, dims, H5T_NATIVE_INT64, y);
+  h5_attr_int(file, "num_classes", 3);
+  H5Fclose(file);
+  free(x);
+  free(y);
+}
+
+/* The documented wider types (any IEEE float features, any integer labels,
+ * either byte order) are read in the file's type and converted by hytrain,
+ * also across the 4 MiB conversion pieces (case 0: 300000 rows of 2 float64
+ * read as one shard, two pieces; the others as either half of 2 ranks). */
+static void read_converted_types(void **state) {
+  const char *dir = *state;
+  char path[600];
+  struct {
+    hid_t ftype, ltype;
+    int64_t n;
+  } cases[] = {{H5T_IEEE_F64LE, H5T_STD_I64LE, 300000},
+               {H5T_IEEE_F64BE, H5T_STD_I64BE, 7},
+               {H5T_IEEE_F32BE, H5T_STD_U16BE, 7},
+               {H5T_IEEE_F32LE, H5T_STD_I8LE, 7}};
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    snprintf(path, sizeof path, "%s/t%zu.h5", dir, c);
+    write_typed(path, cases[c].n, 2, cases[c].ftype, cases[c].ltype);
+    ht_dataset ds;
+    ht_error_clear();
+    if (ht_dataset_read_shard(&ds, path, (int)(c % 2), 2 - (int)(c == 0)) != 0) fail_msg("case %zu: %s", c, ht_error_message());
+    assert_int_equal(ds.task, HT_TASK_CLASSIFY);
+    assert_int_equal(ds.num_classes, 3);
+    for (int64_t i = 0; i < ds.n; i++) {
+      int64_t row = ds.row0 + i;
+      if (ds.x[i * 2] != feat(row, 0) || ds.x[i * 2 + 1] != feat(row, 1) || ds.y[i] != row % 3)
+        fail_msg("case %zu, row %lld: %g %g %d", c, (long long)row, ds.x[i * 2], ds.x[i * 2 + 1], (int)ds.y[i]);
+    }
+    ht_dataset_free(&ds);
+  }
+}
+
+/* A float or integer of a non-standard layout is refused before any read:
+ * HDF5 1.10's own conversion of such types overflowed its buffers on a
+ * damaged file (tests/fuzz/crashes/h5/h5dread_tconv_overflow). */
+static void err_nonstandard_types(void **state) {
+  const char *dir = *state;
+  char path[600], want[1400];
+  /* An IEEE-like half float (2 bytes) for the features. */
+  hid_t half = H5Tcopy(H5T_IEEE_F32LE);
+  assert_true(H5Tset_fields(half, 15, 10, 5, 0, 10) >= 0);
+  assert_true(H5Tset_precision(half, 16) >= 0);
+  assert_true(H5Tset_size(half, 2) >= 0);
+  assert_true(H5Tset_ebias(half, 15) >= 0);
+  snprintf(path, sizeof path, "%s/half.h5", dir);
+  write_typed(path, 4, 2, half, H5T_STD_I32LE);
+  snprintf(want, sizeof want, "%s: /features must be 2-D float32 [N, D], found 2-D float of 2 bytes (not IEEE float32/float64)", path);
+  expect_read_error(path, HT_EDATA, want);
+  H5Tclose(half);
+  /* A 24-bit integer for the labels. */
+  hid_t i24 = H5Tcopy(H5T_STD_I32LE);
+  assert_true(H5Tset_precision(i24, 24) >= 0);
+  assert_true(H5Tset_size(i24, 3) >= 0);
+  snprintf(path, sizeof path, "%s/i24.h5", dir);
+  write_typed(path, 4, 2, H5T_IEEE_F32LE, i24);
+  snprintf(want, sizeof want,
+           "%s: /labels must be int32 [N] (classes) or float32 [N] or [N, T] (targets), found 1-D integer of 3 bytes "
+           "(not a standard 8- to 64-bit integer)", path);
+  expect_read_error(path, HT_EDATA, want);
+  H5Tclose(i24);
+}
+
 static void read_empty_shard(void **state) {
   const char *dir = *state;
   char path[600];
@@ -628,6 +712,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(read_shards_values, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
     cmocka_unit_test_setup_teardown(read_regression_targets, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
     cmocka_unit_test_setup_teardown(read_uint8_labels, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(read_converted_types, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(err_nonstandard_types, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
     cmocka_unit_test_setup_teardown(read_empty_shard, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
     cmocka_unit_test_setup_teardown(err_missing_file, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
     cmocka_unit_test_setup_teardown(err_not_hdf5, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
