@@ -283,7 +283,7 @@ int ht_csr_reader_indptr(ht_csr_reader *r, int64_t row0, int64_t n, int64_t *out
   if (row0 < 0 || n < 0 || row0 + n > r->hdr.n_total)
     return ht_error(HT_EINTERNAL, "%s: rows [%lld, %lld) are outside the file's %lld rows", path, (long long)row0,
                     (long long)(row0 + n), (long long)r->hdr.n_total);
-  HT_CHECK(ht__dataset_read_rows(r->c.indptr, 1, row0, n + 1, 1, H5T_NATIVE_INT64, out, r->what_indptr));
+  HT_CHECK(ht__dataset_read_rows(r->c.indptr, 1, row0, n + 1, 1, HT_H5NUM_INT64, out, r->what_indptr));
   if (row0 == 0 && out[0] != 0) return ht_error(HT_EDATA, "%s: /csr/indptr[0] is %" PRId64 ", expected 0", path, out[0]);
   if (row0 + n == r->hdr.n_total && out[n] != r->hdr.nnz_total)
     return ht_error(HT_EDATA, "%s: /csr/indptr[N] is %" PRId64 ", expected the number of non-zeros %" PRId64, path, out[n],
@@ -333,15 +333,15 @@ int ht_csr_reader_append(ht_csr_reader *r, int64_t row0, int64_t n, ht_csr *dst,
   if (dst->n == 0) dst->indptr[0] = 0;
   for (int64_t i = 1; i <= n; i++) dst->indptr[dst->n + i] = base + (r->ptr[i] - k0);
   if (nnz > 0) {
-    HT_CHECK(ht__dataset_read_rows(r->c.indices, 1, k0, nnz, 1, H5T_NATIVE_INT32, dst->indices + base, r->what_indices));
-    HT_CHECK(ht__dataset_read_rows(r->c.values, 1, k0, nnz, 1, H5T_NATIVE_FLOAT, dst->values + base, r->what_values));
+    HT_CHECK(ht__dataset_read_rows(r->c.indices, 1, k0, nnz, 1, HT_H5NUM_INT32, dst->indices + base, r->what_indices));
+    HT_CHECK(ht__dataset_read_rows(r->c.values, 1, k0, nnz, 1, HT_H5NUM_FLOAT, dst->values + base, r->what_values));
   }
   HT_CHECK(check_rows(path, row0, n, dst->indptr + dst->n, dst->indices, dst->values, r->hdr.d));
   if (r->hdr.task == HT_TASK_CLASSIFY) {
-    HT_CHECK(ht__dataset_read_rows(r->c.f.labels, 1, row0, n, 1, H5T_NATIVE_INT32, dst->y + dst->n, r->what_labels));
+    HT_CHECK(ht__dataset_read_rows(r->c.f.labels, 1, row0, n, 1, HT_H5NUM_INT32, dst->y + dst->n, r->what_labels));
     HT_CHECK(ht__dataset_check_labels(path, dst->y + dst->n, n, r->hdr.num_classes, row0));
   } else {
-    HT_CHECK(ht__dataset_read_rows(r->c.f.labels, r->c.f.labels_ndims, row0, n, 1, H5T_NATIVE_FLOAT, dst->yt + dst->n,
+    HT_CHECK(ht__dataset_read_rows(r->c.f.labels, r->c.f.labels_ndims, row0, n, 1, HT_H5NUM_FLOAT, dst->yt + dst->n,
                                    r->what_labels));
     HT_CHECK(ht__dataset_check_finite(path, dst->yt + dst->n, n, 1, row0, "target"));
   }
