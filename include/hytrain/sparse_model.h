@@ -30,7 +30,11 @@
  * relaxed loads and stores, so several threads may run ht_sparse_step on one
  * model at once (Hogwild!): an update may be lost to a racing one, a value
  * is never torn, and there is no data race in the C sense (ThreadSanitizer
- * stays quiet). The other functions need the model to themselves.
+ * stays quiet). ht_sparse_step_replica and ht_sparse_fold_bias keep a
+ * thread's bias steps apart and add them to the shared bias later (the bias
+ * is in every row, so storing it at every update would make its cache line
+ * move between the cores at every update). The other functions need the
+ * model to themselves.
  */
 #ifndef HYTRAIN_SPARSE_MODEL_H
 #define HYTRAIN_SPARSE_MODEL_H
