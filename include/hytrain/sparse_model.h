@@ -30,7 +30,11 @@
  * relaxed loads and stores, so several threads may run ht_sparse_step on one
  * model at once (Hogwild!): an update may be lost to a racing one, a value
  * is never torn, and there is no data race in the C sense (ThreadSanitizer
- * stays quiet). The other functions need the model to themselves.
+ * stays quiet). ht_sparse_step_replica and ht_sparse_fold_bias keep a
+ * thread's bias steps apart and add them to the shared bias later (the bias
+ * is in every row, so storing it at every update would make its cache line
+ * move between the cores at every update). The other functions need the
+ * model to themselves.
  */
 #ifndef HYTRAIN_SPARSE_MODEL_H
 #define HYTRAIN_SPARSE_MODEL_H
@@ -92,6 +96,26 @@ double ht_sparse_loss(ht_model_type type, int k, const float *z, int32_t y, floa
  * row's loss before the update. Thread-safe in the Hogwild sense above. */
 double ht_sparse_step(ht_sparse_model *m, const ht_sparse_clock *c, int64_t t, const int32_t *idx, const float *val,
                       int64_t nnz, int32_t y, float yt, float *scratch);
+
+/* ht_sparse_step with a per-thread bias replica (Hogwild with several
+ * threads): the bias is read as the shared bias plus bias_delta[k], and the
+ * update adds to bias_delta instead of storing to the shared bias, so no
+ * thread writes a shared cache line at every update (the bias is in every
+ * row). ht_sparse_fold_bias adds the delta to the shared bias and zeroes it;
+ * the caller folds every few hundred updates and before the threads stop.
+ * bias_delta NULL: exactly ht_sparse_step. */
+double ht_sparse_step_replica(ht_sparse_model *m, const ht_sparse_clock *c, int64_t t, const int32_t *idx,
+                              const float *val, int64_t nnz, int32_t y, float yt, float *scratch, float *bias_delta);
+
+/* Adds bias_delta[k] to the shared bias with compare-and-swap (no other
+ * thread's fold or store between the load and the store is lost) and zeroes
+ * bias_delta. Thread-safe. */
+void ht_sparse_fold_bias(ht_sparse_model *m, float *bias_delta);
+
+/* Asks the cache for the weights of the first few features of a row (the
+ * next one: its weights are then on their way while the current row is
+ * updated). Changes nothing. */
+void ht_sparse_prefetch(const ht_sparse_model *m, const int32_t *idx, int64_t nnz);
 
 /* Brings every feature's weights to the end of c's segment (tick c->len)
  * and sets every stamp to 0 for the next segment. Threads stopped. */

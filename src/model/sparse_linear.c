@@ -150,8 +150,11 @@ double ht_sparse_loss(ht_model_type type, int k, const float *z, int32_t y, floa
 
 /* Rare features miss the cache: asks for the weights of the feature
  * PREFETCH_AHEAD places after i (one or two cache lines for k weights),
- * with write intent, as the update stores to them. */
-static inline void prefetch_ahead(const ht_sparse_model *m, const int32_t *idx, int64_t i, int64_t nnz) {
+ * with write intent, as the update stores to them. always_inline: GCC 12
+ * judges a void function holding only prefetches side-effect free when it
+ * does not inline it early, and then deletes its calls (the prefetches were
+ * silently gone while this was plain static inline). */
+__attribute__((always_inline)) static inline void prefetch_ahead(const ht_sparse_model *m, const int32_t *idx, int64_t i, int64_t nnz) {
   if (i + PREFETCH_AHEAD >= nnz) return;
   const _Atomic float *ahead = m->w + (size_t)idx[i + PREFETCH_AHEAD] * m->k;
   __builtin_prefetch((const void *)ahead, 1);
@@ -165,10 +168,11 @@ static inline float decay(const ht_sparse_clock *c, int32_t s, int64_t t) {
 
 /* k = 1: the binary and regression models, the hot loop of the benchmark. */
 static double step_1(ht_sparse_model *m, const ht_sparse_clock *c, int64_t t, const int32_t *idx, const float *val,
-                     int64_t nnz, int32_t y, float yt, float *wc) {
+                     int64_t nnz, int32_t y, float yt, float *wc, float *bias_delta) {
   const int lazy = m->l2 > 0;
   const float lr = c->lr[t];
   float z = ld(&m->w[m->d]);
+  if (bias_delta) z += bias_delta[0];
   for (int64_t i = 0; i < nnz; i++) {
     prefetch_ahead(m, idx, i, nnz);
     int32_t j = idx[i];
@@ -185,17 +189,25 @@ static double step_1(ht_sparse_model *m, const ht_sparse_clock *c, int64_t t, co
     st(&m->w[j], wc[i] * keep - step * val[i]);
     if (lazy) atomic_store_explicit(&m->stamp[j], (int32_t)(t + 1), RELAXED);
   }
-  st(&m->w[m->d], ld(&m->w[m->d]) - step);
+  if (bias_delta)
+    bias_delta[0] -= step;
+  else
+    st(&m->w[m->d], ld(&m->w[m->d]) - step);
   return loss;
 }
 
 double ht_sparse_step(ht_sparse_model *m, const ht_sparse_clock *c, int64_t t, const int32_t *idx, const float *val,
                       int64_t nnz, int32_t y, float yt, float *scratch) {
-  if (m->k == 1) return step_1(m, c, t, idx, val, nnz, y, yt, scratch);
+  return ht_sparse_step_replica(m, c, t, idx, val, nnz, y, yt, scratch, NULL);
+}
+
+double ht_sparse_step_replica(ht_sparse_model *m, const ht_sparse_clock *c, int64_t t, const int32_t *idx,
+                              const float *val, int64_t nnz, int32_t y, float yt, float *scratch, float *bias_delta) {
+  if (m->k == 1) return step_1(m, c, t, idx, val, nnz, y, yt, scratch, bias_delta);
   const int k = m->k, lazy = m->l2 > 0;
   const float lr = c->lr[t];
   float *wc = scratch, *z = scratch + nnz * k, *dz = z + k;
-  for (int cl = 0; cl < k; cl++) z[cl] = ld(&m->w[(size_t)m->d * k + cl]);
+  for (int cl = 0; cl < k; cl++) z[cl] = ld(&m->w[(size_t)m->d * k + cl]) + (bias_delta ? bias_delta[cl] : 0.0f);
   for (int64_t i = 0; i < nnz; i++) {
     prefetch_ahead(m, idx, i, nnz);
     const _Atomic float *wj = m->w + (size_t)idx[i] * k;
@@ -217,8 +229,30 @@ double ht_sparse_step(ht_sparse_model *m, const ht_sparse_clock *c, int64_t t, c
     if (lazy) atomic_store_explicit(&m->stamp[idx[i]], (int32_t)(t + 1), RELAXED);
   }
   _Atomic float *b = m->w + (size_t)m->d * k;
-  for (int cl = 0; cl < k; cl++) st(&b[cl], ld(&b[cl]) - dz[cl]);
+  if (bias_delta)
+    for (int cl = 0; cl < k; cl++) bias_delta[cl] -= dz[cl];
+  else
+    for (int cl = 0; cl < k; cl++) st(&b[cl], ld(&b[cl]) - dz[cl]);
   return loss;
+}
+
+void ht_sparse_fold_bias(ht_sparse_model *m, float *bias_delta) {
+  _Atomic float *b = m->w + (size_t)m->d * m->k;
+  for (int cl = 0; cl < m->k; cl++) {
+    float old = ld(&b[cl]);
+    while (!atomic_compare_exchange_weak_explicit(&b[cl], &old, old + bias_delta[cl], RELAXED, RELAXED)) {
+    }
+    bias_delta[cl] = 0;
+  }
+}
+
+void ht_sparse_prefetch(const ht_sparse_model *m, const int32_t *idx, int64_t nnz) {
+  if (nnz > PREFETCH_AHEAD) nnz = PREFETCH_AHEAD;
+  for (int64_t i = 0; i < nnz; i++) {
+    const _Atomic float *wj = m->w + (size_t)idx[i] * m->k;
+    __builtin_prefetch((const void *)wj, 1);
+    if (m->k > 1) __builtin_prefetch((const void *)(wj + m->k - 1), 1);
+  }
 }
 
 void ht_sparse_catch_up(ht_sparse_model *m, const ht_sparse_clock *c) {

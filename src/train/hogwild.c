@@ -23,6 +23,16 @@
 
 /* Updates between two publications of a worker's count (and timeline spans). */
 #define PUBLISH_EVERY 4096
+/* Updates between two folds of a worker's bias replica into the shared bias:
+ * the other workers see its bias steps this much later (a bounded delay, as
+ * a lost update in Hogwild!), and the bias cache line moves between cores
+ * once per fold instead of at every update. */
+#define FOLD_EVERY 256
+/* How many of its own updates ahead a worker prefetches a row's place in
+ * indptr (the order is shuffled: a miss), then the row's indices and values;
+ * the next row's first weights are prefetched one update ahead. */
+#define ROW_AHEAD_PTR 4
+#define ROW_AHEAD_DATA 2
 
 /* One worker. The struct is aligned to (and a multiple of) a cache line, so
  * the counter one thread writes never shares a line with another's. */
@@ -36,6 +46,7 @@ typedef struct worker {
   pthread_t thread;
   struct ht__hogwild *h;
   float *scratch;                    /* [max_nnz * k + 2k] */
+  float *bias_delta;                 /* [k] in its own cache lines: the bias replica (hogwild, T >= 2), or NULL */
   ht_track *track;                   /* its own timeline track, or NULL */
 } worker;
 
@@ -62,6 +73,34 @@ struct ht__hogwild {
 
 int ht__hogwild_threads(const ht__hogwild *h) { return h->T; }
 
+/* Asks the cache for what the worker's update k + ROW_AHEAD_PTR,
+ * k + ROW_AHEAD_DATA and k + 1 read first: the rows are visited in shuffled
+ * order, so without this each update starts with misses on indptr, the
+ * row's indices and values, and its first weights. Changes nothing. */
+static void prefetch_rows(const ht__hogwild *h, const worker *wk, int64_t k) {
+  const ht_csr *d = h->data;
+  const int64_t T = h->T, t = k * T + wk->index;
+  if (k + ROW_AHEAD_PTR < wk->count) __builtin_prefetch(&d->indptr[h->order[t + ROW_AHEAD_PTR * T]], 0);
+  if (k + ROW_AHEAD_DATA < wk->count) {
+    int64_t r = h->order[t + ROW_AHEAD_DATA * T], lo = d->indptr[r], hi = d->indptr[r + 1];
+    /* 16 four-byte entries per 64-byte line; the last entry's line too. */
+    for (int64_t i = lo; i < hi; i += 16) {
+      __builtin_prefetch(&d->indices[i], 0);
+      __builtin_prefetch(&d->values[i], 0);
+    }
+    if (hi > lo) {
+      __builtin_prefetch(&d->indices[hi - 1], 0);
+      __builtin_prefetch(&d->values[hi - 1], 0);
+    }
+    if (d->y) __builtin_prefetch(&d->y[r], 0);
+    if (d->yt) __builtin_prefetch(&d->yt[r], 0);
+  }
+  if (k + 1 < wk->count) {
+    int64_t r = h->order[t + T], lo = d->indptr[r];
+    ht_sparse_prefetch(h->m, d->indices + lo, d->indptr[r + 1] - lo);
+  }
+}
+
 static void *worker_main(void *arg) {
   worker *wk = arg;
   ht__hogwild *h = wk->h;
@@ -79,9 +118,12 @@ static void *worker_main(void *arg) {
     nnz_sum += nnz;
     int32_t y = d->y ? d->y[r] : 0;
     float yt = d->yt ? d->yt[r] : 0;
+    prefetch_rows(h, wk, k);
     if (locked) pthread_mutex_lock(&h->lock);
-    loss += ht_sparse_step(h->m, h->clock, t, d->indices + k0, d->values + k0, nnz, y, yt, wk->scratch);
+    loss += ht_sparse_step_replica(h->m, h->clock, t, d->indices + k0, d->values + k0, nnz, y, yt, wk->scratch,
+                                   wk->bias_delta);
     if (locked) pthread_mutex_unlock(&h->lock);
+    if (wk->bias_delta && (k + 1) % FOLD_EVERY == 0) ht_sparse_fold_bias(h->m, wk->bias_delta);
     if ((k + 1) % PUBLISH_EVERY == 0) {
       atomic_store_explicit(&wk->done, k + 1, memory_order_relaxed);
       if ((k + 1) % (16 * PUBLISH_EVERY) == 0) {
@@ -91,6 +133,8 @@ static void *worker_main(void *arg) {
       }
     }
   }
+  /* Every bias step is in the shared bias before the catch-up and the average. */
+  if (wk->bias_delta) ht_sparse_fold_bias(h->m, wk->bias_delta);
   ht_track_end(wk->track);
   wk->loss = loss;
   wk->nnz = nnz_sum;
@@ -226,8 +270,18 @@ int ht__hogwild_create(ht__hogwild **out, const ht__hogwild_opts *o, ht_sparse_m
     worker *wk = &h->w[i];
     wk->index = i;
     wk->h = h;
-    wk->scratch = malloc(sizeof(float) * scratch);
+    /* Whole cache lines of its own: two workers' buffers never share one. */
+    wk->scratch = aligned_alloc(64, (sizeof(float) * scratch + 63) / 64 * 64);
     if (!wk->scratch) return ht_error(HT_ENOMEM, "out of memory for worker %d's buffer", i);
+    /* With one worker (serial, hogwild T = 1) the bias is updated in place,
+     * so hogwild performs the serial updates bit for bit; the locked engine
+     * holds a lock anyway. */
+    if (o->engine == HT_ENGINE_HOGWILD && h->T > 1) {
+      size_t bytes = (sizeof(float) * (size_t)m->k + 63) / 64 * 64;
+      wk->bias_delta = aligned_alloc(64, bytes);
+      if (!wk->bias_delta) return ht_error(HT_ENOMEM, "out of memory for worker %d's bias replica", i);
+      memset(wk->bias_delta, 0, bytes);
+    }
     int track = o->first_track + i;
     if (ev && track < HT_EV_MAX_TRACKS) {
       char name[32];
@@ -262,7 +316,10 @@ void ht__hogwild_destroy(ht__hogwild **hp) {
   if (!h) return;
   ht_comm_thread_destroy(&h->ct);
   if (h->w)
-    for (int i = 0; i < h->T; i++) free(h->w[i].scratch);
+    for (int i = 0; i < h->T; i++) {
+      free(h->w[i].scratch);
+      free(h->w[i].bias_delta);
+    }
   free(h->w);
   free(h->buckets);
   free(h->snap);

@@ -9,9 +9,12 @@
  *     t = i, i + T, i + 2T, ... < rows of the epoch's order (a disjoint,
  *     strided part of the shuffled shard) and runs ht_sparse_step at tick t.
  *     hogwild: no lock (relaxed atomics, hytrain/sparse_model.h); locked: one
- *     mutex around each update; serial: T = 1. Each worker publishes its
- *     count of updates (relaxed atomic, in its own cache line) every few
- *     thousand rows, and owns its loss sum and scratch until it is joined.
+ *     mutex around each update; serial: T = 1. With hogwild and T >= 2 each
+ *     worker keeps a bias replica (its own bias steps, own cache lines) and
+ *     folds it into the shared bias every FOLD_EVERY updates and before it
+ *     ends. Each worker publishes its count of updates (relaxed atomic, in
+ *     its own cache line) every few thousand rows, and owns its loss sum,
+ *     scratch and bias replica until it is joined.
  *   the caller's thread (the coordinator) watches the counters; every
  *     average_every updates of the rank it copies the weights into the
  *     snapshot buffer and hands it to the communication thread ("ht-comm",

@@ -8,6 +8,9 @@
  *    step, for every model, with L2 (the lazy catch-up) and a warmup + cosine
  *    schedule (a different rate every step), over 3 epochs with a
  *    catch-up at each epoch end;
+ *  - the per-worker bias replica of the Hogwild engine: folded after every
+ *    step it is the in-place update bit for bit; folded every 4 steps, the
+ *    same up to rounding; the shared bias does not move before a fold;
  *  - errors: a model that does not fit the data, lr * l2 >= 1.
  */
 #include "ht_test.h"
@@ -216,6 +219,66 @@ static void softmax_reference(void **state) {
   against_reference(HT_MODEL_SOFTMAX, 3);
 }
 
+/* The bias replica of a Hogwild worker (ht_sparse_step_replica,
+ * ht_sparse_fold_bias) on one thread: the steps stay out of the shared bias
+ * until a fold; folding after every step gives the in-place update bit for
+ * bit, folding every 4 steps the same weights up to rounding. */
+static void replica_run(ht_model_type type, int num_classes) {
+  const double l2 = 0.05;
+  ht_sparse_model m[3];
+  for (int v = 0; v < 3; v++) assert_int_equal(ht_sparse_model_create(&m[v], type, D, num_classes, l2), 0);
+  const int k = m[0].k;
+  ht_sched_opts so = {.kind = HT_SCHED_COSINE, .lr = 0.5, .warmup = 4, .min_lr = 0.05};
+  ht_sched s;
+  assert_int_equal(ht_sched_create(&s, &so, ROWS * EPOCHS), 0);
+  ht_sparse_clock c;
+  assert_int_equal(ht_sparse_clock_create(&c, ROWS), 0);
+  float init[(D + 1) * KMAX];
+  for (int j = 0; j < (D + 1) * k; j++) init[j] = (float)(0.3 * sin(1.7 * j + 0.4));
+  for (int v = 0; v < 3; v++) ht_sparse_model_set(&m[v], init);
+  float scratch[4 * KMAX + 2 * KMAX], delta[2][KMAX] = {{0}};
+  for (int e = 0; e < EPOCHS; e++) {
+    assert_int_equal(ht_sparse_clock_fill(&c, &s, (int64_t)e * ROWS, ROWS, l2), 0);
+    for (int t = 0; t < ROWS; t++) {
+      int r = (t * 5 + e) % ROWS;
+      int32_t y = num_classes ? (r * 7 + 1) % num_classes : 0;
+      float tgt = num_classes ? 0 : (float)r * 0.3f - 0.5f;
+      double want = ht_sparse_step(&m[0], &c, t, ridx[r], rval[r], row_nnz(r), y, tgt, scratch);
+      float b_before[KMAX];
+      for (int cl = 0; cl < k; cl++) b_before[cl] = atomic_load(&m[1].w[D * k + cl]);
+      double got = ht_sparse_step_replica(&m[1], &c, t, ridx[r], rval[r], row_nnz(r), y, tgt, scratch, delta[0]);
+      assert_true(got == want);
+      int moved = 0;
+      for (int cl = 0; cl < k; cl++) {
+        assert_true(atomic_load(&m[1].w[D * k + cl]) == b_before[cl]); /* the shared bias waits for the fold */
+        moved |= delta[0][cl] != 0.0f;
+      }
+      assert_true(moved);
+      ht_sparse_fold_bias(&m[1], delta[0]);
+      for (int cl = 0; cl < k; cl++) assert_true(delta[0][cl] == 0.0f);
+      ht_sparse_step_replica(&m[2], &c, t, ridx[r], rval[r], row_nnz(r), y, tgt, scratch, delta[1]);
+      if ((t + 1) % 4 == 0) ht_sparse_fold_bias(&m[2], delta[1]);
+    }
+    ht_sparse_fold_bias(&m[2], delta[1]);
+    for (int v = 0; v < 3; v++) ht_sparse_catch_up(&m[v], &c);
+    float w0[(D + 1) * KMAX], w1[(D + 1) * KMAX], w2[(D + 1) * KMAX];
+    ht_sparse_model_get(&m[0], w0);
+    ht_sparse_model_get(&m[1], w1);
+    ht_sparse_model_get(&m[2], w2);
+    assert_memory_equal(w0, w1, sizeof(float) * (size_t)((D + 1) * k));
+    for (int j = 0; j < (D + 1) * k; j++) ht_assert_close(w2[j], w0[j], 1e-5, 1e-5);
+  }
+  ht_sparse_clock_destroy(&c);
+  for (int v = 0; v < 3; v++) ht_sparse_model_destroy(&m[v]);
+}
+
+static void bias_replica(void **state) {
+  (void)state;
+  replica_run(HT_MODEL_LOGISTIC, 2);
+  replica_run(HT_MODEL_LINEAR, 0);
+  replica_run(HT_MODEL_SOFTMAX, 3);
+}
+
 static void sparse_errors(void **state) {
   (void)state;
   ht_sparse_model m;
@@ -242,7 +305,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(logistic_gradcheck), cmocka_unit_test(svm_gradcheck),      cmocka_unit_test(linear_gradcheck),
     cmocka_unit_test(softmax_gradcheck),  cmocka_unit_test(gradcheck_detects_errors), cmocka_unit_test(logistic_reference),
     cmocka_unit_test(svm_reference),      cmocka_unit_test(linear_reference),   cmocka_unit_test(softmax_reference),
-    cmocka_unit_test(sparse_errors),
+    cmocka_unit_test(sparse_errors),      cmocka_unit_test(bias_replica),
 };
 
 HT_TEST_MAIN("sparse", tests)
