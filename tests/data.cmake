@@ -1,7 +1,8 @@
 # Tests of the data module: dataset files, sharding, normalisation, converters.
 ht_unit_test(dataset SOURCES unit/test_dataset.c CASES
   shard_range_covers_rows write_then_probe read_shards_values read_regression_targets
-  read_uint8_labels read_converted_types err_nonstandard_types read_empty_shard err_missing_file err_not_hdf5 err_features_missing
+  read_uint8_labels read_converted_types err_nonstandard_types read_half_features err_half_nonfinite
+  err_half_exact read_h5py_float16 read_empty_shard err_missing_file err_not_hdf5 err_features_missing
   err_features_3d err_labels_missing_and_bad err_rows_mismatch num_classes_inferred
   err_label_out_of_range err_feature_nan_inf err_target_nan write_failures_leave_nothing
   write_replaces_existing norm_known_stats norm_constant_feature norm_apply_standardises

@@ -6,7 +6,7 @@
  *                                indptr[0] = 0, non-decreasing, indptr[N] = nnz
  *   /csr/indices  int32 [nnz]    0-based feature index, strictly increasing
  *                                within a row, in [0, num_features)
- *   /csr/values   float32 [nnz]  finite
+ *   /csr/values   float32 [nnz]  finite (float16 and float64 are read too)
  *   /labels       int32 [N] (classes in [0, num_classes)) or float32 [N]
  *                 (one regression target)
  *   attributes on the root group: num_features (int64 D), num_classes,

@@ -10,6 +10,8 @@
  *              label + 1 by reading the whole /labels column),
  *              source (string), and optionally label_values (the original
  *              labels that 0..K-1 stand for, written by converters).
+ *   That is what hytrain writes; the reader also takes float16 and float64
+ *   floats and any standard integer labels (docs/data-format.md).
  *
  * Rank r of P reads only rows [row0, row0 + n) with one HDF5 hyperslab, where
  * the first N % P ranks get one extra row (ht_shard_range), so every row is

@@ -10,6 +10,11 @@
  * integers, either byte order, identified with H5Tequal), always in the
  * file's own type, so that HDF5 copies bytes and converts nothing, and does
  * the byte swapping and widening or narrowing itself.
+ *
+ * Dataset files (not checkpoints) may also hold IEEE half-precision floats
+ * (what h5py writes for numpy float16). HDF5 1.10 has no predefined half
+ * type to H5Tequal against, so it is identified by its properties (see
+ * ht__h5num_identify_data) and widened to float here, bit-exactly.
  */
 #ifndef HT_CORE_H5NUM_H
 #define HT_CORE_H5NUM_H
@@ -28,7 +33,7 @@ typedef enum ht_h5num_want {
 
 /* How much of the file's type must match what is wanted. */
 typedef enum ht_h5num_match {
-  HT_H5NUM_SAME_CLASS, /* any standard float for a float, any standard integer for an integer */
+  HT_H5NUM_SAME_CLASS, /* any standard float or IEEE half for a float, any standard integer for an integer */
   HT_H5NUM_EXACT       /* the same class, size and signedness (either byte order) */
 } ht_h5num_match;
 
@@ -36,7 +41,7 @@ typedef enum ht_h5num_match {
 typedef struct ht_h5num {
   int is_float;
   int is_signed;
-  size_t size; /* bytes: 4 or 8 for floats, 1, 2, 4 or 8 for integers */
+  size_t size; /* bytes: 2 (IEEE half), 4 or 8 for floats, 1, 2, 4 or 8 for integers */
   int big_endian;
 } ht_h5num;
 
@@ -45,12 +50,19 @@ typedef struct ht_h5num {
  * size, precision, offset, padding or bit layout). Records no error. */
 int ht__h5num_identify(hid_t type, ht_h5num *out);
 
-/* "float32", "uint8", "int64 (big-endian)", "float of 131076 bytes
- * (not IEEE float32/float64)", "string", ... for error messages. */
+/* As ht__h5num_identify, and also IEEE half precision in either byte order
+ * (size 2, precision 16, sign bit 15, exponent bits 10-14 with bias 15,
+ * mantissa bits 0-9 with an implied leading 1): the types a dataset file
+ * may hold. Records no error. */
+int ht__h5num_identify_data(hid_t type, ht_h5num *out);
+
+/* "float32", "float16", "uint8", "int64 (big-endian)", "float of 131076
+ * bytes (not IEEE float16/float32/float64)", "string", ... for error
+ * messages. */
 void ht__h5num_describe(hid_t type, char *buf, size_t len);
 
-/* Checks that `type` (a file type) can be read as `want` under `match`;
- * fills *src. Otherwise records HT_EDATA: "<what>: stored as <type>,
+/* Checks that `type` (a file type) can be read as `want` under `match`
+ * (an IEEE half only under HT_H5NUM_SAME_CLASS); fills *src. Otherwise records HT_EDATA: "<what>: stored as <type>,
  * expected <...>" and returns it. */
 int ht__h5num_check(hid_t type, ht_h5num_want want, ht_h5num_match match, ht_h5num *src, const char *what);
 
@@ -60,7 +72,8 @@ int ht__h5num_is_native(const ht_h5num *src, ht_h5num_want want);
 
 /* Converts n values of file type src (bytes in the file's order) into out
  * as `want`. Floats are cast (a float64 beyond float32's range becomes
- * +-inf); integers saturate at the limits of the wanted type. */
+ * +-inf; a half is exact, subnormals and +-inf included, and a NaN stays
+ * a NaN); integers saturate at the limits of the wanted type. */
 void ht__h5num_convert(const ht_h5num *src, const void *in, size_t n, ht_h5num_want want, void *out);
 
 /* Reads the n elements selected by mspace/fspace (H5S_ALL: the whole

@@ -58,7 +58,7 @@ void ht__dataset_close_file(ht__dataset_file *f) {
   ht__h5_close_id(&f->file);
 }
 
-/* "3-D float32", "1-D uint8", "1-D float of 3 bytes (not IEEE ...)" for
+/* "3-D float32", "2-D float16", "1-D float of 3 bytes (not IEEE ...)" for
  * error messages. */
 static void describe(hid_t dset, char *buf, size_t len) {
   /* Quiet: this text goes into the caller's message, which must stay the one recorded. */
@@ -89,7 +89,7 @@ static int check_maxdims(hid_t space, int ndims, const char *what) {
 /* Class and dimensions of a dataset; ndims is at most 2 here (more is an
  * error reported by the caller, with dims left partly unset). *cls is
  * H5T_NO_CLASS for a float or integer type other than the standard ones
- * (core/h5num.h), which hytrain does not read. */
+ * and IEEE half (core/h5num.h), which hytrain does not read. */
 static int shape_of(hid_t dset, const char *what, H5T_class_t *cls, int *ndims, hsize_t dims[2]) {
   hid_t space = HT_H5(H5Dget_space(dset), what), type = HT_H5(H5Dget_type(dset), what);
   int rc = 0;
@@ -106,7 +106,7 @@ static int shape_of(hid_t dset, const char *what, H5T_class_t *cls, int *ndims, 
     else
       rc = check_maxdims(space, *ndims, what);
     ht_h5num num;
-    if (rc == 0 && (*cls == H5T_FLOAT || *cls == H5T_INTEGER) && ht__h5num_identify(type, &num) != 0) *cls = H5T_NO_CLASS;
+    if (rc == 0 && (*cls == H5T_FLOAT || *cls == H5T_INTEGER) && ht__h5num_identify_data(type, &num) != 0) *cls = H5T_NO_CLASS;
   }
   ht__h5_close_id(&type);
   ht__h5_close_id(&space);

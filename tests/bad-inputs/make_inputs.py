@@ -56,9 +56,24 @@ yneg[5] = -1
 h5("ds_no_num_classes.h5", x, yneg, num_classes=None)
 h5("ds_num_classes_1.h5", x, np.zeros(N, np.int32), num_classes=1)
 h5("ds_features_int.h5", (x * 10).astype(np.int32), y)
-# A float type other than IEEE float32/float64 (hytrain reads none: HDF5's own
-# conversion of odd float types overflowed on a damaged file, fuzz finding).
-h5("ds_features_half.h5", x.astype(np.float16), y)
+# A float type other than IEEE float16/float32/float64 (hytrain reads none:
+# HDF5's own conversion of odd float types overflowed on a damaged file, fuzz
+# finding): bfloat16, the top half of each float32, written in its own type.
+bf16 = h5py.h5t.IEEE_F32LE.copy()
+bf16.set_fields(15, 7, 8, 0, 7)
+bf16.set_precision(16)
+bf16.set_size(2)
+bf16.set_ebias(127)
+with h5py.File(p("ds_features_bfloat16.h5"), "w") as f:
+    raw = (x.view(np.uint32) >> 16).astype("<u2")
+    ds = h5py.h5d.create(f.id, b"features", bf16, h5py.h5s.create_simple(raw.shape))
+    ds.write(h5py.h5s.ALL, h5py.h5s.ALL, raw, mtype=bf16)
+    f.create_dataset("labels", data=y)
+    f.attrs["num_classes"] = 3
+# float16 (IEEE half, as numpy writes it) is read, and its NaN caught by row.
+xh = x.astype(np.float16)
+xh[21, 3] = np.nan
+h5("ds_half_nan.h5", xh, y)
 h5("ds_features_1d.h5", x[:, 0].copy(), y)
 h5("ds_features_3d.h5", x.reshape(N, D, 1), y)
 h5("ds_labels_2d_int.h5", x, y.reshape(N, 1).repeat(2, axis=1))

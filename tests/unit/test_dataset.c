@@ -1,6 +1,8 @@
 /* Dataset files: sharding, probe/read, read errors, atomic write, normalisation. */
 #include "ht_test.h"
 
+#include "core/h5num.h"
+#include "hytrain/csr.h"
 #include "hytrain/dataset.h"
 #include "hytrain/error.h"
 
@@ -343,23 +345,36 @@ static void read_converted_types(void **state) {
   }
 }
 
+/* A 2-byte float with exactly the properties of IEEE half except those
+ * changed by the arguments (h5py's numpy float16 is (127 - 112, 10)). */
+static hid_t half_like(int big_endian, size_t ebias, size_t msize) {
+  hid_t t = H5Tcopy(H5T_IEEE_F32LE);
+  assert_true(t >= 0);
+  assert_true(H5Tset_fields(t, 15, msize, 15 - msize, 0, msize) >= 0);
+  assert_true(H5Tset_precision(t, 16) >= 0);
+  assert_true(H5Tset_size(t, 2) >= 0);
+  assert_true(H5Tset_ebias(t, ebias) >= 0);
+  if (big_endian) assert_true(H5Tset_order(t, H5T_ORDER_BE) >= 0);
+  return t;
+}
+
 /* A float or integer of a non-standard layout is refused before any read:
  * HDF5 1.10's own conversion of such types overflowed its buffers on a
- * damaged file (tests/fuzz/crashes/h5/h5dread_tconv_overflow). */
+ * damaged file (tests/fuzz/crashes/h5/h5dread_tconv_overflow). IEEE half is
+ * read (read_half_*), but not a 2-byte float of another layout. */
 static void err_nonstandard_types(void **state) {
   const char *dir = *state;
   char path[600], want[1400];
-  /* An IEEE-like half float (2 bytes) for the features. */
-  hid_t half = H5Tcopy(H5T_IEEE_F32LE);
-  assert_true(H5Tset_fields(half, 15, 10, 5, 0, 10) >= 0);
-  assert_true(H5Tset_precision(half, 16) >= 0);
-  assert_true(H5Tset_size(half, 2) >= 0);
-  assert_true(H5Tset_ebias(half, 15) >= 0);
-  snprintf(path, sizeof path, "%s/half.h5", dir);
-  write_typed(path, 4, 2, half, H5T_STD_I32LE);
-  snprintf(want, sizeof want, "%s: /features must be 2-D float32 [N, D], found 2-D float of 2 bytes (not IEEE float32/float64)", path);
-  expect_read_error(path, HT_EDATA, want);
-  H5Tclose(half);
+  /* bfloat16 (8 exponent bits), and a half whose exponent bias is not 15. */
+  hid_t odd[2] = {half_like(0, 127, 7), half_like(0, 14, 10)};
+  for (int k = 0; k < 2; k++) {
+    snprintf(path, sizeof path, "%s/half%d.h5", dir, k);
+    write_typed(path, 4, 2, odd[k], H5T_STD_I32LE);
+    snprintf(want, sizeof want,
+             "%s: /features must be 2-D float32 [N, D], found 2-D float of 2 bytes (not IEEE float16/float32/float64)", path);
+    expect_read_error(path, HT_EDATA, want);
+    H5Tclose(odd[k]);
+  }
   /* A 24-bit integer for the labels. */
   hid_t i24 = H5Tcopy(H5T_STD_I32LE);
   assert_true(H5Tset_precision(i24, 24) >= 0);
@@ -371,6 +386,189 @@ static void err_nonstandard_types(void **state) {
            "(not a standard 8- to 64-bit integer)", path);
   expect_read_error(path, HT_EDATA, want);
   H5Tclose(i24);
+}
+
+/* ---- IEEE half (float16) ------------------------------------------------ */
+
+/* Halves and the floats they stand for, written out independently of the
+ * reader's conversion: both zeros, subnormals (the smallest, the largest,
+ * a negative one), the smallest normal, ordinary values and +-65504, the
+ * largest finite half. */
+static const struct {
+  uint16_t h;
+  float f;
+} halves[] = {{0x0000, 0.0f},   {0x8000, -0.0f},       {0x0001, 0x1p-24f}, {0x8200, -0x1p-15f},
+              {0x03ff, 0x1.ff8p-15f}, {0x0400, 0x1p-14f}, {0x3c00, 1.0f},    {0xc000, -2.0f},
+              {0x3555, 0x1.554p-2f},  {0x3e00, 1.5f},     {0x7bff, 65504.0f}, {0xfbff, -65504.0f}};
+#define NHALVES (sizeof halves / sizeof halves[0])
+
+/* Writes n x d half features x (values, in row-major order) and either int32
+ * labels i % 3 or, when t (n x 1 halves) is given, half regression targets.
+ * The bytes are laid out in the file's order here and written with the
+ * file's own type, so HDF5 converts nothing on the way in either. */
+static void write_half(const char *path, int big_endian, int64_t n, int d, const uint16_t *x, const uint16_t *t) {
+  hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  assert_true(file >= 0);
+  hid_t half = half_like(big_endian, 15, 10);
+  unsigned char *bytes = malloc(2 * (size_t)(n * d));
+  assert_non_null(bytes);
+  for (int pass = 0; pass < (t ? 2 : 1); pass++) {
+    const uint16_t *v = pass ? t : x;
+    int64_t count = pass ? n : n * d;
+    for (int64_t k = 0; k < count; k++) {
+      bytes[2 * k + (big_endian ? 1 : 0)] = (unsigned char)(v[k] & 0xff);
+      bytes[2 * k + (big_endian ? 0 : 1)] = (unsigned char)(v[k] >> 8);
+    }
+    hsize_t dims[2] = {(hsize_t)n, pass ? 1 : (hsize_t)d};
+    h5_dset(file, pass ? "labels" : "features", half, 2, dims, half, bytes);
+  }
+  if (!t) {
+    int32_t *y = malloc(sizeof(int32_t) * (size_t)n);
+    assert_non_null(y);
+    for (int64_t i = 0; i < n; i++) y[i] = (int32_t)(i % 3);
+    hsize_t dims[1] = {(hsize_t)n};
+    h5_dset(file, "labels", H5T_STD_I32LE, 1, dims, H5T_NATIVE_INT32, y);
+    h5_attr_int(file, "num_classes", 3);
+    free(y);
+  }
+  free(bytes);
+  H5Tclose(half);
+  H5Fclose(file);
+}
+
+/* Asserts that got[k] is bit for bit want (so -0 differs from +0). */
+static void expect_bits(const char *what, int64_t k, float got, float want) {
+  if (memcmp(&got, &want, sizeof got) != 0) fail_msg("%s %lld: got %a, want %a", what, (long long)k, got, want);
+}
+
+/* Half features (and half targets) in either byte order read as the exact
+ * floats, for a whole file and for each half of 2 ranks. */
+static void read_half_features(void **state) {
+  const char *dir = *state;
+  char path[600];
+  const int64_t n = 6;
+  const int d = (int)(NHALVES / 6);
+  uint16_t x[NHALVES], t[6];
+  for (size_t k = 0; k < NHALVES; k++) x[k] = halves[k].h;
+  for (int64_t i = 0; i < n; i++) t[i] = halves[NHALVES - 1 - (size_t)i].h;
+  for (int be = 0; be < 2; be++)
+    for (int regress = 0; regress < 2; regress++) {
+      snprintf(path, sizeof path, "%s/half_%s_%d.h5", dir, be ? "be" : "le", regress);
+      write_half(path, be, n, d, x, regress ? t : NULL);
+      for (int size = 1; size <= 2; size++)
+        for (int rank = 0; rank < size; rank++) {
+          ht_dataset ds;
+          ht_error_clear();
+          if (ht_dataset_read_shard(&ds, path, rank, size) != 0) fail_msg("%s: %s", path, ht_error_message());
+          assert_int_equal(ds.d, d);
+          assert_int_equal(ds.task, regress ? HT_TASK_REGRESS : HT_TASK_CLASSIFY);
+          for (int64_t k = 0; k < ds.n * d; k++) expect_bits(path, ds.row0 * d + k, ds.x[k], halves[ds.row0 * d + k].f);
+          for (int64_t i = 0; i < ds.n; i++) {
+            if (regress)
+              expect_bits("target", ds.row0 + i, ds.yt[i], halves[NHALVES - 1 - (size_t)(ds.row0 + i)].f);
+            else
+              assert_int_equal(ds.y[i], (ds.row0 + i) % 3);
+          }
+          ht_dataset_free(&ds);
+        }
+    }
+}
+
+/* Half infinities and NaNs become float ones, which the finite checks
+ * catch with the row and column, as for float32 files. */
+static void err_half_nonfinite(void **state) {
+  const char *dir = *state;
+  char path[600], want[800];
+  snprintf(path, sizeof path, "%s/h.h5", dir);
+  uint16_t x[12], t[6];
+  for (int k = 0; k < 12; k++) x[k] = 0x3c00; /* 1.0 */
+  for (int k = 0; k < 6; k++) t[k] = 0x3c00;
+  const struct {
+    int be, col;
+    int64_t row;
+    uint16_t h;
+    const char *name;
+  } cases[] = {{0, 1, 4, 0x7e00, "NaN"}, {1, 0, 2, 0xfc00, "-inf"}, {0, 0, 5, 0x7c01, "NaN"}, {1, 1, 0, 0x7c00, "inf"}};
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    x[cases[c].row * 2 + cases[c].col] = cases[c].h;
+    write_half(path, cases[c].be, 6, 2, x, NULL);
+    snprintf(want, sizeof want, "%s: row %lld, column %d: feature is %s", path, (long long)cases[c].row, cases[c].col,
+             cases[c].name);
+    expect_read_error(path, HT_EDATA, want);
+    x[cases[c].row * 2 + cases[c].col] = 0x3c00;
+  }
+  t[3] = 0xfe00; /* a negative NaN */
+  write_half(path, 1, 6, 2, x, t);
+  snprintf(want, sizeof want, "%s: row 3, column 0: target is NaN", path);
+  expect_read_error(path, HT_EDATA, want);
+}
+
+/* Checkpoints keep their exact types: where float32 is expected, a half
+ * is refused by name, as float64 is. */
+static void err_half_exact(void **state) {
+  (void)state;
+  hid_t half = half_like(0, 15, 10);
+  ht_h5num src;
+  ht_error_clear();
+  assert_int_equal(ht__h5num_check(half, HT_H5NUM_FLOAT, HT_H5NUM_EXACT, &src, "ck.h5:/preprocess/mean"), HT_EDATA);
+  assert_string_equal(ht_error_message(), "ck.h5:/preprocess/mean: stored as float16, expected float32");
+  assert_int_equal(ht__h5num_identify(half, &src), -1);
+  assert_int_equal(ht__h5num_identify_data(half, &src), 0);
+  assert_int_equal(src.size, 2);
+  ht_error_clear();
+  assert_int_equal(ht__h5num_check(half, HT_H5NUM_FLOAT, HT_H5NUM_SAME_CLASS, &src, "x"), 0);
+  assert_int_equal(ht__h5num_check(half, HT_H5NUM_INT64, HT_H5NUM_SAME_CLASS, &src, "x.h5: num_features"), HT_EDATA);
+  assert_string_equal(ht_error_message(), "x.h5: num_features: stored as float16, expected an integer type (8 to 64 bits)");
+  H5Tclose(half);
+}
+
+/* Files written by h5py from numpy float16 arrays (either byte order),
+ * dense and CSR, read as the exact floats. */
+static void read_h5py_float16(void **state) {
+  const char *dir = *state;
+  char script[600], cmd[1400], path[600];
+  snprintf(script, sizeof script, "%s/mk.py", dir);
+  ht_test_write_file(script,
+                     "import sys, h5py, numpy as np\n"
+                     "d = sys.argv[1]\n"
+                     "v = [0.25, -1.5, 2.0**-24, -0.0, 65504.0, 0.333251953125, -2.0**-14, 1023 * 2.0**-24]\n"
+                     "for order in '<>':\n"
+                     "    with h5py.File(d + '/np%s.h5' % ('le' if order == '<' else 'be'), 'w') as f:\n"
+                     "        f['features'] = np.array(v, dtype=order + 'f2').reshape(4, 2)\n"
+                     "        f['labels'] = np.array([1.0, -0.5, 3.0, 2.0**-20], dtype=order + 'f2')\n"
+                     "with h5py.File(d + '/npcsr.h5', 'w') as f:\n"
+                     "    f['csr/indptr'] = np.array([0, 3, 3, 5, 8], dtype=np.int64)\n"
+                     "    f['csr/indices'] = np.array([0, 2, 5, 1, 4, 0, 3, 6], dtype=np.int32)\n"
+                     "    f['csr/values'] = np.array(v, dtype='<f2')\n"
+                     "    f['labels'] = np.array([0, 1, 1, 0], dtype=np.int32)\n"
+                     "    f.attrs['num_features'] = np.int64(7)\n"
+                     "    f.attrs['num_classes'] = np.int32(2)\n");
+  snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s %s", script, dir);
+  assert_int_equal(system(cmd), 0);
+  const float v[8] = {0.25f, -1.5f, 0x1p-24f, -0.0f, 65504.0f, 0x1.554p-2f, -0x1p-14f, 0x1.ff8p-15f};
+  const float t[4] = {1.0f, -0.5f, 3.0f, 0x1p-20f};
+  for (int be = 0; be < 2; be++) {
+    snprintf(path, sizeof path, "%s/np%s.h5", dir, be ? "be" : "le");
+    ht_dataset ds;
+    ht_error_clear();
+    if (ht_dataset_read_shard(&ds, path, 0, 1) != 0) fail_msg("%s: %s", path, ht_error_message());
+    assert_int_equal(ds.n, 4);
+    assert_int_equal(ds.d, 2);
+    assert_int_equal(ds.task, HT_TASK_REGRESS);
+    for (int k = 0; k < 8; k++) expect_bits(path, k, ds.x[k], v[k]);
+    for (int i = 0; i < 4; i++) expect_bits("target", i, ds.yt[i], t[i]);
+    ht_dataset_free(&ds);
+  }
+  snprintf(path, sizeof path, "%s/npcsr.h5", dir);
+  for (int rank = 0; rank < 2; rank++) {
+    ht_csr c;
+    ht_error_clear();
+    if (ht_csr_read_shard(&c, path, rank, 2) != 0) fail_msg("%s: %s", path, ht_error_message());
+    int64_t base = rank ? 3 : 0; /* rows 0-1 hold entries 0..2, rows 2-3 entries 3..7 */
+    for (int64_t k = 0; k < c.indptr[c.n]; k++) expect_bits("csr value", base + k, c.values[k], v[base + k]);
+    assert_int_equal(c.indptr[c.n], rank ? 5 : 3);
+    ht_csr_free(&c);
+  }
 }
 
 static void read_empty_shard(void **state) {
@@ -714,6 +912,10 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(read_uint8_labels, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
     cmocka_unit_test_setup_teardown(read_converted_types, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
     cmocka_unit_test_setup_teardown(err_nonstandard_types, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(read_half_features, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(err_half_nonfinite, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(err_half_exact, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
+    cmocka_unit_test_setup_teardown(read_h5py_float16, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
     cmocka_unit_test_setup_teardown(read_empty_shard, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
     cmocka_unit_test_setup_teardown(err_missing_file, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
     cmocka_unit_test_setup_teardown(err_not_hdf5, ht_test_tmpdir_setup, ht_test_tmpdir_teardown),
