@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hytrain/clones.h"
 #include "hytrain/error.h"
 #include "hytrain/layers.h"
 #include "hytrain/timer.h"
@@ -51,7 +52,7 @@ int ht_gemm_have_onednn(void) {
 #endif
 }
 
-/* The loops below are multi-versioned (HT_CLONES, hytrain/bf16.h): the
+/* The loops below are multi-versioned (HT_CLONES, hytrain/clones.h): the
  * x86-64-v4 version narrows 16 floats per instruction and makes the rounding
  * of a step's weights about 1.3x faster than the AVX2 one. */
 HT_CLONES static void bf16_patterns(unsigned short *dst, const float *src, long lo, long hi) {

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "hytrain/bf16.h"
+#include "hytrain/clones.h"
 #include "hytrain/optim.h"
 #include "optim_internal.h"
 
