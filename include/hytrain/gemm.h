@@ -79,13 +79,14 @@ int ht_gemm_forward(ht_gemm *g, int d, float *y, const float *x, const float *w,
  * before the next forward. No-op under fp32. */
 void ht_gemm_weights_updated(ht_gemm *g, int d, const float *w, long lo, long hi);
 
-/* The same without a second pass over w: under bf16 on oneDNN, where layer
- * d keeps the bf16 pattern of its flat weight lo (16-bit elements, [O, I]
- * like w), so that the code writing new weights w[lo..hi) (the optimizer)
- * can store ht_bf16_bits of each new value there as it writes it; it then
- * reports them with ht_gemm_weights_rounded (same contract as
- * ht_gemm_weights_updated). NULL under fp32 and on OpenBLAS (whose emulated
- * bf16 keeps rounded floats): call ht_gemm_weights_updated there. */
+/* The same without a second pass over w. Under bf16 on oneDNN,
+ * ht_gemm_weights_bf16 returns the address of flat weight lo in layer d's
+ * bf16 copy (16-bit patterns, [O, I] like w), so that the code writing new
+ * weights w[lo..hi) (the optimizer) can store ht_bf16_bits of each new value
+ * at [i - lo] as it writes it; it then reports them with
+ * ht_gemm_weights_rounded (same contract as ht_gemm_weights_updated). NULL
+ * under fp32 and on OpenBLAS (whose emulated bf16 keeps rounded floats):
+ * call ht_gemm_weights_updated there. */
 uint16_t *ht_gemm_weights_bf16(ht_gemm *g, int d, long lo);
 void ht_gemm_weights_rounded(ht_gemm *g, int d, long lo, long hi);
 
