@@ -21,14 +21,14 @@ ht_unit_test(model SOURCES unit/test_model.c CASES
 
 ht_unit_test(optim SOURCES unit/test_optim.c CASES
   sgd_plain sgd_momentum sgd_nesterov sgd_weight_decay sgd_nesterov_weight_decay adamw_steps
-  optim_reference_loops update_slice_only update_threads_bitwise optim_errors
+  optim_reference_loops update_slice_only update_threads_bitwise update_bf16_copy optim_errors
   sched_constant_warmup sched_step_boundaries sched_cosine sched_errors)
 
 # The GEMM backend (src/model/gemm*.c); the oneDNN cases only in a build with oneDNN.
 set(HT_GEMM_CASES bf16_rounding openblas_fp32_reference openblas_bf16_reference gemm_errors openblas_weights_reported)
 if(HT_HAVE_ONEDNN)
   list(APPEND HT_GEMM_CASES onednn_fp32_reference onednn_weights_reported bf16_matches_emulation onednn_deterministic
-       model_step_backends model_step_deterministic)
+       model_step_backends model_step_deterministic onednn_weights_bf16_copy model_update_params)
 endif()
 ht_unit_test(gemm SOURCES unit/test_gemm.c TIMEOUT 120 CASES ${HT_GEMM_CASES})
 

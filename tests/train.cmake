@@ -13,6 +13,11 @@ if(HT_HAVE_ONEDNN)
   ht_e2e_test(regression_onednn regression.sh TIMEOUT 600 ENV HT_TEST_BACKEND=onednn)
   ht_e2e_test(ckpt_resume_sgd_onednn ckpt_resume.sh ARGS sgd TIMEOUT 600 ENV HT_TEST_BACKEND=onednn)
   ht_e2e_test(comm_onednn comm.sh TIMEOUT 600 ENV HT_TEST_BACKEND=onednn)
+  # bf16: exact determinism and exact resume (the optimizer writes the bf16
+  # weights as it updates them; after a resume forward rounds them itself).
+  ht_e2e_test(determinism_onednn_bf16 determinism.sh TIMEOUT 600 ENV HT_TEST_BACKEND=onednn HT_TEST_PRECISION=bf16)
+  ht_e2e_test(ckpt_resume_sgd_onednn_bf16 ckpt_resume.sh ARGS sgd TIMEOUT 600
+              ENV HT_TEST_BACKEND=onednn HT_TEST_PRECISION=bf16)
 endif()
 
 ht_e2e_test(binding binding.sh TIMEOUT 180)

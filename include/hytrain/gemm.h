@@ -33,8 +33,8 @@
 /* ht_gemm_backend (compute.backend) and ht_precision (compute.precision)
  * are the X-macro enums of hytrain/options.h. */
 #include <stdint.h>
-#include <string.h>
 
+#include "hytrain/bf16.h"
 #include "hytrain/options.h"
 
 /* Spellings of the enums ("openblas", "bf16"); "?" for a value out of range. */
@@ -79,6 +79,17 @@ int ht_gemm_forward(ht_gemm *g, int d, float *y, const float *x, const float *w,
  * before the next forward. No-op under fp32. */
 void ht_gemm_weights_updated(ht_gemm *g, int d, const float *w, long lo, long hi);
 
+/* The same without a second pass over w. Under bf16 on oneDNN,
+ * ht_gemm_weights_bf16 returns the address of flat weight lo in layer d's
+ * bf16 copy (16-bit patterns, [O, I] like w), so that the code writing new
+ * weights w[lo..hi) (the optimizer) can store ht_bf16_bits of each new value
+ * at [i - lo] as it writes it; it then reports them with
+ * ht_gemm_weights_rounded (same contract as ht_gemm_weights_updated). NULL
+ * under fp32 and on OpenBLAS (whose emulated bf16 keeps rounded floats):
+ * call ht_gemm_weights_updated there. */
+uint16_t *ht_gemm_weights_bf16(ht_gemm *g, int d, long lo);
+void ht_gemm_weights_rounded(ht_gemm *g, int d, long lo, long hi);
+
 /* Prepares dy [B, O] of layer d for the two backward products (bf16: rounds
  * it once). Call after dy is final and before backward_weights/input. */
 int ht_gemm_backward_begin(ht_gemm *g, int d, const float *dy, int B);
@@ -90,25 +101,6 @@ int ht_gemm_backward_weights(ht_gemm *g, int d, float *dw, const float *dy, cons
 
 /* dx[B,I] = dy[B,O] . w[O,I], w as in the last forward of layer d. */
 int ht_gemm_backward_input(ht_gemm *g, int d, float *dx, const float *dy, const float *w, int B);
-
-/* One float rounded to bf16 (round to nearest even on the upper 16 bits; a
- * NaN keeps its sign and becomes a quiet NaN, since adding the rounding bias
- * could carry it into Inf): its 16-bit pattern. */
-static inline uint16_t ht_bf16_bits(float f) {
-  uint32_t u;
-  memcpy(&u, &f, sizeof u);
-  uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-  uint32_t nan = (u >> 16) | 0x40u;
-  return (uint16_t)((u & 0x7fffffffu) > 0x7f800000u ? nan : rounded);
-}
-
-/* The float a bf16 pattern stands for (exact). */
-static inline float ht_bf16_to_f32(uint16_t h) {
-  uint32_t u = (uint32_t)h << 16;
-  float f;
-  memcpy(&f, &u, sizeof f);
-  return f;
-}
 
 /* Rounds n floats to bf16 (round to nearest even; NaN stays NaN) and writes
  * the 16-bit patterns to dst. */

@@ -25,6 +25,7 @@
 
 #include "hytrain/gemm.h"
 #include "hytrain/loss.h"
+#include "hytrain/optim.h"
 #include "hytrain/options.h"
 
 #define HT_MAX_LAYERS 40
@@ -127,6 +128,15 @@ double ht_model_step(ht_model *m, const float *x, const int32_t *y, const float 
  * GEMM backend, which under bf16 rounds the weights among them at once
  * (ht_gemm_weights_updated). */
 void ht_model_params_updated(ht_model *m, size_t lo, size_t hi);
+
+/* The optimizer's update of params[lo..hi) with the gradient grads * gscale
+ * (ht_optim_update_scaled), keeping the GEMMs' bf16 weights current: where
+ * the backend allows it (oneDNN), a dense layer's weights are rounded in the
+ * same pass that updates them (ht_optim_update_bf16), the rest is updated
+ * and then reported (ht_model_params_updated). Parameters and optimizer
+ * state are bit for bit those of ht_optim_update_scaled. */
+void ht_model_update_params(ht_model *m, ht_optim *o, const float *grads, size_t lo, size_t hi, double lr,
+                            float gscale);
 
 /* Evaluation on B rows: adds to *loss_sum the SUM of per-row losses (no L2),
  * to *correct the number of correct predictions (classification), and to *sse

@@ -52,6 +52,14 @@ void ht_optim_update(ht_optim *o, float *params, const float *grads, size_t lo, 
  * summed gradient of P ranks into their mean). */
 void ht_optim_update_scaled(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr,
                             float gscale);
+
+/* ht_optim_update_scaled that also writes ht_bf16_bits (hytrain/bf16.h) of
+ * every new parameter i to q[i - lo] in the same pass over memory (q NULL:
+ * no copy). The parameters and the state are bit for bit those of
+ * ht_optim_update_scaled; the copy saves the bf16 GEMMs a second pass over
+ * the weights to round them (see ht_gemm_weights_bf16). */
+void ht_optim_update_bf16(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr,
+                          float gscale, uint16_t *q);
 void ht_optim_destroy(ht_optim *o);
 
 typedef struct ht_sched {

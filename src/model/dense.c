@@ -14,6 +14,9 @@
 #include "hytrain/layers.h"
 
 #include <cblas.h>
+#include <omp.h>
+
+#include "hytrain/clones.h"
 
 /* OpenBLAS's cblas.h includes <complex.h>, whose macro I (the imaginary unit)
  * would replace the shape name I below. Nothing here uses complex numbers. */
@@ -22,7 +25,8 @@
 /* Below this many elements an OpenMP team costs more than the loop itself. */
 #define HT__DENSE_OMP_MIN 16384L
 
-/* Columns per unit of work in the bias gradient: 16 floats = one 64-byte line. */
+/* Columns per unit of work in the bias gradient (threads own whole blocks):
+ * 16 floats = one 64-byte line. */
 #define HT__DB_BLOCK 16
 
 void ht_dense_forward(float *out, const float *inp, const float *w, const float *b, int B, int I, int O) {
@@ -48,22 +52,36 @@ void ht_dense_backward_weights(float *dw, const float *dout, const float *inp, i
               dw + (long)o0 * I, I);
 }
 
+/* db[o0..o1) = sum over rows r = 0, 1, ..., B-1 (in that order) of
+ * dout[r, o]. Row by row over the whole column range: the adds of one row
+ * are independent (whole vectors at a time) and db[o0..o1) stays in L1. The
+ * loop it replaces walked 16 columns down all rows with db in memory, a chain
+ * of dependent load-add-stores; it took 2% of a bf16 step. Each element is
+ * the same sum in the same order as before (0.0f + row 0 + row 1 + ...). */
+HT_CLONES static void bias_columns(float *restrict db, const float *restrict dout, int B, int O, int o0, int o1) {
+  for (int o = o0; o < o1; o++) db[o] = 0.0f;
+  for (int r = 0; r < B; r++) {
+    const float *restrict row = dout + (long)r * O;
+    for (int o = o0; o < o1; o++) db[o] += row[o];
+  }
+}
+
 void ht_dense_backward_bias(float *db, const float *dout, int B, int O) {
-  /* db[o] = sum_r dout[r, o], rows added in order 0..B-1 for every o.
-   * Parallel over column blocks: a thread owns db[o0 .. o1) and reads only those
-   * columns of dout, so no two threads write the same db element and each sum's
-   * order does not depend on the thread count. */
+  /* Parallel over column blocks: thread t of nt owns the blocks
+   * [n_blocks t / nt, n_blocks (t + 1) / nt) of db and reads only those
+   * columns of dout, so no two threads write the same db element and each
+   * sum's order does not depend on the thread count. */
   int n_blocks = (O + HT__DB_BLOCK - 1) / HT__DB_BLOCK;
   long total = (long)B * O;
-#pragma omp parallel for schedule(static) if (total >= HT__DENSE_OMP_MIN && n_blocks > 1)
-  for (int blk = 0; blk < n_blocks; blk++) {
-    int o0 = blk * HT__DB_BLOCK;
-    int o1 = o0 + HT__DB_BLOCK < O ? o0 + HT__DB_BLOCK : O;
-    for (int o = o0; o < o1; o++) db[o] = 0.0f;
-    for (int r = 0; r < B; r++) {
-      const float *row = dout + (long)r * O;
-      for (int o = o0; o < o1; o++) db[o] += row[o];
-    }
+  if (total < HT__DENSE_OMP_MIN || n_blocks < 2 || omp_get_max_threads() == 1) {
+    bias_columns(db, dout, B, O, 0, O);
+    return;
+  }
+#pragma omp parallel
+  {
+    int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    int o0 = n_blocks * t / nt * HT__DB_BLOCK, o1 = n_blocks * (t + 1) / nt * HT__DB_BLOCK;
+    bias_columns(db, dout, B, O, o0, o1 < O ? o1 : O);
   }
 }
 

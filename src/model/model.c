@@ -393,6 +393,36 @@ void ht_model_params_updated(ht_model *m, size_t lo, size_t hi) {
   }
 }
 
+void ht_model_update_params(ht_model *m, ht_optim *o, const float *grads, size_t lo, size_t hi, double lr,
+                            float gscale) {
+  /* [lo, hi) in pieces: each dense layer's weights among them with the
+   * pointer to their bf16 copy when the backend lets the update write it
+   * (then counted as rounded), everything else (biases, fp32, OpenBLAS) plain
+   * and reported afterwards as before. Pieces are contiguous and in order, so
+   * every parameter is updated exactly once. */
+  size_t at = lo;
+  for (int i = 0; i < m->n_layers && at < hi; i++) {
+    const ht_layer *l = &m->layers[i];
+    if (l->kind != HT_LAYER_DENSE) continue;
+    size_t w0 = l->w_off, w1 = l->w_off + (size_t)l->out * (size_t)l->in;
+    size_t a = at > w0 ? at : w0, b = hi < w1 ? hi : w1;
+    if (a >= b) continue;
+    uint16_t *q = ht_gemm_weights_bf16(m->gemm, l->dense, (long)(a - w0));
+    if (!q) continue;
+    if (at < a) {
+      ht_optim_update_bf16(o, m->params, grads, at, a, lr, gscale, NULL);
+      ht_model_params_updated(m, at, a);
+    }
+    ht_optim_update_bf16(o, m->params, grads, a, b, lr, gscale, q);
+    ht_gemm_weights_rounded(m->gemm, l->dense, (long)(a - w0), (long)(b - w0));
+    at = b;
+  }
+  if (at < hi) {
+    ht_optim_update_bf16(o, m->params, grads, at, hi, lr, gscale, NULL);
+    ht_model_params_updated(m, at, hi);
+  }
+}
+
 /* Checks B and that the labels or targets the loss needs are there. */
 static int check_batch(const ht_model *m, const int32_t *y, const float *t, int B, const char *what) {
   if (B < 1 || B > m->max_batch)

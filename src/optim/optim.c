@@ -7,6 +7,7 @@
  * State is allocated once here (64-byte aligned, zeroed); updates allocate nothing.
  */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,14 +79,28 @@ nomem:
 
 void ht_optim_begin_step(ht_optim *o) { o->t++; }
 
-void ht_optim_update_scaled(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr,
-                            float gscale) {
+/* Below this many elements an OpenMP team costs more than the loop itself. */
+#define HT__OPTIM_OMP_MIN 16384L
+
+int ht__optim_threads(long n) {
+  if (n < HT__OPTIM_OMP_MIN) return 1;
+  int nt = omp_get_max_threads();
+  return nt > 1 ? nt : 1;
+}
+
+void ht_optim_update_bf16(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr,
+                          float gscale, uint16_t *q) {
   if (hi > o->n) hi = o->n;
   if (lo >= hi) return;
   switch (o->kind) {
-  case HT_OPTIM_ADAMW: ht__adamw_update(o, params, grads, lo, hi, lr, gscale); break;
-  case HT_OPTIM_SGD: ht__sgd_update(o, params, grads, lo, hi, lr, gscale); break;
+  case HT_OPTIM_ADAMW: ht__adamw_update(o, params, grads, lo, hi, lr, gscale, q); break;
+  case HT_OPTIM_SGD: ht__sgd_update(o, params, grads, lo, hi, lr, gscale, q); break;
   }
+}
+
+void ht_optim_update_scaled(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr,
+                            float gscale) {
+  ht_optim_update_bf16(o, params, grads, lo, hi, lr, gscale, NULL);
 }
 
 void ht_optim_update(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr) {

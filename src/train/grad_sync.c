@@ -176,9 +176,9 @@ static void update_bucket(ht_grad_sync *gs, float *buf, int k, double lr) {
   const ht_bucket *b = &gs->buckets[k];
   ht_track_begin(gs->track, HT_EV_OPTIMIZER, k);
   /* The optimizer reads the sum times 1/P (the mean), which rounds exactly
-   * as scaling it in place would. */
-  ht_optim_update_scaled(gs->opt, gs->m->params, buf, b->lo, b->hi, lr, 1.0f / (float)gs->comm->size);
-  ht_model_params_updated(gs->m, b->lo, b->hi);
+   * as scaling it in place would; under bf16 it also rounds the weights for
+   * the next forward as it writes them. */
+  ht_model_update_params(gs->m, gs->opt, buf, b->lo, b->hi, lr, 1.0f / (float)gs->comm->size);
   ht_track_end(gs->track);
 }
 

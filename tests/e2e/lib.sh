@@ -13,13 +13,18 @@ fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
 pass() { echo "ok: $*"; }
 
 # HT_TEST_BACKEND (set by the *_onednn CTest entries): the GEMM backend every
-# `train` and `eval` below runs on (compute.backend / eval --backend).
+# `train` and `eval` below runs on (compute.backend / eval --backend);
+# HT_TEST_PRECISION (the *_bf16 entries) likewise the precision.
 HT_TEST_BACKEND=${HT_TEST_BACKEND:-}
+HT_TEST_PRECISION=${HT_TEST_PRECISION:-}
 backend_args() { # subcommand
-  [ -n "$HT_TEST_BACKEND" ] || return 0
   case "$1" in
-  train) echo "--set compute.backend=$HT_TEST_BACKEND" ;;
-  eval) echo "--backend $HT_TEST_BACKEND" ;;
+  train)
+    [ -z "$HT_TEST_BACKEND" ] || echo "--set compute.backend=$HT_TEST_BACKEND"
+    [ -z "$HT_TEST_PRECISION" ] || echo "--set compute.precision=$HT_TEST_PRECISION" ;;
+  eval)
+    [ -z "$HT_TEST_BACKEND" ] || echo "--backend $HT_TEST_BACKEND"
+    [ -z "$HT_TEST_PRECISION" ] || echo "--precision $HT_TEST_PRECISION" ;;
   esac
 }
 
@@ -30,8 +35,9 @@ mpi() { local np=$1; shift; "$MPIEXEC" -n "$np" --oversubscribe --bind-to none "
 # check_backend RUN_DIR: with HT_TEST_BACKEND, the run's log must say it computed on it.
 check_backend() {
   [ -n "$HT_TEST_BACKEND" ] || return 0
-  if grep -q "compute: $HT_TEST_BACKEND " "$1/log.txt"; then pass "$1 computed on $HT_TEST_BACKEND"
-  else fail "$1/log.txt does not say 'compute: $HT_TEST_BACKEND': $(grep -m1 'compute:' "$1/log.txt")"; fi
+  local want="compute: $HT_TEST_BACKEND${HT_TEST_PRECISION:+ $HT_TEST_PRECISION}"
+  if grep -q "$want[ ,]" "$1/log.txt"; then pass "$1 computed on ${want#compute: }"
+  else fail "$1/log.txt does not say '$want': $(grep -m1 'compute:' "$1/log.txt")"; fi
 }
 
 # expect_error NAME CODE PATTERN cmd... : the command must exit with CODE and

@@ -25,6 +25,7 @@
 #include "hytrain/error.h"
 #include "hytrain/gemm.h"
 #include "hytrain/model.h"
+#include "hytrain/optim.h"
 #include "hytrain/rng.h"
 
 static float bits_to_f32(uint32_t u) {
@@ -393,6 +394,95 @@ static void onednn_weights_reported(void **state) {
   weights_reported(HT_GEMM_ONEDNN);
 }
 
+/* The pass-through copy of the bf16 weights (ht_gemm_weights_bf16): only
+ * oneDNN bf16 offers one; patterns written there and reported with
+ * ht_gemm_weights_rounded give the forward of the new weights bit for bit
+ * (forward does not round them again: an unreported change is not seen), and
+ * a layer reported in part is rounded whole by forward. */
+static void onednn_weights_bf16_copy(void **state) {
+  layer_case c = make_case(8, 40, 24, 12);
+  long n = (long)c.O * c.I, half = n / 2 + 5;
+  ht_gemm *g;
+  ht_gemm_opts fp = {.backend = HT_GEMM_ONEDNN, .precision = HT_PREC_FP32};
+  ht_gemm_opts emu = {.backend = HT_GEMM_OPENBLAS, .precision = HT_PREC_BF16};
+  ht_gemm_opts *none[2] = {&fp, &emu};
+  for (int k = 0; k < 2; k++) {
+    assert_int_equal(ht_gemm_create(&g, none[k], 1, &c.I, &c.O, c.B), 0);
+    assert_null(ht_gemm_weights_bf16(g, 0, 0));
+    ht_gemm_destroy(&g);
+  }
+  float *w2 = malloc(sizeof(float) * n), *w3 = malloc(sizeof(float) * n);
+  for (long i = 0; i < n; i++) w2[i] = c.w[i] * 0.5f + 0.01f, w3[i] = -c.w[i];
+  float *want2 = fresh_forward(&c, HT_GEMM_ONEDNN, w2), *want3 = fresh_forward(&c, HT_GEMM_ONEDNN, w3);
+  ht_gemm_opts o = {.backend = HT_GEMM_ONEDNN, .precision = HT_PREC_BF16};
+  assert_int_equal(ht_gemm_create(&g, &o, 1, &c.I, &c.O, c.B), 0);
+  assert_null(ht_gemm_weights_bf16(g, 1, 0));
+  float *y = calloc((size_t)c.B * c.O, sizeof(float));
+  size_t bytes = sizeof(float) * (size_t)c.B * c.O;
+  assert_int_equal(ht_gemm_forward(g, 0, y, c.x, c.w, c.b, c.B, 0), 0);
+  /* w2 written through the copy in two pieces; forward is passed w3 and
+   * must use the reported w2. */
+  uint16_t *q = ht_gemm_weights_bf16(g, 0, half);
+  assert_non_null(q);
+  for (long i = half; i < n; i++) q[i - half] = ht_bf16_bits(w2[i]);
+  ht_gemm_weights_rounded(g, 0, half, n);
+  q = ht_gemm_weights_bf16(g, 0, 0);
+  for (long i = 0; i < half; i++) q[i] = ht_bf16_bits(w2[i]);
+  ht_gemm_weights_rounded(g, 0, 0, half);
+  assert_int_equal(ht_gemm_forward(g, 0, y, c.x, w3, c.b, c.B, 0), 0);
+  assert_memory_equal(y, want2, bytes);
+  /* Half reported: forward rounds w3 whole. */
+  ht_gemm_weights_rounded(g, 0, 0, half);
+  assert_int_equal(ht_gemm_forward(g, 0, y, c.x, w3, c.b, c.B, 0), 0);
+  assert_memory_equal(y, want3, bytes);
+  ht_gemm_destroy(&g);
+  free(y), free(want2), free(want3), free(w2), free(w3);
+  free_case(&c);
+}
+
+/* ht_model_update_params (the optimizer writing the bf16 weights as it
+ * updates them) against the plain update followed by
+ * ht_model_params_updated: the same parameters, momentum, losses and
+ * gradients over several steps, bit for bit, with buckets that cut through
+ * layers' weights and biases at odd places; under fp32 as well. */
+static void model_update_params(void **state) {
+  enum { B = 32 };
+  float x[B * 64];
+  int32_t y[B];
+  batch(B, x, y);
+  for (int p = 0; p < 2; p++) {
+    ht_model a, b;
+    make_mlp(&a, B, HT_GEMM_ONEDNN, p ? HT_PREC_BF16 : HT_PREC_FP32);
+    make_mlp(&b, B, HT_GEMM_ONEDNN, p ? HT_PREC_BF16 : HT_PREC_FP32);
+    ht_optim_opts oo = {.kind = HT_OPTIM_SGD, .momentum = 0.9, .weight_decay = 1e-3};
+    ht_optim oa, ob;
+    assert_int_equal(ht_optim_create(&oa, &oo, a.n_params), 0);
+    assert_int_equal(ht_optim_create(&ob, &oo, b.n_params), 0);
+    /* Bucket ends: inside dense0's weights, at its bias, inside dense1's
+     * bias, the end. */
+    size_t cuts[] = {a.n_params, a.layers[2].b_off + 7, a.layers[0].b_off, 1001, 0};
+    for (int s = 0; s < 4; s++) {
+      double la = ht_model_step(&a, x, y, NULL, B, NULL, NULL), lb = ht_model_step(&b, x, y, NULL, B, NULL, NULL);
+      assert_true(la == lb);
+      assert_memory_equal(a.grads, b.grads, a.n_params * sizeof(float));
+      ht_optim_begin_step(&oa);
+      ht_optim_begin_step(&ob);
+      for (int k = 0; k + 1 < (int)(sizeof cuts / sizeof *cuts); k++) {
+        size_t lo = cuts[k + 1], hi = cuts[k];
+        ht_optim_update_scaled(&oa, a.params, a.grads, lo, hi, 0.05, 0.5f);
+        ht_model_params_updated(&a, lo, hi);
+        ht_model_update_params(&b, &ob, b.grads, lo, hi, 0.05, 0.5f);
+      }
+      assert_memory_equal(a.params, b.params, a.n_params * sizeof(float));
+      assert_memory_equal(oa.m, ob.m, a.n_params * sizeof(float));
+    }
+    ht_optim_destroy(&oa);
+    ht_optim_destroy(&ob);
+    ht_model_destroy(&a);
+    ht_model_destroy(&b);
+  }
+}
+
 static void model_step_deterministic(void **state) {
   enum { B = 32 };
   float x[B * 64];
@@ -432,6 +522,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(onednn_deterministic),
     cmocka_unit_test(model_step_backends),
     cmocka_unit_test(model_step_deterministic),
+    cmocka_unit_test(onednn_weights_bf16_copy),
+    cmocka_unit_test(model_update_params),
 #endif
 };
 

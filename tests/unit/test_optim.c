@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ht_test.h"
+#include "hytrain/bf16.h"
 #include "hytrain/error.h"
 #include "hytrain/optim.h"
 #include "hytrain/rng.h"
@@ -249,6 +250,69 @@ static void update_threads_bitwise(void **state) {
   free(p1), free(p2), free(g);
 }
 
+/* The update that also writes the bf16 copy (ht_optim_update_bf16): the
+ * parameters and state are bit for bit those of ht_optim_update_scaled, the
+ * copy holds ht_bf16_bits of every new parameter (a NaN one included) and
+ * nothing outside [lo, hi); for every kind and SGD variant, 1 and 2 threads,
+ * on an odd slice so the vector loops have tails at both ends. The SGD
+ * parameters also equal a scalar loop of the formula written here, bit for
+ * bit: the multi-versioned (vectorised) loop is the same IEEE arithmetic. */
+static void update_bf16_copy(void **state) {
+  enum { N = 40009, LO = 3, HI = 40001 };
+  struct {
+    const char *name;
+    double mu, wd;
+    int nesterov;
+  } kinds[] = {{"sgd", 0, 0.01, 0}, {"sgd", 0.9, 0, 0}, {"sgd", 0.9, 0.01, 1}, {"adamw", 0, 0.01, 0}};
+  float *g = malloc(N * sizeof *g), *pa = malloc(N * sizeof *pa), *pb = malloc(N * sizeof *pb);
+  float *ref = malloc(N * sizeof *ref), *vref = calloc(N, sizeof *vref);
+  uint16_t *q = malloc(N * sizeof *q);
+  ht_rng r;
+  ht_rng_seed(&r, 5);
+  for (int i = 0; i < N; i++) g[i] = (float)(ht_rng_uniform(&r) - 0.5);
+  g[LO + 17] = NAN;
+  for (int threads = 1; threads <= 2; threads++) {
+    omp_set_num_threads(threads);
+    for (int k = 0; k < 4; k++) {
+      ht_optim a, b;
+      assert_int_equal(optim_create(&a, kinds[k].name, kinds[k].mu, kinds[k].nesterov, kinds[k].wd, 0.9, 0.999, 1e-8, N), 0);
+      assert_int_equal(optim_create(&b, kinds[k].name, kinds[k].mu, kinds[k].nesterov, kinds[k].wd, 0.9, 0.999, 1e-8, N), 0);
+      for (int i = 0; i < N; i++) pa[i] = pb[i] = ref[i] = (float)i / N - 0.25f;
+      memset(vref, 0, N * sizeof *vref);
+      float lr = 0.01f, gs = 0.5f, mu = (float)kinds[k].mu, wd = (float)kinds[k].wd;
+      for (int s = 0; s < 3; s++) {
+        for (int i = 0; i < N; i++) q[i] = 0xabcd;
+        ht_optim_begin_step(&a);
+        ht_optim_begin_step(&b);
+        ht_optim_update_scaled(&a, pa, g, LO, HI, lr, gs);
+        ht_optim_update_bf16(&b, pb, g, LO, HI, lr, gs, q + LO);
+        assert_memory_equal(pa, pb, N * sizeof *pa);
+        assert_memory_equal(a.m ? a.m : pa, b.m ? b.m : pb, N * sizeof *pa);
+        if (a.v) assert_memory_equal(a.v, b.v, N * sizeof *pa);
+        for (int i = 0; i < N; i++) {
+          uint16_t want = i >= LO && i < HI ? ht_bf16_bits(pb[i]) : 0xabcd;
+          if (q[i] != want) fail_msg("%s k=%d step %d: q[%d] = 0x%04x, expected 0x%04x", kinds[k].name, k, s, i, q[i], want);
+        }
+        assert_true(isnan(pb[LO + 17]));
+        if (kinds[k].name[0] != 's') continue;
+        for (int i = LO; i < HI; i++) {
+          float gi = g[i] * gs + wd * ref[i], step = gi;
+          if (mu != 0.0f) {
+            vref[i] = mu * vref[i] + gi;
+            step = kinds[k].nesterov ? gi + mu * vref[i] : vref[i];
+          }
+          ref[i] = ref[i] - lr * step;
+        }
+        assert_memory_equal(ref, pb, N * sizeof *pb);
+      }
+      ht_optim_destroy(&a);
+      ht_optim_destroy(&b);
+    }
+  }
+  omp_set_num_threads(1);
+  free(g), free(pa), free(pb), free(ref), free(vref), free(q);
+}
+
 static void expect_optim_error(const char *name, double mu, int nesterov, double wd, double b1, double eps,
                                const char *message) {
   ht_optim o;
@@ -350,6 +414,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(optim_reference_loops),
     cmocka_unit_test(update_slice_only),
     cmocka_unit_test(update_threads_bitwise),
+    cmocka_unit_test(update_bf16_copy),
     cmocka_unit_test(optim_errors),
     cmocka_unit_test(sched_constant_warmup),
     cmocka_unit_test(sched_step_boundaries),
