@@ -153,6 +153,26 @@ static int check_out_is_new(const char *out, const char *data, const char *ckpt)
   return 0;
 }
 
+/* The input the predictions are for: --data, else the checkpoint's
+ * evaluation split (data.test, as the run recorded it). */
+static int input_path(const ht_predict_opts *o, const char *recorded, ht_predict_result *res, const char **path) {
+  *path = o->data && o->data[0] ? o->data : recorded;
+  if (!(*path)[0]) return ht_error(HT_EUSAGE, "%s records no evaluation split; pass --data FILE", o->ckpt);
+  snprintf(res->data_used, sizeof res->data_used, "%s", *path);
+  return 0;
+}
+
+/* Rank 0 opens the output for rows x cols values of this kind. */
+static int open_output(const ht_predict_opts *o, const ht_comm *comm, ht_predict_format fmt, const char *path,
+                       int64_t rows, ht_predict_kind kind, int cols, ht__predict_out **w, ht_predict_result *res) {
+  res->rows = rows;
+  res->kind = kind;
+  res->cols = cols;
+  if (comm->rank != 0) return 0;
+  HT_CHECK(check_out_is_new(o->out, path, o->ckpt));
+  return ht__predict_out_open(w, o->out, fmt, kind, rows, cols, o->ckpt, path);
+}
+
 /* Everything up to the forward pass, on this rank (no collectives): the
  * model, the shard, and on rank 0 the open output file. */
 static int prepare(const ht_predict_opts *o, const ht_comm *comm, ht_predict_format fmt, ht_dataset *ds, ht_model *m,
@@ -160,18 +180,10 @@ static int prepare(const ht_predict_opts *o, const ht_comm *comm, ht_predict_for
   ht_model_spec spec;
   ht_ckpt_info info;
   HT_CHECK(ht_ckpt_load_spec(o->ckpt, &spec, &info));
-  const char *path = o->data && o->data[0] ? o->data : info.data_test;
-  if (!path[0]) return ht_error(HT_EUSAGE, "%s records no evaluation split; pass --data FILE", o->ckpt);
-  snprintf(res->data_used, sizeof res->data_used, "%s", path);
+  const char *path;
+  HT_CHECK(input_path(o, info.data_test, res, &path));
   HT_CHECK(ht__eval_load(o->ckpt, path, o->max_batch, NULL, comm, &spec, 0, ds, m, norm));
-  res->rows = ds->n_total;
-  res->kind = kind_of(m);
-  res->cols = cols_of(m);
-  if (comm->rank == 0) {
-    HT_CHECK(check_out_is_new(o->out, path, o->ckpt));
-    HT_CHECK(ht__predict_out_open(w, o->out, fmt, res->kind, ds->n_total, res->cols, o->ckpt, path));
-  }
-  return 0;
+  return open_output(o, comm, fmt, path, ds->n_total, kind_of(m), cols_of(m), w, res);
 }
 
 /* ---- sparse linear models (hytrain/sparse_ckpt.h) ---------------------- */
@@ -251,20 +263,12 @@ static int sparse_prepare(const ht_predict_opts *o, const ht_comm *comm, ht_pred
                           ht_csr *rows, ht__predict_out **w, ht_predict_result *res) {
   ht_sparse_ckpt_info in;
   HT_CHECK(ht_sparse_ckpt_read_info(o->ckpt, &in));
-  const char *path = o->data && o->data[0] ? o->data : in.data_test;
-  if (!path[0]) return ht_error(HT_EUSAGE, "%s records no evaluation split; pass --data FILE", o->ckpt);
-  snprintf(res->data_used, sizeof res->data_used, "%s", path);
+  const char *path;
+  HT_CHECK(input_path(o, in.data_test, res, &path));
   HT_CHECK(ht_sparse_model_create(m, in.type, in.d, in.num_classes, in.l2));
   HT_CHECK(ht_sparse_ckpt_read_weights(o->ckpt, m));
   HT_CHECK(sparse_rows(path, o->ckpt, in.d, comm, rows));
-  res->rows = rows->n_total;
-  res->kind = sparse_kind(m);
-  res->cols = sparse_cols(m);
-  if (comm->rank == 0) {
-    HT_CHECK(check_out_is_new(o->out, path, o->ckpt));
-    HT_CHECK(ht__predict_out_open(w, o->out, fmt, res->kind, rows->n_total, res->cols, o->ckpt, path));
-  }
-  return 0;
+  return open_output(o, comm, fmt, path, rows->n_total, sparse_kind(m), sparse_cols(m), w, res);
 }
 
 /* Class and output columns of every row, the formulas of the dense models. */
