@@ -194,8 +194,10 @@ static int append_row(ht_csr_loader *l, chunk_slot *s, int64_t i) {
     if (!idx || !val) return ht_error(HT_ENOMEM, "%s: out of memory for a chunk of %lld non-zeros", l->hdr.path, (long long)c);
     s->cap_nnz = c;
   }
-  memcpy(dst->indices + base, src->indices + a, sizeof(int32_t) * (size_t)nnz);
-  memcpy(dst->values + base, src->values + a, sizeof(float) * (size_t)nnz);
+  if (nnz > 0) { /* an empty row: no arrays may exist yet (memcpy needs real pointers even for 0 bytes) */
+    memcpy(dst->indices + base, src->indices + a, sizeof(int32_t) * (size_t)nnz);
+    memcpy(dst->values + base, src->values + a, sizeof(float) * (size_t)nnz);
+  }
   if (dst->y) dst->y[dst->n] = src->y[i];
   if (dst->yt) dst->yt[dst->n] = src->yt[i];
   s->file_rows[dst->n] = l->win_file_rows[i];
