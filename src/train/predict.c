@@ -153,6 +153,16 @@ static int check_out_is_new(const char *out, const char *data, const char *ckpt)
   return 0;
 }
 
+/* This rank's class and output columns for n rows (freed by the caller,
+ * also when this fails). */
+static int alloc_outputs(int64_t n, int cols, int32_t **cls, float **vals) {
+  size_t rows = (size_t)(n > 0 ? n : 1);
+  *cls = malloc(sizeof(int32_t) * rows);
+  *vals = malloc(sizeof(float) * rows * (size_t)cols);
+  if (!*cls || !*vals) return ht_error(HT_ENOMEM, "out of memory for the predictions of %lld rows", (long long)n);
+  return 0;
+}
+
 /* The input the predictions are for: --data, else the checkpoint's
  * evaluation split (data.test, as the run recorded it). */
 static int input_path(const ht_predict_opts *o, const char *recorded, ht_predict_result *res, const char **path) {
@@ -308,12 +318,7 @@ static int predict_sparse(const ht_predict_opts *o, const ht_comm *comm, ht_pred
   int32_t *cls = NULL;
   float *vals = NULL;
   int rc = sparse_prepare(o, comm, fmt, &m, &rows, &w, res);
-  if (rc == 0) {
-    size_t n = (size_t)(rows.n > 0 ? rows.n : 1);
-    cls = malloc(sizeof(int32_t) * n);
-    vals = malloc(sizeof(float) * n * (size_t)res->cols);
-    if (!cls || !vals) rc = ht_error(HT_ENOMEM, "out of memory for the predictions of %lld rows", (long long)rows.n);
-  }
+  if (rc == 0) rc = alloc_outputs(rows.n, res->cols, &cls, &vals);
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
   double tf = ht_now();
   sparse_outputs(&m, &rows, res->cols, cls, vals);
@@ -364,12 +369,7 @@ int ht_predict_checkpoint(const ht_predict_opts *o, const ht_comm *comm, ht_pred
   int rc = ht_predict_format_of(o->out, &fmt);
   if (rc == 0 && o->max_batch < 1) rc = ht_error(HT_EUSAGE, "--batch must be a positive integer");
   if (rc == 0) rc = prepare(o, comm, fmt, &ds, &m, &norm, &w, res);
-  if (rc == 0) {
-    size_t rows = (size_t)(ds.n > 0 ? ds.n : 1);
-    cls = malloc(sizeof(int32_t) * rows);
-    vals = malloc(sizeof(float) * rows * (size_t)res->cols);
-    if (!cls || !vals) rc = ht_error(HT_ENOMEM, "out of memory for the predictions of %lld rows", (long long)ds.n);
-  }
+  if (rc == 0) rc = alloc_outputs(ds.n, res->cols, &cls, &vals);
   HT_CHECK_GOTO(ht_comm_agree(comm, rc), rc, done);
 
   double tf = ht_now();
