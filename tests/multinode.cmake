@@ -18,3 +18,5 @@ foreach(what train stall lost)
   add_test(NAME multinode.e2e_${what} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/multinode.sh ${what})
   set_tests_properties(multinode.e2e_${what} PROPERTIES TIMEOUT 240 LABELS multinode ENVIRONMENT "${HT_TEST_ENV}")
 endforeach()
+# The model and the measurement behind docs/scaling.md (one machine, no namespaces).
+ht_e2e_test(scaling_model scaling_model.sh TIMEOUT 120)

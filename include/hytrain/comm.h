@@ -93,16 +93,28 @@ typedef struct ht_comm_bench_result {
   double median_s, min_s, max_s;
 } ht_comm_bench_result;
 
+/* Work for the main thread while the buckets are in flight (`hytrain bench
+ * allreduce --compute-ms`): fn(seconds, arg) computes for about that long. */
+typedef struct ht_bench_compute {
+  void (*fn)(double seconds, void *arg);
+  void *arg;
+  double seconds;
+} ht_bench_compute;
+
 /* Collective on c->main and c->grad (`hytrain bench allreduce`): sums n
  * floats over all ranks with a communication thread, in buckets of about
  * bucket_mb MiB, steps + 1 times (the first warms up and is not counted),
  * each step after a barrier, summing as comm.transport `transport` does
  * (mpi: messages; shm: memory shared by the ranks of one node; hier:
  * hierarchical with inter-node algorithm `inter`; auto: as training would).
+ * With compute (may be NULL) the main thread runs compute->fn after handing
+ * every bucket over and waits afterwards, as a training step overlaps
+ * backward with the summing; a step's time then includes that work.
  * *out holds the rank's own clock and the transport used. Returns 0,
  * HT_ENOMEM, HT_ECONFIG (shm or hier not available here) or HT_EMPI. */
 int ht_comm_bench_allreduce(const ht_comm *c, size_t n, double bucket_mb, int steps, ht_wait_kind wait, int sleep_us,
-                            ht_transport transport, ht_inter_algo inter, ht_comm_bench_result *out);
+                            ht_transport transport, ht_inter_algo inter, const ht_bench_compute *compute,
+                            ht_comm_bench_result *out);
 
 /* Collective on c->grad: buf[0..n) = mean over ranks (sum, then * 1/size).
  * Plain synchronous MPI_Allreduce from the calling thread. Training does not

@@ -20,7 +20,8 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 int ht_comm_bench_allreduce(const ht_comm *comm, size_t n, double bucket_mb, int steps, ht_wait_kind wait, int sleep_us,
-                            ht_transport transport, ht_inter_algo inter, ht_comm_bench_result *out) {
+                            ht_transport transport, ht_inter_algo inter, const ht_bench_compute *compute,
+                            ht_comm_bench_result *out) {
   memset(out, 0, sizeof *out);
   size_t per = (size_t)(bucket_mb * 1024 * 1024 / sizeof(float));
   if (per < 1) per = 1;
@@ -51,6 +52,7 @@ int ht_comm_bench_allreduce(const ht_comm *comm, size_t n, double bucket_mb, int
     double t0 = ht_now();
     if (rc == 0) rc = ht_comm_thread_begin(ct, buf);
     for (int k = 0; k < nb && rc == 0; k++) ht_comm_thread_enqueue(ct, k);
+    if (rc == 0 && compute) compute->fn(compute->seconds, compute->arg);
     for (int k = 0; k < nb && rc == 0; k++) rc = ht_comm_thread_wait(ct, k);
     if (s > 0) t[s - 1] = ht_now() - t0; /* the first step warms up connections */
   }
