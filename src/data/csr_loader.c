@@ -2,24 +2,20 @@
  * The CSR stream loader thread ("ht-loader"): this file owns it. Pieces,
  * windows and chunks are defined in hytrain/csr_loader.h.
  *
- * Hand-off points (all under l->mu), as in the dense loader (loader.c):
- *   main -> loader: a job (epoch) tagged with a generation number, and the
- *                   stop flag; signalled on `wake`.
- *   loader -> main: finished slots (ready count) or an error; signalled on
- *                   `ready_cv`. A slot is filled outside the lock: slots are
- *                   used in ring order, and the one being filled is neither
- *                   ready nor held, so nobody else reads it.
- * A new job bumps the generation; the loader drops older work at its next
- * hand-off. The window, the piece order and the reader belong to the loader
- * thread alone.
+ * Hand-off points: the slot ring shared with the dense loader (slot_ring.h:
+ * jobs (epoch) tagged with a generation number, chunk slots in ring order,
+ * errors, stop), whose lock l->ring.mu also guards the fields marked shared
+ * below. A new job bumps the generation; the loader drops older work at its
+ * next hand-off. The window, the piece order and the reader belong to the
+ * loader thread alone.
  */
 #include "hytrain/csr_loader.h"
 
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/slot_ring.h"
 #include "hytrain/error.h"
 #include "hytrain/rng.h"
 #include "hytrain/timer.h"
@@ -33,7 +29,7 @@ typedef struct chunk_slot {
   int64_t cap_rows, cap_nnz;
   int64_t *file_rows;       /* [cap_rows] */
   int64_t file_rows_cap;
-  int64_t epoch, index, pos0, rows_read;
+  int64_t pos0, rows_read;
 } chunk_slot;
 
 struct ht_csr_loader {
@@ -42,16 +38,9 @@ struct ht_csr_loader {
   int64_t n_pieces, n_windows, n_chunks;
   pthread_t thread;
   int started;
-  pthread_mutex_t mu;
-  pthread_cond_t wake, ready_cv;
+  ht__slot_ring ring;       /* the hand-off; its slots' contents are `slots` */
 
-  /* Shared, under mu. */
-  uint64_t gen;
-  int64_t job_epoch;
-  int64_t prod_epoch, prod_chunk; /* the next chunk the loader will publish */
-  int stop, ready, held, rd, err;
-  uint64_t err_gen;
-  char err_msg[1024];
+  /* Shared, under ring.mu. */
   ht_loader_stats stats;
   ht_track *track;
 
@@ -59,8 +48,7 @@ struct ht_csr_loader {
   int64_t epoch, next;
 
   /* Loader thread only (between hand-offs). */
-  int nslots;
-  chunk_slot *slots;
+  chunk_slot *slots;        /* [ring.nslots] */
   int64_t *piece_order;     /* [n_pieces] */
   ht_csr win;               /* the current window's rows, file order within it */
   int64_t win_cap_rows, win_cap_nnz;
@@ -103,25 +91,6 @@ static int64_t piece_start(const ht_csr_loader *l, int64_t k) {
   return (l->hdr.row0 / C + k) * C - l->hdr.row0;
 }
 
-static void publish_error(ht_csr_loader *l, uint64_t gen, int rc) {
-  pthread_mutex_lock(&l->mu);
-  if (l->gen == gen && !l->err) {
-    l->err = rc;
-    l->err_gen = gen;
-    snprintf(l->err_msg, sizeof l->err_msg, "%s", ht_error_message()[0] ? ht_error_message() : ht_strerror(rc));
-    pthread_cond_broadcast(&l->ready_cv);
-  }
-  pthread_mutex_unlock(&l->mu);
-  ht_error_clear();
-}
-
-static int wanted(ht_csr_loader *l, uint64_t gen) {
-  pthread_mutex_lock(&l->mu);
-  int yes = l->gen == gen && !l->stop;
-  pthread_mutex_unlock(&l->mu);
-  return yes;
-}
-
 static int grow_i64(int64_t **p, int64_t *cap, int64_t need) {
   if (need <= *cap) return 0;
   int64_t c = *cap > 0 ? *cap : 1024;
@@ -159,12 +128,12 @@ static int load_window(ht_csr_loader *l, int64_t epoch, int64_t w, int64_t *rows
     }
     for (int64_t i = 0; i < b - a; i++) l->win_file_rows[at + i] = l->hdr.row0 + a + i;
     int64_t nnz = l->win.indptr[l->win.n] - l->win.indptr[at];
-    pthread_mutex_lock(&l->mu);
+    pthread_mutex_lock(&l->ring.mu);
     ht_track_span(l->track, HT_EV_LOAD_READ, (int)(pieces[j] < INT32_MAX ? pieces[j] : -1), t0, t1);
     l->stats.read_s += t1 - t0;
     l->stats.rows_read += b - a;
     l->stats.bytes_read += nnz * 8 + (b - a) * 12;
-    pthread_mutex_unlock(&l->mu);
+    pthread_mutex_unlock(&l->ring.mu);
     *rows_read += b - a;
   }
   for (int64_t i = 0; i < l->win.n; i++) l->win_perm[i] = i;
@@ -206,16 +175,6 @@ static int append_row(ht_csr_loader *l, chunk_slot *s, int64_t i) {
   return 0;
 }
 
-/* Waits for a free slot for generation gen; its index, or -1 when the job
- * was replaced or the loader stops. */
-static int wait_free_slot(ht_csr_loader *l, uint64_t gen) {
-  pthread_mutex_lock(&l->mu);
-  while (!l->stop && l->gen == gen && l->ready + l->held >= l->nslots) pthread_cond_wait(&l->wake, &l->mu);
-  int w = (!l->stop && l->gen == gen) ? (l->rd + l->held + l->ready) % l->nslots : -1;
-  pthread_mutex_unlock(&l->mu);
-  return w;
-}
-
 /* Produces the chunks of one epoch. 0 when done, 1 when superseded, or an error. */
 static int run_epoch(ht_csr_loader *l, uint64_t gen, int64_t epoch) {
   const int64_t C = l->o.chunk_rows, rows = l->o.rows_per_epoch;
@@ -231,7 +190,7 @@ static int run_epoch(ht_csr_loader *l, uint64_t gen, int64_t epoch) {
   int64_t next_window = 0, wi = 0, pos = 0;
   l->win.n = 0;
   for (int64_t j = 0; j < l->n_chunks; j++) {
-    int w = wait_free_slot(l, gen);
+    int w = ht__ring_wait_free(&l->ring, gen);
     if (w < 0) return 1;
     double ta = ht_now(), read_before = l->stats.read_s; /* read_s is written by this thread only */
     chunk_slot *s = &l->slots[w];
@@ -243,7 +202,7 @@ static int run_epoch(ht_csr_loader *l, uint64_t gen, int64_t epoch) {
       if (wi == l->win.n) {
         if (next_window >= l->n_windows)
           return ht_error(HT_EINTERNAL, "%s: the shard's windows ran out at epoch position %lld", l->hdr.path, (long long)pos);
-        if (!wanted(l, gen)) return 1;
+        if (!ht__ring_wanted(&l->ring, gen)) return 1;
         HT_CHECK(load_window(l, epoch, next_window++, &s->rows_read));
         wi = 0;
         continue;
@@ -252,22 +211,14 @@ static int run_epoch(ht_csr_loader *l, uint64_t gen, int64_t epoch) {
     }
     /* The rows past the epoch's cut are still read once (and validated). */
     while (j + 1 == l->n_chunks && next_window < l->n_windows) HT_CHECK(load_window(l, epoch, next_window++, &s->rows_read));
-    s->epoch = epoch;
-    s->index = j;
     s->pos0 = pos;
     pos += want;
     double tb = ht_now();
-    pthread_mutex_lock(&l->mu);
+    pthread_mutex_lock(&l->ring.mu);
     ht_track_span(l->track, HT_EV_LOAD_BATCH, (int)(j < INT32_MAX ? j : -1), ta, tb);
     l->stats.assemble_s += (tb - ta) - (l->stats.read_s - read_before);
-    int superseded = l->gen != gen || l->stop;
-    if (!superseded) {
-      l->ready++;
-      l->prod_epoch = j + 1 < l->n_chunks ? epoch : epoch + 1;
-      l->prod_chunk = j + 1 < l->n_chunks ? j + 1 : 0;
-      pthread_cond_broadcast(&l->ready_cv);
-    }
-    pthread_mutex_unlock(&l->mu);
+    int superseded = ht__ring_publish_locked(&l->ring, gen, w, epoch, j, l->n_chunks);
+    pthread_mutex_unlock(&l->ring.mu);
     if (superseded) return 1;
   }
   return 0;
@@ -276,21 +227,12 @@ static int run_epoch(ht_csr_loader *l, uint64_t gen, int64_t epoch) {
 static void *loader_main(void *arg) {
   ht_csr_loader *l = arg;
   pthread_setname_np(pthread_self(), "ht-loader");
-  uint64_t done = 0;
-  pthread_mutex_lock(&l->mu);
-  for (;;) {
-    while (!l->stop && l->gen == done) pthread_cond_wait(&l->wake, &l->mu);
-    if (l->stop) break;
-    uint64_t gen = l->gen;
-    int64_t epoch = l->job_epoch;
-    pthread_mutex_unlock(&l->mu);
+  ht__ring_job job = {0};
+  while (ht__ring_next_job(&l->ring, job.gen, &job)) {
     int rc = 0;
-    for (int64_t e = epoch; rc == 0 && e < l->o.epochs; e++) rc = run_epoch(l, gen, e);
-    if (rc < 0) publish_error(l, gen, rc);
-    pthread_mutex_lock(&l->mu);
-    done = gen;
+    for (int64_t e = job.epoch; rc == 0 && e < l->o.epochs; e++) rc = run_epoch(l, job.gen, e);
+    if (rc < 0) ht__ring_fail(&l->ring, job.gen, rc);
   }
-  pthread_mutex_unlock(&l->mu);
   ht_csr_reader_close(&l->reader);
   return NULL;
 }
@@ -300,11 +242,11 @@ static void *loader_main(void *arg) {
 static int alloc_slots(ht_csr_loader *l) {
   const int64_t C = l->o.chunk_rows;
   int cls = l->hdr.task == HT_TASK_CLASSIFY;
-  l->nslots = l->o.prefetch + 1;
-  l->slots = calloc((size_t)l->nslots, sizeof *l->slots);
+  const int nslots = l->ring.nslots;
+  l->slots = calloc((size_t)nslots, sizeof *l->slots);
   l->piece_order = malloc(sizeof(int64_t) * (size_t)(l->n_pieces > 0 ? l->n_pieces : 1));
   if (!l->slots || !l->piece_order) return ht_error(HT_ENOMEM, "out of memory for the chunk ring");
-  for (int i = 0; i < l->nslots; i++) {
+  for (int i = 0; i < nslots; i++) {
     chunk_slot *s = &l->slots[i];
     s->rows = l->hdr;
     s->rows.n = 0;
@@ -314,7 +256,7 @@ static int alloc_slots(ht_csr_loader *l) {
     if (cls) s->rows.y = malloc(sizeof(int32_t) * (size_t)C);
     else s->rows.yt = malloc(sizeof(float) * (size_t)C);
     if (!s->rows.indptr || !s->file_rows || (!s->rows.y && !s->rows.yt))
-      return ht_error(HT_ENOMEM, "out of memory for %d chunk slots of %lld rows", l->nslots, (long long)C);
+      return ht_error(HT_ENOMEM, "out of memory for %d chunk slots of %lld rows", nslots, (long long)C);
   }
   l->win = l->hdr;
   l->win.n = 0;
@@ -335,10 +277,9 @@ int ht_csr_loader_create(ht_csr_loader **out, const ht_csr *hdr, const ht_csr_lo
   l->n_pieces = (hdr->row0 + hdr->n - 1) / C - hdr->row0 / C + 1;
   l->n_windows = (l->n_pieces + o->window_chunks - 1) / o->window_chunks;
   l->n_chunks = ht_csr_loader_chunks(o);
-  pthread_mutex_init(&l->mu, NULL);
-  pthread_cond_init(&l->wake, NULL);
-  pthread_cond_init(&l->ready_cv, NULL);
-  int rc = alloc_slots(l);
+  /* Slots: `prefetch` ready ones plus the one the main thread holds. */
+  int rc = ht__ring_init(&l->ring, o->prefetch + 1);
+  rc = rc == 0 ? alloc_slots(l) : ht_error(HT_ENOMEM, "out of memory for the chunk ring");
   if (rc == 0 && pthread_create(&l->thread, NULL, loader_main, l) != 0)
     rc = ht_error(HT_ENOMEM, "loader: cannot start the loader thread");
   if (rc < 0) {
@@ -354,61 +295,20 @@ int ht_csr_loader_create(ht_csr_loader **out, const ht_csr *hdr, const ht_csr_lo
 void ht_csr_loader_start_epoch(ht_csr_loader *l, int64_t epoch) {
   l->epoch = epoch;
   l->next = 0;
-  pthread_mutex_lock(&l->mu);
-  if (l->held) {
-    l->held = 0;
-    l->rd = (l->rd + 1) % l->nslots;
-  }
-  int keep = l->gen > 0 && !(l->err && l->err_gen == l->gen) &&
-             (l->ready > 0 ? l->slots[l->rd].epoch == epoch && l->slots[l->rd].index == 0
-                           : l->prod_epoch == epoch && l->prod_chunk == 0);
-  if (!keep) {
-    l->gen++;
-    l->job_epoch = l->prod_epoch = epoch;
-    l->prod_chunk = 0;
-    l->ready = l->rd = 0;
-    l->err = 0;
-  }
-  pthread_cond_broadcast(&l->wake);
-  pthread_mutex_unlock(&l->mu);
+  ht__ring_start(&l->ring, epoch, 0);
 }
 
 int ht_csr_loader_next(ht_csr_loader *l, ht_csr_chunk *c) {
   if (l->next >= l->n_chunks)
     return ht_error(HT_EINVAL, "loader: epoch %lld has no chunk %lld", (long long)l->epoch, (long long)l->next);
-  double t0 = ht_now();
-  pthread_mutex_lock(&l->mu);
-  int released = l->held;
-  if (released) {
-    l->held = 0;
-    l->rd = (l->rd + 1) % l->nslots;
-  }
-  int blocked = l->ready == 0;
-  if (released) pthread_cond_signal(&l->wake);
-  while (l->ready == 0 && !(l->err && l->err_gen == l->gen)) pthread_cond_wait(&l->ready_cv, &l->mu);
-  int rc = 0;
-  chunk_slot *s = &l->slots[l->rd];
-  if (l->ready == 0) {
-    rc = ht_error(l->err, "%s", l->err_msg);
-  } else if (s->epoch != l->epoch || s->index != l->next) {
-    rc = ht_error(HT_EINTERNAL, "loader: expected chunk %lld of epoch %lld, the ring holds chunk %lld of epoch %lld",
-                  (long long)l->next, (long long)l->epoch, (long long)s->index, (long long)s->epoch);
-  } else {
-    l->ready--;
-    l->held = 1;
-    double waited = ht_now() - t0;
-    l->stats.wait_s += waited;
-    l->stats.batches++;
-    l->stats.waits += blocked;
-    if (waited > l->stats.max_wait_s) l->stats.max_wait_s = waited;
-  }
-  pthread_mutex_unlock(&l->mu);
-  if (rc < 0) return rc;
-  l->next++;
+  /* Gives back the previous chunk's slot (to be refilled) and takes this one. */
+  int w = ht__ring_take(&l->ring, l->epoch, l->next, "chunk", &l->stats);
+  if (w < 0) return w;
+  const chunk_slot *s = &l->slots[w];
   c->rows = &s->rows;
   c->file_rows = s->file_rows;
-  c->epoch = s->epoch;
-  c->index = s->index;
+  c->epoch = l->epoch; /* what the slot holds: ht__ring_take checked it */
+  c->index = l->next++;
   c->pos0 = s->pos0;
   c->rows_read = s->rows_read;
   return 0;
@@ -416,28 +316,25 @@ int ht_csr_loader_next(ht_csr_loader *l, ht_csr_chunk *c) {
 
 void ht_csr_loader_set_track(ht_csr_loader *l, ht_track *track) {
   if (!l) return;
-  pthread_mutex_lock(&l->mu);
+  pthread_mutex_lock(&l->ring.mu);
   l->track = track;
-  pthread_mutex_unlock(&l->mu);
+  pthread_mutex_unlock(&l->ring.mu);
 }
 
 void ht_csr_loader_get_stats(ht_csr_loader *l, ht_loader_stats *s) {
-  pthread_mutex_lock(&l->mu);
+  pthread_mutex_lock(&l->ring.mu);
   *s = l->stats;
-  pthread_mutex_unlock(&l->mu);
+  pthread_mutex_unlock(&l->ring.mu);
 }
 
 void ht_csr_loader_destroy(ht_csr_loader **lp) {
   ht_csr_loader *l = *lp;
   if (!l) return;
   if (l->started) {
-    pthread_mutex_lock(&l->mu);
-    l->stop = 1;
-    pthread_cond_broadcast(&l->wake);
-    pthread_mutex_unlock(&l->mu);
+    ht__ring_stop(&l->ring);
     pthread_join(l->thread, NULL);
   }
-  for (int i = 0; l->slots && i < l->nslots; i++) {
+  for (int i = 0; l->slots && i < l->ring.nslots; i++) {
     ht_csr_free(&l->slots[i].rows);
     free(l->slots[i].file_rows);
   }
@@ -447,9 +344,7 @@ void ht_csr_loader_destroy(ht_csr_loader **lp) {
   free(l->win_perm);
   free(l->win_file_rows);
   ht_csr_reader_close(&l->reader);
-  pthread_cond_destroy(&l->wake);
-  pthread_cond_destroy(&l->ready_cv);
-  pthread_mutex_destroy(&l->mu);
+  ht__ring_destroy(&l->ring);
   free(l);
   *lp = NULL;
 }

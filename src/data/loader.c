@@ -5,16 +5,11 @@
  * (prefetch + 1: `prefetch` ready ones plus the one the main thread holds),
  * cap = rows of the shuffle buffer (stream mode).
  *
- * Hand-off points (all under impl->mu):
- *   main -> loader: a job (epoch, skip) tagged with a generation number, and
- *                   the stop flag; signalled on `wake`.
- *   loader -> main: finished slots (ready count), or an error with its
- *                   message; signalled on `ready_cv`. A slot is filled outside
- *                   the lock: slots are used in ring order, the one being
- *                   filled is neither ready nor held, so nobody else reads it.
- * A new job bumps the generation; the loader drops whatever it was doing for
- * an older generation at its next hand-off, so start_epoch never waits for a
- * full ring to drain.
+ * Hand-off points: the slot ring (slot_ring.h: jobs tagged with a generation
+ * number, slots in ring order, errors, stop), whose lock impl->ring.mu also
+ * guards the fields marked shared below. A new job bumps the generation; the
+ * loader drops whatever it was doing for an older generation at its next
+ * hand-off, so start_epoch never waits for a full ring to drain.
  *
  * In stream mode the loader holds the shuffle buffer as `cap` row slots: a
  * piece is read into a staging area and its rows are copied into free slots;
@@ -25,11 +20,11 @@
 #include "hytrain/loader.h"
 
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "data/loader_internal.h"
+#include "data/slot_ring.h"
 #include "hytrain/error.h"
 #include "hytrain/rng.h"
 #include "hytrain/timer.h"
@@ -40,33 +35,20 @@ typedef struct ring_slot {
   float *x;      /* [B, d] */
   int32_t *y;    /* [B] */
   float *yt;     /* [B, t] */
-  int64_t epoch, batch; /* which batch it holds */
 } ring_slot;
 
 struct ht__loader_impl {
   pthread_t thread;
   int started;
-  pthread_mutex_t mu;
-  pthread_cond_t wake;      /* loader waits: new job, free slot, or stop */
-  pthread_cond_t ready_cv;  /* main waits: a ready slot or an error */
+  ht__slot_ring ring;       /* the hand-off; its slots' contents are `slots` */
 
-  /* Shared, under mu. */
-  uint64_t gen;             /* job generation; bumped by start_epoch */
-  int64_t job_epoch, job_skip;
-  int64_t prod_epoch, prod_batch; /* the next batch the loader will publish */
-  int stop;
+  /* Shared, under ring.mu. */
   int norm_ready;           /* batches may be assembled (see opts.norm_deferred) */
-  int ready, held;          /* ready slots; 1 while main holds one */
-  int rd;                   /* next slot main takes */
-  int err;                  /* loader error for generation err_gen */
-  uint64_t err_gen;
-  char err_msg[1024];
   ht_loader_stats stats;
-  ht_track *track;          /* timeline track, recorded on under mu (NULL: none) */
+  ht_track *track;          /* timeline track, recorded on under ring.mu (NULL: none) */
 
   /* Owned by the loader thread between hand-offs. */
-  int nslots;
-  ring_slot *slots;
+  ring_slot *slots;         /* [ring.nslots] */
   ht__epoch_plan plan;
   int64_t cap;              /* stream: buffer rows */
   float *buf_x;             /* [cap, d] */
@@ -117,19 +99,6 @@ int64_t ht_loader_memory_bytes(const ht_dataset *ds, int batch, const ht_loader_
 
 /* ---- the loader thread's side ---------------------------------------- */
 
-/* Records the thread's error for generation gen and wakes the main thread. */
-static void publish_error(struct ht__loader_impl *m, uint64_t gen, int rc) {
-  pthread_mutex_lock(&m->mu);
-  if (m->gen == gen && !m->err) {
-    m->err = rc;
-    m->err_gen = gen;
-    snprintf(m->err_msg, sizeof m->err_msg, "%s", ht_error_message()[0] ? ht_error_message() : ht_strerror(rc));
-    pthread_cond_broadcast(&m->ready_cv);
-  }
-  pthread_mutex_unlock(&m->mu);
-  ht_error_clear();
-}
-
 /* Reads piece k (stream) and copies into free buffer slots those of its rows
  * that are still to come in this epoch. */
 static int load_piece(ht_loader *l, int64_t k) {
@@ -167,12 +136,12 @@ static int load_piece(ht_loader *l, int64_t k) {
     if (m->buf_y) m->buf_y[s] = m->stage_y[r - a];
     if (m->buf_yt) memcpy(m->buf_yt + (size_t)s * t, m->stage_yt + (size_t)(r - a) * t, t * sizeof(float));
   }
-  pthread_mutex_lock(&m->mu);
+  pthread_mutex_lock(&m->ring.mu);
   ht_track_span(m->track, HT_EV_LOAD_READ, (int)(k < INT32_MAX ? k : -1), t0, t1);
   m->stats.read_s += t1 - t0;
   m->stats.rows_read += b - a;
   m->stats.bytes_read += (b - a) * (int64_t)(d + t) * 4;
-  pthread_mutex_unlock(&m->mu);
+  pthread_mutex_unlock(&m->ring.mu);
   return 0;
 }
 
@@ -214,25 +183,6 @@ static void assemble_row(ht_loader *l, ring_slot *slot, int i, int64_t r, ht_rng
     for (size_t j = 0; j < d; j++) x[j] = (x[j] - nm->mean[j]) / nm->std[j];
 }
 
-/* Waits until a slot is free for generation gen; returns its index, or -1
- * when the job was replaced or the loader is stopping. */
-static int wait_free_slot(struct ht__loader_impl *m, uint64_t gen) {
-  pthread_mutex_lock(&m->mu);
-  while (!m->stop && m->gen == gen && m->ready + m->held >= m->nslots) pthread_cond_wait(&m->wake, &m->mu);
-  /* Slots in ring order: [held one at rd], then the ready ones, then free. */
-  int w = (!m->stop && m->gen == gen) ? (m->rd + m->held + m->ready) % m->nslots : -1;
-  pthread_mutex_unlock(&m->mu);
-  return w;
-}
-
-/* 1 while generation gen is still wanted. */
-static int wanted(struct ht__loader_impl *m, uint64_t gen) {
-  pthread_mutex_lock(&m->mu);
-  int yes = m->gen == gen && !m->stop;
-  pthread_mutex_unlock(&m->mu);
-  return yes;
-}
-
 /* Produces the batches of one epoch from batch skip on. Returns 0 when done,
  * 1 when superseded, or an error. */
 static int run_epoch(ht_loader *l, uint64_t gen, int64_t epoch, int64_t skip) {
@@ -257,19 +207,15 @@ static int run_epoch(ht_loader *l, uint64_t gen, int64_t epoch, int64_t skip) {
   /* Fill the buffer up to the start position first: with norm_deferred this
    * overlaps the main thread's statistics pass. */
   while (l->opts.mode == HT_LOADER_STREAM && jnext < p->n_pieces && p->load_pos[jnext] <= pos) {
-    if (!wanted(m, gen)) return 1;
+    if (!ht__ring_wanted(&m->ring, gen)) return 1;
     HT_CHECK(load_piece(l, p->load_piece[jnext++]));
   }
-  pthread_mutex_lock(&m->mu);
-  while (!m->norm_ready && m->gen == gen && !m->stop) pthread_cond_wait(&m->wake, &m->mu);
-  int go = m->gen == gen && !m->stop;
-  pthread_mutex_unlock(&m->mu);
-  if (!go) return 1;
+  if (!ht__ring_wait_flag(&m->ring, gen, &m->norm_ready)) return 1;
   ht_rng base;
   ht_rng_seed(&base, ht_rng_mix(l->seed ^ HT__AUGMENT_TAG, (uint64_t)epoch, (uint64_t)l->rank));
   uint64_t aug_root = ht_rng_next(&base);
   for (int64_t bi = skip; bi < l->batches; bi++) {
-    int w = wait_free_slot(m, gen);
+    int w = ht__ring_wait_free(&m->ring, gen);
     if (w < 0) return 1;
     double read_before = m->stats.read_s, ta = ht_now();
     ring_slot *slot = &m->slots[w];
@@ -280,27 +226,19 @@ static int run_epoch(ht_loader *l, uint64_t gen, int64_t epoch, int64_t skip) {
       if (l->opts.mode == HT_LOADER_STREAM)
         while (jnext < p->n_pieces && p->load_pos[jnext] <= pos) {
           /* Filling a large buffer takes a while: stop early when not wanted. */
-          if (!wanted(m, gen)) return 1;
+          if (!ht__ring_wanted(&m->ring, gen)) return 1;
           HT_CHECK(load_piece(l, p->load_piece[jnext++]));
         }
       assemble_row(l, slot, i, p->order[pos], &aug);
     }
     double tb = ht_now();
-    pthread_mutex_lock(&m->mu);
+    pthread_mutex_lock(&m->ring.mu);
     ht_track_span(m->track, HT_EV_LOAD_BATCH, (int)(bi < INT32_MAX ? bi : -1), ta, tb);
     /* Time spent reading is counted by load_piece; the rest of it is assembly. */
     m->stats.assemble_s += (tb - ta) - (m->stats.read_s - read_before) + t_plan;
     t_plan = 0;
-    slot->epoch = epoch;
-    slot->batch = bi;
-    if (m->gen == gen) {
-      m->ready++;
-      m->prod_epoch = bi + 1 < l->batches ? epoch : epoch + 1;
-      m->prod_batch = bi + 1 < l->batches ? bi + 1 : 0;
-      pthread_cond_broadcast(&m->ready_cv);
-    }
-    int superseded = m->gen != gen || m->stop;
-    pthread_mutex_unlock(&m->mu);
+    int superseded = ht__ring_publish_locked(&m->ring, gen, w, epoch, bi, l->batches);
+    pthread_mutex_unlock(&m->ring.mu);
     if (superseded) return 1;
   }
   return 0;
@@ -323,20 +261,11 @@ static void *loader_main(void *arg) {
   ht_loader *l = arg;
   struct ht__loader_impl *m = l->impl;
   pthread_setname_np(pthread_self(), "ht-loader");
-  uint64_t done = 0;
-  pthread_mutex_lock(&m->mu);
-  for (;;) {
-    while (!m->stop && m->gen == done) pthread_cond_wait(&m->wake, &m->mu);
-    if (m->stop) break;
-    uint64_t gen = m->gen;
-    int64_t epoch = m->job_epoch, skip = m->job_skip;
-    pthread_mutex_unlock(&m->mu);
-    int rc = run_job(l, gen, epoch, skip);
-    if (rc < 0) publish_error(m, gen, rc);
-    pthread_mutex_lock(&m->mu);
-    done = gen;
+  ht__ring_job job = {0};
+  while (ht__ring_next_job(&m->ring, job.gen, &job)) {
+    int rc = run_job(l, job.gen, job.epoch, job.skip);
+    if (rc < 0) ht__ring_fail(&m->ring, job.gen, rc);
   }
-  pthread_mutex_unlock(&m->mu);
   ht_dataset_reader_close(&m->reader);
   return NULL;
 }
@@ -349,15 +278,15 @@ static int alloc_buffers(ht_loader *l) {
   const ht_loader_opts *o = &l->opts;
   const size_t d = (size_t)ds->d, t = (size_t)ds->t, B = (size_t)l->batch;
   int cls = ds->task == HT_TASK_CLASSIFY;
-  m->nslots = o->prefetch + 1;
-  m->slots = calloc((size_t)m->nslots, sizeof *m->slots);
+  const int nslots = m->ring.nslots;
+  m->slots = calloc((size_t)nslots, sizeof *m->slots);
   if (!m->slots) return ht_error(HT_ENOMEM, "out of memory for the batch ring");
-  for (int s = 0; s < m->nslots; s++) {
+  for (int s = 0; s < nslots; s++) {
     m->slots[s].x = malloc(sizeof(float) * B * d);
     if (cls) m->slots[s].y = malloc(sizeof(int32_t) * B);
     else m->slots[s].yt = malloc(sizeof(float) * B * t);
     if (!m->slots[s].x || (!m->slots[s].y && !m->slots[s].yt))
-      return ht_error(HT_ENOMEM, "out of memory for %d batch slots of %zu rows x %zu features", m->nslots, B, d);
+      return ht_error(HT_ENOMEM, "out of memory for %d batch slots of %zu rows x %zu features", nslots, B, d);
   }
   m->aug_tmp = malloc(sizeof(float) * d);
   if (!m->aug_tmp) return ht_error(HT_ENOMEM, "out of memory");
@@ -410,11 +339,10 @@ int ht_loader_create_opts(ht_loader *l, const ht_dataset *ds, int batch, int shu
   l->impl = calloc(1, sizeof *l->impl);
   if (!l->impl) return ht_error(HT_ENOMEM, "out of memory for the loader");
   struct ht__loader_impl *m = l->impl;
-  pthread_mutex_init(&m->mu, NULL);
-  pthread_cond_init(&m->wake, NULL);
-  pthread_cond_init(&m->ready_cv, NULL);
+  /* Slots: `prefetch` ready ones plus the one the main thread holds. */
+  int rc = ht__ring_init(&m->ring, opts->prefetch + 1);
   m->norm_ready = !opts->norm_deferred;
-  int rc = alloc_buffers(l);
+  rc = rc == 0 ? alloc_buffers(l) : ht_error(HT_ENOMEM, "out of memory for the batch ring");
   if (rc == 0 && pthread_create(&m->thread, NULL, loader_main, l) != 0)
     rc = ht_error(HT_ENOMEM, "loader: cannot start the loader thread");
   if (rc < 0) {
@@ -433,67 +361,19 @@ int ht_loader_create(ht_loader *l, const ht_dataset *ds, int batch, int shuffle,
 }
 
 void ht_loader_start_epoch(ht_loader *l, int64_t epoch, int64_t skip) {
-  struct ht__loader_impl *m = l->impl;
   l->epoch = epoch;
   l->next = skip;
-  pthread_mutex_lock(&m->mu);
-  if (m->held) {
-    m->held = 0;
-    m->rd = (m->rd + 1) % m->nslots;
-  }
-  /* The loader runs on into the next epoch: keep its work when it is at
-   * exactly the batch asked for (the usual epoch-to-epoch case). */
-  int keep = m->gen > 0 && !(m->err && m->err_gen == m->gen) &&
-             (m->ready > 0 ? m->slots[m->rd].epoch == epoch && m->slots[m->rd].batch == skip
-                           : m->prod_epoch == epoch && m->prod_batch == skip);
-  if (!keep) {
-    m->gen++;
-    m->job_epoch = m->prod_epoch = epoch;
-    m->job_skip = m->prod_batch = skip;
-    m->ready = m->rd = 0;
-    m->err = 0;
-  }
-  pthread_cond_broadcast(&m->wake);
-  pthread_mutex_unlock(&m->mu);
+  ht__ring_start(&l->impl->ring, epoch, skip);
 }
 
 int ht_loader_next(ht_loader *l, ht_batch *b) {
   struct ht__loader_impl *m = l->impl;
   if (l->next >= l->batches)
     return ht_error(HT_EINVAL, "loader: epoch %lld has no batch %lld", (long long)l->epoch, (long long)l->next);
-  double t0 = ht_now();
-  pthread_mutex_lock(&m->mu);
-  int released = m->held;
-  if (released) {
-    /* The previous batch is done with: its slot can be refilled. */
-    m->held = 0;
-    m->rd = (m->rd + 1) % m->nslots;
-  }
-  int blocked = m->ready == 0;
-  if (blocked && released) pthread_cond_signal(&m->wake);
-  while (m->ready == 0 && !(m->err && m->err_gen == m->gen)) pthread_cond_wait(&m->ready_cv, &m->mu);
-  int rc = 0;
-  ring_slot *s = &m->slots[m->rd];
-  if (m->ready == 0) {
-    rc = ht_error(m->err, "%s", m->err_msg);
-  } else if (s->epoch != l->epoch || s->batch != l->next) {
-    rc = ht_error(HT_EINTERNAL, "loader: expected batch %lld of epoch %lld, the ring holds batch %lld of epoch %lld",
-                  (long long)l->next, (long long)l->epoch, (long long)s->batch, (long long)s->epoch);
-  } else {
-    m->ready--;
-    m->held = 1;
-    double waited = ht_now() - t0;
-    m->stats.wait_s += waited;
-    m->stats.batches++;
-    m->stats.waits += blocked;
-    if (waited > m->stats.max_wait_s) m->stats.max_wait_s = waited;
-  }
-  pthread_mutex_unlock(&m->mu);
-  /* Woken after the unlock (and after the wait was measured): on a shared
-   * core the loader may preempt this thread right away to refill the slot,
-   * which is CPU sharing, not waiting for data. */
-  if (released && !blocked) pthread_cond_signal(&m->wake);
-  if (rc < 0) return rc;
+  /* Gives back the previous batch's slot (to be refilled) and takes this one. */
+  int w = ht__ring_take(&m->ring, l->epoch, l->next, "batch", &m->stats);
+  if (w < 0) return w;
+  const ring_slot *s = &m->slots[w];
   l->next++;
   b->n = l->batch;
   b->x = s->x;
@@ -504,18 +384,18 @@ int ht_loader_next(ht_loader *l, ht_batch *b) {
 
 void ht_loader_norm_ready(ht_loader *l) {
   struct ht__loader_impl *m = l->impl;
-  pthread_mutex_lock(&m->mu);
+  pthread_mutex_lock(&m->ring.mu);
   m->norm_ready = 1;
-  pthread_cond_broadcast(&m->wake);
-  pthread_mutex_unlock(&m->mu);
+  pthread_cond_broadcast(&m->ring.wake);
+  pthread_mutex_unlock(&m->ring.mu);
 }
 
 void ht_loader_set_track(ht_loader *l, ht_track *track) {
   struct ht__loader_impl *m = l->impl;
   if (!m) return;
-  pthread_mutex_lock(&m->mu);
+  pthread_mutex_lock(&m->ring.mu);
   m->track = track;
-  pthread_mutex_unlock(&m->mu);
+  pthread_mutex_unlock(&m->ring.mu);
 }
 
 void ht_loader_get_stats(ht_loader *l, ht_loader_stats *s) {
@@ -523,22 +403,19 @@ void ht_loader_get_stats(ht_loader *l, ht_loader_stats *s) {
     memset(s, 0, sizeof *s);
     return;
   }
-  pthread_mutex_lock(&l->impl->mu);
+  pthread_mutex_lock(&l->impl->ring.mu);
   *s = l->impl->stats;
-  pthread_mutex_unlock(&l->impl->mu);
+  pthread_mutex_unlock(&l->impl->ring.mu);
 }
 
 void ht_loader_destroy(ht_loader *l) {
   struct ht__loader_impl *m = l->impl;
   if (m) {
     if (m->started) {
-      pthread_mutex_lock(&m->mu);
-      m->stop = 1;
-      pthread_cond_broadcast(&m->wake);
-      pthread_mutex_unlock(&m->mu);
+      ht__ring_stop(&m->ring);
       pthread_join(m->thread, NULL);
     }
-    for (int s = 0; m->slots && s < m->nslots; s++) {
+    for (int s = 0; m->slots && s < m->ring.nslots; s++) {
       free(m->slots[s].x);
       free(m->slots[s].y);
       free(m->slots[s].yt);
@@ -556,9 +433,7 @@ void ht_loader_destroy(ht_loader *l) {
     free(m->stage_yt);
     free(m->aug_tmp);
     ht_dataset_reader_close(&m->reader);
-    pthread_cond_destroy(&m->wake);
-    pthread_cond_destroy(&m->ready_cv);
-    pthread_mutex_destroy(&m->mu);
+    ht__ring_destroy(&m->ring);
     free(m);
   }
   memset(l, 0, sizeof *l);

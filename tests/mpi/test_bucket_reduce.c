@@ -18,26 +18,13 @@
 
 #include "comm/bucket_reduce.h"
 #include "comm/shm_grads.h"
-
-/* Rank r's value for element i: large and small magnitudes mixed, so that a
- * different summation order changes the last bits. */
-static float value(int r, size_t i, int round) {
-  unsigned h = (unsigned)(i * 2654435761u) ^ (unsigned)(r * 40503 + round * 977);
-  float mag = (h & 1) ? 1e7f : 1e-3f;
-  return mag * (float)((int)(h % 2001) - 1000) / 1000.0f + (float)r * 0.1f;
-}
+#include "ht_reduce_case.h"
 
 /* One pass of both rounds; shm NULL: messages. Returns 1 on failure. */
 static int check(const ht_shm_grads *shm, int rank, int size, int *order_matters) {
-  const size_t sizes[] = {1, 2, 3, 1001, 16, 4096 + 5, 7};
-  enum { NB = (int)(sizeof sizes / sizeof sizes[0]) };
+  enum { NB = HT_REDUCE_NB };
   ht_bucket b[NB];
-  size_t n = 0;
-  for (int k = 0; k < NB; k++) {
-    b[k].lo = n;
-    n += sizes[k];
-    b[k].hi = n;
-  }
+  size_t n = ht_reduce_layout(ht_reduce_sizes, NB, b);
   float *own = malloc(n * sizeof *own), *want = malloc(n * sizeof *want);
   ht_bucket_reduce br;
   if (!own || !want || ht_bucket_reduce_init(&br, MPI_COMM_WORLD, b, NB, shm, NULL) != 0) {
@@ -48,46 +35,20 @@ static int check(const ht_shm_grads *shm, int rank, int size, int *order_matters
   for (int round = 0; round < 2; round++) {
     float *buf = shm ? ht_shm_grads_buf(shm, rank, round) : own;
     for (size_t i = 0; i < n; i++) {
-      buf[i] = value(rank, i, round);
-      float acc = value(0, i, round);
-      for (int r = 1; r < size; r++) acc += value(r, i, round);
+      buf[i] = ht_reduce_value(rank, i, round);
+      float acc = ht_reduce_value(0, i, round);
+      for (int r = 1; r < size; r++) acc += ht_reduce_value(r, i, round);
       want[i] = acc;
       if (size > 2) {
-        float rev = value(size - 1, i, round);
-        for (int r = size - 2; r >= 0; r--) rev += value(r, i, round);
+        float rev = ht_reduce_value(size - 1, i, round);
+        for (int r = size - 2; r >= 0; r--) rev += ht_reduce_value(r, i, round);
         if (rev != acc) *order_matters = 1;
       }
     }
-    /* Round 0: all buckets in flight at once, completed by polling; each
-     * must be reported done exactly once. Round 1: each bucket started and
-     * completed by blocking, in bucket order (as every rank does). */
-    if (round == 0) {
-      int reported[NB] = {0}, n_reported = 0, done[NB], n_done = 0;
-      for (int k = 0; k < NB; k++) {
-        if (ht_bucket_reduce_start(&br, buf, k) != MPI_SUCCESS) bad = 1;
-        if (br.phase[k] == HT_BR_DONE) reported[k] = 1, n_reported++; /* one rank: nothing to send */
-      }
-      while (n_reported < NB && !bad) {
-        if (ht_bucket_reduce_progress(&br, buf, done, &n_done) != MPI_SUCCESS) bad = 1;
-        for (int i = 0; i < n_done; i++, n_reported++)
-          if (reported[done[i]]++) {
-            fprintf(stderr, "[rank %d] bucket %d reported done twice\n", rank, done[i]);
-            bad = 1;
-          }
-      }
-    } else {
-      for (int k = 0; k < NB && !bad; k++) {
-        int done[NB], n_done = 0, missing[64];
-        if (ht_bucket_reduce_start(&br, buf, k) != MPI_SUCCESS) bad = 1;
-        /* While in flight it waits for some of the other ranks, never itself. */
-        int n_missing = size <= 64 ? ht_bucket_reduce_missing(&br, k, missing) : 0;
-        for (int i = 0; i < n_missing; i++)
-          if (missing[i] == rank || missing[i] < 0 || missing[i] >= size) bad = 1;
-        while (br.phase[k] != HT_BR_DONE && !bad)
-          if (ht_bucket_reduce_progress(&br, buf, done, &n_done) != MPI_SUCCESS) bad = 1;
-        if (ht_bucket_reduce_missing(&br, k, missing) != 0) bad = 1;
-      }
-    }
+    /* Round 0: all buckets in flight at once, completed by polling. Round
+     * 1: each bucket started and completed by blocking, in bucket order. */
+    if (!bad)
+      bad = round == 0 ? ht_reduce_all_at_once(&br, buf, NB, rank) : ht_reduce_one_by_one(&br, buf, NB, rank, size);
     size_t wrong = 0;
     for (size_t i = 0; i < n; i++)
       if (memcmp(&buf[i], &want[i], sizeof(float)) != 0) wrong++;
@@ -108,11 +69,8 @@ static int check(const ht_shm_grads *shm, int rank, int size, int *order_matters
 }
 
 int main(int argc, char **argv) {
-  int provided = 0;
-  MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
-  int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  int rank, size;
+  ht_reduce_mpi_init(&argc, &argv, &rank, &size);
   int order_matters = 0;
   int bad = check(NULL, rank, size, &order_matters);
   /* The test's ranks all run on this machine: shared memory must be available. */

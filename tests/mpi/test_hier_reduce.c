@@ -28,12 +28,7 @@
 
 #include "comm/bucket_reduce.h"
 #include "comm/hier.h"
-
-static float value(int r, size_t i, int round) {
-  unsigned h = (unsigned)(i * 2654435761u) ^ (unsigned)(r * 40503 + round * 977);
-  float mag = (h & 1) ? 1e7f : 1e-3f;
-  return mag * (float)((int)(h % 2001) - 1000) / 1000.0f + (float)r * 0.1f;
-}
+#include "ht_reduce_case.h"
 
 /* The sum over node j's ranks of element i, in local order. */
 static float node_sum(const ht_hier *h, int j, size_t i, int round) {
@@ -41,7 +36,7 @@ static float node_sum(const ht_hier *h, int j, size_t i, int round) {
   int first = 1;
   for (int r = 0; r < h->size; r++)
     if (h->node_of[r] == j) {
-      acc = first ? value(r, i, round) : acc + value(r, i, round);
+      acc = first ? ht_reduce_value(r, i, round) : acc + ht_reduce_value(r, i, round);
       first = 0;
     }
   return acc;
@@ -67,15 +62,10 @@ static float documented(const ht_hier *h, size_t i, size_t j, size_t n, int roun
 }
 
 static int check(ht_inter_algo algo, int bf16, int rank, int size, int want_n, int want_l) {
-  const size_t sizes[] = {1, 2, 3, 1001, 16, 4096 + 5, 7};
-  enum { NB = (int)(sizeof sizes / sizeof sizes[0]) };
+  const size_t *sizes = ht_reduce_sizes;
+  enum { NB = HT_REDUCE_NB };
   ht_bucket b[NB];
-  size_t n = 0;
-  for (int k = 0; k < NB; k++) {
-    b[k].lo = n;
-    n += sizes[k];
-    b[k].hi = n;
-  }
+  size_t n = ht_reduce_layout(sizes, NB, b);
   ht_hier h;
   char why[256];
   int rc = ht_hier_create(&h, MPI_COMM_WORLD, n, 2, NB, 0, algo, why, sizeof why);
@@ -99,29 +89,9 @@ static int check(ht_inter_algo algo, int bf16, int rank, int size, int want_n, i
   double worst = 0;
   for (int round = 0; round < 2; round++) {
     float *buf = h.shm.base ? ht_shm_grads_buf(&h.shm, h.local, round) : own[round];
-    for (size_t i = 0; i < n; i++) buf[i] = value(rank, i, round);
-    if (round == 0) {
-      int seen[NB] = {0}, n_seen = 0, done[NB], n_done = 0;
-      for (int k = 0; k < NB; k++)
-        if (ht_bucket_reduce_start(&br, buf, k) != 0) bad = 1;
-      while (n_seen < NB && !bad) {
-        if (ht_bucket_reduce_progress(&br, buf, done, &n_done) != 0) bad = 1;
-        for (int i = 0; i < n_done; i++, n_seen++)
-          if (seen[done[i]]++) bad = 1;
-      }
-    } else {
-      for (int k = 0; k < NB && !bad; k++) {
-        int done[NB], n_done = 0, missing[64];
-        if (ht_bucket_reduce_start(&br, buf, k) != 0) bad = 1;
-        int n_missing = size <= 64 ? ht_bucket_reduce_missing(&br, k, missing) : 0;
-        for (int i = 0; i < n_missing; i++)
-          if (missing[i] == rank || missing[i] < 0 || missing[i] >= size || (i > 0 && missing[i] <= missing[i - 1]))
-            bad = 1;
-        while (br.phase[k] != HT_BR_DONE && !bad)
-          if (ht_bucket_reduce_progress(&br, buf, done, &n_done) != 0) bad = 1;
-        if (ht_bucket_reduce_missing(&br, k, missing) != 0) bad = 1;
-      }
-    }
+    for (size_t i = 0; i < n; i++) buf[i] = ht_reduce_value(rank, i, round);
+    if (!bad)
+      bad = round == 0 ? ht_reduce_all_at_once(&br, buf, NB, rank) : ht_reduce_one_by_one(&br, buf, NB, rank, size);
     size_t wrong = 0, wrong_flat = 0;
     if (bf16) {
       /* Every rank the same values, each close to the exact sum. */
@@ -131,7 +101,7 @@ static int check(ht_inter_algo algo, int bf16, int rank, int size, int want_n, i
       MPI_Bcast(first, (int)n, MPI_FLOAT, 0, MPI_COMM_WORLD);
       for (size_t i = 0; i < n; i++) {
         double exact = 0, mag = 0;
-        for (int r = 0; r < size; r++) exact += value(r, i, round), mag += fabs(value(r, i, round));
+        for (int r = 0; r < size; r++) exact += ht_reduce_value(r, i, round), mag += fabs(ht_reduce_value(r, i, round));
         if (memcmp(&buf[i], &first[i], sizeof(float)) != 0) wrong++;
         double rel = fabs(buf[i] - exact) / (mag > 0 ? mag : 1);
         if (rel > worst) worst = rel;
@@ -147,9 +117,9 @@ static int check(ht_inter_algo algo, int bf16, int rank, int size, int want_n, i
     for (int k = 0; k < NB; k++)
       for (size_t j = 0; j < sizes[k]; j++) {
         size_t i = b[k].lo + j;
-        float want = documented(&h, i, j, sizes[k], round), flat = value(0, i, round);
-        double mag = fabs(value(0, i, round));
-        for (int r = 1; r < size; r++) flat += value(r, i, round), mag += fabs(value(r, i, round));
+        float want = documented(&h, i, j, sizes[k], round), flat = ht_reduce_value(0, i, round);
+        double mag = fabs(ht_reduce_value(0, i, round));
+        for (int r = 1; r < size; r++) flat += ht_reduce_value(r, i, round), mag += fabs(ht_reduce_value(r, i, round));
         if (memcmp(&buf[i], &want, sizeof want) != 0) wrong++;
         if (memcmp(&buf[i], &flat, sizeof flat) != 0) wrong_flat++;
         double rel = fabs((double)buf[i] - flat) / (mag > 0 ? mag : 1);
@@ -196,12 +166,7 @@ static int check_nonfinite(ht_inter_algo algo, int bf16, int rank, int size) {
   const size_t sizes[] = {3, 1001, 16, 4096 + 5};
   enum { NB = (int)(sizeof sizes / sizeof sizes[0]) };
   ht_bucket b[NB];
-  size_t n = 0;
-  for (int k = 0; k < NB; k++) {
-    b[k].lo = n;
-    n += sizes[k];
-    b[k].hi = n;
-  }
+  size_t n = ht_reduce_layout(sizes, NB, b);
   ht_hier h;
   char why[256];
   if (ht_hier_create(&h, MPI_COMM_WORLD, n, 2, NB, 0, algo, why, sizeof why) != 0) return 1;
@@ -255,11 +220,8 @@ static int check_nonfinite(ht_inter_algo algo, int bf16, int rank, int size) {
 }
 
 int main(int argc, char **argv) {
-  int provided = 0;
-  MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
-  int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  int rank, size;
+  ht_reduce_mpi_init(&argc, &argv, &rank, &size);
   int want_n = argc > 2 ? atoi(argv[1]) : 0, want_l = argc > 2 ? atoi(argv[2]) : 0;
   int bad = size > 1 ? check(HT_INTER_AUTO, 0, rank, size, want_n, want_l) : 0;
   if (!bad && size > 1) bad = check_nonfinite(HT_INTER_AUTO, 0, rank, size);
