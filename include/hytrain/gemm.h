@@ -126,7 +126,9 @@ int ht_isa_rank(const char *isa);
 typedef enum { HT_GEMM_FWD, HT_GEMM_DW, HT_GEMM_DX } ht_gemm_product;
 
 /* Measures one product of a dense layer B x in -> out on this rank, through the
- * same calls training makes (bf16 includes rounding that product's inputs),
+ * same calls training makes (bf16 includes rounding that product's inputs
+ * x and dy; the weights' bf16 copy is written by the optimizer in training,
+ * so the forward's figure does not include rounding them),
  * repeated for about `seconds`; writes GFLOP/s (2*B*in*out per call) to *gflops. */
 int ht_gemm_bench(ht_gemm_backend backend, ht_precision precision, int B, int in, int out, ht_gemm_product kind,
                   double seconds, double *gflops);
