@@ -17,17 +17,20 @@
 . "$(dirname "$0")/../e2e/ckpt_lib.sh"
 fashion_subset 4096 1000
 slurm_start
-# 4096 rows / 2 ranks / 64 = 32 steps per epoch, N = 24 epochs = 768 steps.
+# 4096 rows / 2 ranks / 64 = 32 steps per epoch, N = 48 epochs = 1536 steps.
 # The model is sized so that a step takes milliseconds, not microseconds:
-# the run lasts several seconds and the signal lands well inside it. At that
+# the run lasts several seconds and the signal lands well inside it. (With
+# 24 epochs a quiet machine ran the whole job in 3.4 s: the poll below first
+# saw step 512 of 768, and the job ended before the signal, which goes
+# through slurmctld, slurmd and the batch shell, reached the ranks.) At that
 # size compute.backend auto times both GEMM backends and may pick either in
 # two separate runs (their results differ in rounding), so the backend is
 # pinned: the reference and the preempted job must compute alike. (A resumed
 # segment keeps its checkpoint's backend under auto: e2e.resume_backend.)
-N=768
+N=1536
 cat >"$WORK/pre.yaml" <<YAML
 model: {type: mlp, hidden: [512, 512]}
-train: {epochs: 24, batch_size: 64, seed: 5, log_every: 1}
+train: {epochs: 48, batch_size: 64, seed: 5, log_every: 1}
 optimizer: {name: sgd, lr: 0.02, momentum: 0.9}
 data: {train: $WORK/fm/train.h5, test: $WORK/fm/test.h5}
 checkpoint: {every_steps: 100}
