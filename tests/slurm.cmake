@@ -12,3 +12,7 @@ ht_slurm_test(sweep_array sweep_array.sh TIMEOUT 300)
 ht_slurm_test(preemptible_requeue preemptible_requeue.sh TIMEOUT 400)
 ht_slurm_test(preempt_resume preempt_resume.sh TIMEOUT 300)
 ht_slurm_test(binding binding.sh TIMEOUT 300)
+# Two emulated nodes (a slurmd each, own host name and core; root for the
+# namespaces). Not in the multinode label: that label also runs under both
+# sanitizers, and the ranks' threads here are those of multinode.overlap_*.
+ht_slurm_test(two_nodes two_nodes.sh TIMEOUT 300)

@@ -1,6 +1,7 @@
 # Helpers for the SLURM end-to-end tests (sourced after tests/e2e/lib.sh).
-# Each test starts its own one-node cluster in $WORK/slurm with
-# scripts/slurm-local and stops it on exit, whether the test passed or not.
+# Each test starts its own cluster in $WORK/slurm with scripts/slurm-local
+# (one node; two emulated nodes with SLURM_LOCAL_NODES=2, see two_nodes.sh)
+# and stops it on exit, whether the test passed or not.
 . "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 SLURM_LOCAL=$HT_SOURCE_DIR/scripts/slurm-local
 JOBS=$HT_SOURCE_DIR/jobs
@@ -10,7 +11,9 @@ slurm_cleanup() {
   if [ -n "${SLURM_DIR:-}" ]; then
     if [ "$rc" -ne 0 ] || [ "$FAILS" -ne 0 ]; then
       echo "--- slurmctld.log (tail) ---" >&2; tail -n 20 "$SLURM_DIR/log/slurmctld.log" >&2 2>/dev/null || true
-      echo "--- slurmd.log (tail) ---" >&2; tail -n 20 "$SLURM_DIR/log/slurmd.log" >&2 2>/dev/null || true
+      for f in "$SLURM_DIR"/log/slurmd*.log; do
+        echo "--- ${f##*/} (tail) ---" >&2; tail -n 20 "$f" >&2 2>/dev/null || true
+      done
     fi
     "$SLURM_LOCAL" stop "$SLURM_DIR" || true
   fi
