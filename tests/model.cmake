@@ -21,7 +21,7 @@ ht_unit_test(model SOURCES unit/test_model.c CASES
 
 ht_unit_test(optim SOURCES unit/test_optim.c CASES
   sgd_plain sgd_momentum sgd_nesterov sgd_weight_decay sgd_nesterov_weight_decay adamw_steps
-  optim_reference_loops update_slice_only update_threads_bitwise update_bf16_copy optim_errors
+  optim_reference_loops update_slice_only update_threads_bitwise update_bf16_copy update_check optim_errors
   sched_constant_warmup sched_step_boundaries sched_cosine sched_errors)
 
 # The GEMM backend (src/model/gemm*.c); the oneDNN cases only in a build with oneDNN.

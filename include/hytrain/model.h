@@ -134,9 +134,11 @@ void ht_model_params_updated(ht_model *m, size_t lo, size_t hi);
  * the backend allows it (oneDNN), a dense layer's weights are rounded in the
  * same pass that updates them (ht_optim_update_bf16), the rest is updated
  * and then reported (ht_model_params_updated). Parameters and optimizer
- * state are bit for bit those of ht_optim_update_scaled. */
-void ht_model_update_params(ht_model *m, ht_optim *o, const float *grads, size_t lo, size_t hi, double lr,
-                            float gscale);
+ * state are bit for bit those of ht_optim_update_scaled. check != 0: the
+ * same pass also tests grads[lo..hi) for NaN or infinity
+ * (ht_optim_update_check); returns 1 when one is, else 0. */
+int ht_model_update_params(ht_model *m, ht_optim *o, const float *grads, size_t lo, size_t hi, double lr,
+                           float gscale, int check);
 
 /* Evaluation on B rows: adds to *loss_sum the SUM of per-row losses (no L2),
  * to *correct the number of correct predictions (classification), and to *sse

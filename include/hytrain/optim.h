@@ -60,6 +60,16 @@ void ht_optim_update_scaled(ht_optim *o, float *params, const float *grads, size
  * the weights to round them (see ht_gemm_weights_bf16). */
 void ht_optim_update_bf16(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr,
                           float gscale, uint16_t *q);
+
+/* ht_optim_update_bf16 that, with check != 0, also tests every grads[i]
+ * (before scaling) for NaN or infinity in the same pass over memory: returns
+ * 1 when one is, else 0 (always 0 without check). The update itself is the
+ * same either way (a non-finite gradient is applied like any other); the
+ * caller finds the element afterwards if it needs it (grads is not written).
+ * One rank's trainer uses it instead of a separate pass over the gradient
+ * (docs/compute.md). */
+int ht_optim_update_check(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr,
+                          float gscale, uint16_t *q, int check);
 void ht_optim_destroy(ht_optim *o);
 
 typedef struct ht_sched {

@@ -25,6 +25,7 @@
 
 #include "data/loader_internal.h"
 #include "data/slot_ring.h"
+#include "hytrain/clones.h"
 #include "hytrain/error.h"
 #include "hytrain/rng.h"
 #include "hytrain/timer.h"
@@ -145,6 +146,14 @@ static int load_piece(ht_loader *l, int64_t k) {
   return 0;
 }
 
+/* x[j] = (src[j] - mean[j]) / std[j], the expression of ht_norm_apply (one
+ * IEEE subtraction and division per element: the same bits in every clone;
+ * x may be src). */
+HT_CLONES static void norm_row(float *x, const float *src, const float *restrict mean,
+                               const float *restrict std, size_t d) {
+  for (size_t j = 0; j < d; j++) x[j] = (src[j] - mean[j]) / std[j];
+}
+
 /* Copies row r of the order's position into batch row i of slot, then
  * augments and normalises it there. */
 static void assemble_row(ht_loader *l, ring_slot *slot, int i, int64_t r, ht_rng *aug) {
@@ -174,13 +183,24 @@ static void assemble_row(ht_loader *l, ring_slot *slot, int i, int64_t r, ht_rng
    * Without augmentation the row is normalised on its way from the source
    * (one pass over it instead of a copy and a second pass). */
   if (norm && !augment) {
-    for (size_t j = 0; j < d; j++) x[j] = (src_x[j] - nm->mean[j]) / nm->std[j];
+    norm_row(x, src_x, nm->mean, nm->std, d);
     return;
   }
   memcpy(x, src_x, d * sizeof(float));
   if (augment) ht__augment_image(x, m->aug_tmp, l->opts.image_side, l->opts.flip, l->opts.shift, aug);
-  if (norm)
-    for (size_t j = 0; j < d; j++) x[j] = (x[j] - nm->mean[j]) / nm->std[j];
+  if (norm) norm_row(x, x, nm->mean, nm->std, d);
+}
+
+/* Asks the CPU to start loading row r of an in-memory dataset (its features
+ * and label): the rows of a batch are scattered over the dataset, so each
+ * one is a run of cache misses, and fetching the next row while this one is
+ * assembled hides most of them (the loader thread shares a core with compute
+ * under 2 ranks x 1 thread; docs/compute.md). No effect on any value. */
+static void prefetch_row(const ht_dataset *ds, int64_t r) {
+  const char *x = (const char *)(ds->x + (size_t)r * (size_t)ds->d);
+  size_t bytes = (size_t)ds->d * sizeof(float);
+  for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(x + o, 0, 0);
+  if (ds->y) __builtin_prefetch(ds->y + r, 0, 0);
 }
 
 /* Produces the batches of one epoch from batch skip on. Returns 0 when done,
@@ -229,6 +249,7 @@ static int run_epoch(ht_loader *l, uint64_t gen, int64_t epoch, int64_t skip) {
           if (!ht__ring_wanted(&m->ring, gen)) return 1;
           HT_CHECK(load_piece(l, p->load_piece[jnext++]));
         }
+      if (l->opts.mode == HT_LOADER_MEMORY && pos + 1 < p->n) prefetch_row(ds, p->order[pos + 1]);
       assemble_row(l, slot, i, p->order[pos], &aug);
     }
     double tb = ht_now();

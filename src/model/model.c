@@ -393,8 +393,9 @@ void ht_model_params_updated(ht_model *m, size_t lo, size_t hi) {
   }
 }
 
-void ht_model_update_params(ht_model *m, ht_optim *o, const float *grads, size_t lo, size_t hi, double lr,
-                            float gscale) {
+int ht_model_update_params(ht_model *m, ht_optim *o, const float *grads, size_t lo, size_t hi, double lr,
+                           float gscale, int check) {
+  int bad = 0;
   /* [lo, hi) in pieces: each dense layer's weights among them with the
    * pointer to their bf16 copy when the backend lets the update write it
    * (then counted as rounded), everything else (biases, fp32, OpenBLAS) plain
@@ -410,17 +411,18 @@ void ht_model_update_params(ht_model *m, ht_optim *o, const float *grads, size_t
     uint16_t *q = ht_gemm_weights_bf16(m->gemm, l->dense, (long)(a - w0));
     if (!q) continue;
     if (at < a) {
-      ht_optim_update_bf16(o, m->params, grads, at, a, lr, gscale, NULL);
+      bad |= ht_optim_update_check(o, m->params, grads, at, a, lr, gscale, NULL, check);
       ht_model_params_updated(m, at, a);
     }
-    ht_optim_update_bf16(o, m->params, grads, a, b, lr, gscale, q);
+    bad |= ht_optim_update_check(o, m->params, grads, a, b, lr, gscale, q, check);
     ht_gemm_weights_rounded(m->gemm, l->dense, (long)(a - w0), (long)(b - w0));
     at = b;
   }
   if (at < hi) {
-    ht_optim_update_bf16(o, m->params, grads, at, hi, lr, gscale, NULL);
+    bad |= ht_optim_update_check(o, m->params, grads, at, hi, lr, gscale, NULL, check);
     ht_model_params_updated(m, at, hi);
   }
+  return bad;
 }
 
 /* Checks B and that the labels or targets the loss needs are there. */

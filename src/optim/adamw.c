@@ -22,10 +22,13 @@ typedef struct adamw_k {
 
 /* One part [0, n) of an update (pointers already offset); round is a
  * compile-time constant at both calls. */
-static inline __attribute__((always_inline)) void adamw_body(float *restrict p, const float *restrict g,
-                                                             float *restrict m, float *restrict v,
-                                                             uint16_t *restrict q, long n, adamw_k k, int round) {
+static inline __attribute__((always_inline)) unsigned adamw_body(float *restrict p, const float *restrict g,
+                                                                 float *restrict m, float *restrict v,
+                                                                 uint16_t *restrict q, long n, adamw_k k, int round,
+                                                                 int check) {
+  unsigned bad = 0;
   for (long i = 0; i < n; i++) {
+    if (check) bad |= ht__nonfinite_bits(g[i]);
     float gi = g[i] * k.gscale;
     float mi = k.b1 * m[i] + k.one_b1 * gi;
     float vi = k.b2 * v[i] + k.one_b2 * gi * gi;
@@ -36,15 +39,16 @@ static inline __attribute__((always_inline)) void adamw_body(float *restrict p, 
     p[i] = pi;
     if (round) q[i] = ht_bf16_bits(pi);
   }
+  return bad;
 }
 
-static void adamw_part(float *p, const float *g, float *m, float *v, uint16_t *q, long n, adamw_k k) {
-  if (q) adamw_body(p, g, m, v, q, n, k, 1);
-  else adamw_body(p, g, m, v, q, n, k, 0);
+static unsigned adamw_part(float *p, const float *g, float *m, float *v, uint16_t *q, long n, adamw_k k, int check) {
+  if (check) return q ? adamw_body(p, g, m, v, q, n, k, 1, 1) : adamw_body(p, g, m, v, q, n, k, 0, 1);
+  return q ? adamw_body(p, g, m, v, q, n, k, 1, 0) : adamw_body(p, g, m, v, q, n, k, 0, 0);
 }
 
-void ht__adamw_update(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr, float gscale,
-                      uint16_t *q) {
+int ht__adamw_update(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr, float gscale,
+                     uint16_t *q, int check) {
   /* Bias corrections in double, once per call. A caller that forgot
    * ht_optim_begin_step (t = 0) is treated as being at step 1, not divided by 0. */
   double t = o->t > 0 ? (double)o->t : 1.0;
@@ -62,14 +66,13 @@ void ht__adamw_update(ht_optim *o, float *params, const float *grads, size_t lo,
   float *p = params + lo, *m = o->m + lo, *v = o->v + lo;
   const float *g = grads + lo;
   int nt = ht__optim_threads(n);
-  if (nt == 1) {
-    adamw_part(p, g, m, v, q, n, k);
-    return;
-  }
+  if (nt == 1) return adamw_part(p, g, m, v, q, n, k, check) != 0;
+  unsigned bad = 0;
   /* Thread t of nt updates its own contiguous part [n t / nt, n (t + 1) / nt). */
-#pragma omp parallel num_threads(nt)
+#pragma omp parallel num_threads(nt) reduction(| : bad)
   {
     long th = omp_get_thread_num(), nth = omp_get_num_threads(), a = n * th / nth, b = n * (th + 1) / nth;
-    adamw_part(p + a, g + a, m + a, v + a, q ? q + a : NULL, b - a, k);
+    bad |= adamw_part(p + a, g + a, m + a, v + a, q ? q + a : NULL, b - a, k, check);
   }
+  return bad != 0;
 }

@@ -88,14 +88,20 @@ int ht__optim_threads(long n) {
   return nt > 1 ? nt : 1;
 }
 
+int ht_optim_update_check(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr,
+                          float gscale, uint16_t *q, int check) {
+  if (hi > o->n) hi = o->n;
+  if (lo >= hi) return 0;
+  switch (o->kind) {
+  case HT_OPTIM_ADAMW: return ht__adamw_update(o, params, grads, lo, hi, lr, gscale, q, check);
+  case HT_OPTIM_SGD: return ht__sgd_update(o, params, grads, lo, hi, lr, gscale, q, check);
+  }
+  return 0;
+}
+
 void ht_optim_update_bf16(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr,
                           float gscale, uint16_t *q) {
-  if (hi > o->n) hi = o->n;
-  if (lo >= hi) return;
-  switch (o->kind) {
-  case HT_OPTIM_ADAMW: ht__adamw_update(o, params, grads, lo, hi, lr, gscale, q); break;
-  case HT_OPTIM_SGD: ht__sgd_update(o, params, grads, lo, hi, lr, gscale, q); break;
-  }
+  (void)ht_optim_update_check(o, params, grads, lo, hi, lr, gscale, q, 0);
 }
 
 void ht_optim_update_scaled(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr,

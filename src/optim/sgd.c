@@ -30,10 +30,13 @@ typedef struct sgd_k {
 
 /* One part [0, n) of an update (pointers already offset). The flags are
  * compile-time constants at every call, so each combination is its own loop. */
-static inline __attribute__((always_inline)) void sgd_body(float *restrict p, const float *restrict g,
-                                                           float *restrict v, uint16_t *restrict q, long n,
-                                                           sgd_k k, int momentum, int nesterov, int round) {
+static inline __attribute__((always_inline)) unsigned sgd_body(float *restrict p, const float *restrict g,
+                                                               float *restrict v, uint16_t *restrict q, long n,
+                                                               sgd_k k, int momentum, int nesterov, int round,
+                                                               int check) {
+  unsigned bad = 0;
   for (long i = 0; i < n; i++) {
+    if (check) bad |= ht__nonfinite_bits(g[i]);
     float gi = g[i] * k.gscale + k.wd * p[i];
     float step = gi;
     if (momentum) {
@@ -45,37 +48,45 @@ static inline __attribute__((always_inline)) void sgd_body(float *restrict p, co
     p[i] = pi;
     if (round) q[i] = ht_bf16_bits(pi);
   }
+  return bad;
 }
 
-HT_CLONES static void sgd_part(float *p, const float *g, float *v, uint16_t *q, long n, sgd_k k, int nesterov) {
+/* The flags of one update as constants: 12 loops (momentum, Nesterov, bf16
+ * copy, check). */
+static inline __attribute__((always_inline)) unsigned sgd_flags(float *p, const float *g, float *v, uint16_t *q,
+                                                                long n, sgd_k k, int nesterov, int check) {
   if (!v) {
-    if (q) sgd_body(p, g, v, q, n, k, 0, 0, 1);
-    else sgd_body(p, g, v, q, n, k, 0, 0, 0);
-  } else if (nesterov) {
-    if (q) sgd_body(p, g, v, q, n, k, 1, 1, 1);
-    else sgd_body(p, g, v, q, n, k, 1, 1, 0);
-  } else {
-    if (q) sgd_body(p, g, v, q, n, k, 1, 0, 1);
-    else sgd_body(p, g, v, q, n, k, 1, 0, 0);
+    if (q) return sgd_body(p, g, v, q, n, k, 0, 0, 1, check);
+    return sgd_body(p, g, v, q, n, k, 0, 0, 0, check);
   }
+  if (nesterov) {
+    if (q) return sgd_body(p, g, v, q, n, k, 1, 1, 1, check);
+    return sgd_body(p, g, v, q, n, k, 1, 1, 0, check);
+  }
+  if (q) return sgd_body(p, g, v, q, n, k, 1, 0, 1, check);
+  return sgd_body(p, g, v, q, n, k, 1, 0, 0, check);
 }
 
-void ht__sgd_update(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr, float gscale,
-                    uint16_t *q) {
+HT_CLONES static unsigned sgd_part(float *p, const float *g, float *v, uint16_t *q, long n, sgd_k k, int nesterov,
+                                   int check) {
+  return check ? sgd_flags(p, g, v, q, n, k, nesterov, 1) : sgd_flags(p, g, v, q, n, k, nesterov, 0);
+}
+
+int ht__sgd_update(ht_optim *o, float *params, const float *grads, size_t lo, size_t hi, double lr, float gscale,
+                   uint16_t *q, int check) {
   sgd_k k = {(float)lr, (float)o->weight_decay, (float)o->momentum, gscale};
   long n = (long)(hi - lo);
   float *p = params + lo;
   const float *g = grads + lo;
   float *v = o->momentum == 0.0 ? NULL : o->m + lo;
   int nesterov = o->nesterov, nt = ht__optim_threads(n);
-  if (nt == 1) {
-    sgd_part(p, g, v, q, n, k, nesterov);
-    return;
-  }
+  if (nt == 1) return sgd_part(p, g, v, q, n, k, nesterov, check) != 0;
+  unsigned bad = 0;
   /* Thread t of nt updates its own contiguous part [n t / nt, n (t + 1) / nt). */
-#pragma omp parallel num_threads(nt)
+#pragma omp parallel num_threads(nt) reduction(| : bad)
   {
     long t = omp_get_thread_num(), m = omp_get_num_threads(), a = n * t / m, b = n * (t + 1) / m;
-    sgd_part(p + a, g + a, v ? v + a : NULL, q ? q + a : NULL, b - a, k, nesterov);
+    bad |= sgd_part(p + a, g + a, v ? v + a : NULL, q ? q + a : NULL, b - a, k, nesterov, check);
   }
+  return bad != 0;
 }

@@ -2,6 +2,7 @@
 #include "train/grad_sync_impl.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -73,10 +74,15 @@ int ht_grad_sync_create(ht_grad_sync **out, const ht_grad_sync_opts *o, const ht
   gs->m = m;
   gs->opt = opt;
   gs->own_grads = m->grads;
+  gs->local = comm->size == 1;
   gs->stats.cpus = cpus && CPU_COUNT(cpus) > 0 ? CPU_COUNT(cpus) : 1;
   double elems = o->bucket_mb * HT__MIB / sizeof(float), selems = o->slice_mb * HT__MIB / sizeof(float);
   size_t target = elems < 1 ? 1 : elems > (double)m->n_params ? m->n_params : (size_t)elems;
   size_t slice = selems < 1 ? 1 : selems > (double)m->n_params ? m->n_params : (size_t)selems;
+  /* One rank: no transfer to overlap, so the weight gradient is not cut into
+   * row blocks (comm.slice_mb): one product per layer instead of several
+   * smaller ones, each an OpenMP team's barrier (docs/compute.md). */
+  if (gs->local) slice = m->n_params;
   int rc = plan_buckets(gs, slice, target);
   int n_bufs = o->mode == HT_SYNC_DELAYED ? 2 : 1;
   gs->bufs[0] = m->grads;
@@ -125,7 +131,7 @@ static void on_ready(void *user, int layer, size_t lo, size_t hi) {
     gs->bad_slice = 1;
     return;
   }
-  if (gs->o.mode == HT_SYNC_OVERLAP && gs->bucket_end[i] >= 0) {
+  if (gs->o.mode == HT_SYNC_OVERLAP && !gs->local && gs->bucket_end[i] >= 0) {
     ht_comm_thread_enqueue(gs->ct, gs->bucket_end[i]);
     double t1 = ht_now();
     ht_track_span(gs->track, HT_EV_BUCKET_ENQUEUE, gs->bucket_end[i], now, t1);
@@ -141,7 +147,7 @@ double ht_grad_sync_compute(ht_grad_sync *gs, const float *x, const int32_t *y, 
   }
   /* Sync and overlap reduce this step's buffer; every bucket of the last
    * round was waited for in apply, so this returns at once. */
-  if (gs->o.mode != HT_SYNC_DELAYED && ht_comm_thread_begin(gs->ct, gs->m->grads) < 0) return NAN;
+  if (gs->o.mode != HT_SYNC_DELAYED && !gs->local && ht_comm_thread_begin(gs->ct, gs->m->grads) < 0) return NAN;
   gs->slice = 0;
   gs->t_mark = ht_now();
   double loss = ht_model_step(gs->m, x, y, t, B, on_ready, gs);
@@ -153,11 +159,40 @@ double ht_grad_sync_compute(ht_grad_sync *gs, const float *x, const int32_t *y, 
   return loss;
 }
 
-/* Waits for bucket k; *key becomes the smaller of itself and this rank's
- * non-finite finding in the bucket (rank * (n_params + 1) + element). */
-static int wait_bucket(ht_grad_sync *gs, int k, int64_t *key) {
+/* Below this many floats the check of one rank's bucket runs on one thread. */
+#define HT__LOCAL_CHECK_OMP_MIN 65536
+
+/* One rank: the index of the first NaN or infinity in v[0..n), or n. The
+ * parts of the OpenMP team are contiguous and in order, so the smallest
+ * finding is the first, whatever the thread count. */
+static size_t first_nonfinite_team(const float *v, size_t n) {
+  size_t first = n, at = 0;
+  if (n < HT__LOCAL_CHECK_OMP_MIN || omp_get_max_threads() == 1)
+    return ht__first_nonfinite(v, n, &at) == 0 ? at : n;
+#pragma omp parallel reduction(min : first) private(at)
+  {
+    size_t t = (size_t)omp_get_thread_num(), m = (size_t)omp_get_num_threads(), a = n * t / m, b = n * (t + 1) / m;
+    if (ht__first_nonfinite(v + a, b - a, &at) == 0) first = a + at;
+  }
+  return first;
+}
+
+/* Waits for bucket k of buf; *key becomes the smaller of itself and this
+ * rank's non-finite finding in the bucket (rank * (n_params + 1) + element).
+ * One rank: nothing to sum, and the check the communication thread would
+ * make (the same one: first non-finite element of the bucket) runs here,
+ * split over the OpenMP team (docs/compute.md, "The work around the GEMMs"). */
+static int wait_bucket(ht_grad_sync *gs, const float *buf, int k, int64_t *key) {
   ht_track_begin(gs->track, HT_EV_BUCKET_WAIT, k);
   double t0 = ht_now();
+  if (gs->local) {
+    const ht_bucket *b = &gs->buckets[k];
+    size_t at = first_nonfinite_team(buf + b->lo, b->hi - b->lo);
+    gs->stats.wait_s += ht_now() - t0;
+    ht_track_end(gs->track);
+    if (at < b->hi - b->lo && (int64_t)(b->lo + at) < *key) *key = (int64_t)(b->lo + at);
+    return 0;
+  }
   int rc = ht_comm_thread_wait(gs->ct, k);
   gs->stats.wait_s += ht_now() - t0;
   ht_track_end(gs->track);
@@ -171,15 +206,22 @@ static int wait_bucket(ht_grad_sync *gs, int k, int64_t *key) {
   return 0;
 }
 
-/* Scales bucket k of buf (the sum over ranks) to the mean and updates its parameters. */
-static void update_bucket(ht_grad_sync *gs, float *buf, int k, double lr) {
+/* Scales bucket k of buf (the sum over ranks) to the mean and updates its
+ * parameters. check: the update also tests the bucket for NaN or infinity in
+ * the same pass (one rank, train.on_nonfinite stop); *key as in wait_bucket. */
+static void update_bucket(ht_grad_sync *gs, float *buf, int k, double lr, int check, int64_t *key) {
   const ht_bucket *b = &gs->buckets[k];
   ht_track_begin(gs->track, HT_EV_OPTIMIZER, k);
   /* The optimizer reads the sum times 1/P (the mean), which rounds exactly
    * as scaling it in place would; under bf16 it also rounds the weights for
    * the next forward as it writes them. */
-  ht_model_update_params(gs->m, gs->opt, buf, b->lo, b->hi, lr, 1.0f / (float)gs->comm->size);
+  int bad = ht_model_update_params(gs->m, gs->opt, buf, b->lo, b->hi, lr, 1.0f / (float)gs->comm->size, check);
   ht_track_end(gs->track);
+  if (bad) {
+    /* Where: the bucket is unchanged by the update. */
+    size_t at = first_nonfinite_team(buf + b->lo, b->hi - b->lo);
+    if (at < b->hi - b->lo && (int64_t)(b->lo + at) < *key) *key = (int64_t)(b->lo + at);
+  }
 }
 
 /* The layer and part holding element elem of the flat gradient. */
@@ -202,8 +244,14 @@ static int reduce_and_update(ht_grad_sync *gs, float *buf, double lr, int64_t st
   int64_t key = INT64_MAX;
   if (!defer) ht_optim_begin_step(gs->opt);
   for (int k = 0; k < gs->n_buckets; k++) {
-    HT_CHECK(wait_bucket(gs, k, &key));
-    if (!defer) update_bucket(gs, buf, k, lr);
+    if (gs->local && !defer) {
+      /* One rank, stop: nothing to wait for, and the update checks the
+       * bucket as it reads it (a separate pass cost ~5% of a 1 x 2 step). */
+      update_bucket(gs, buf, k, lr, 1, &key);
+      continue;
+    }
+    HT_CHECK(wait_bucket(gs, buf, k, &key));
+    if (!defer) update_bucket(gs, buf, k, lr, 0, &key);
   }
   if (gs->comm->size > 1) {
     ht_comm_stall_enter(gs->comm, "the agreement on non-finite gradient sums (MPI_Allreduce)");
@@ -221,7 +269,7 @@ static int reduce_and_update(ht_grad_sync *gs, float *buf, double lr, int64_t st
   }
   if (defer) {
     ht_optim_begin_step(gs->opt);
-    for (int k = 0; k < gs->n_buckets; k++) update_bucket(gs, buf, k, lr);
+    for (int k = 0; k < gs->n_buckets; k++) update_bucket(gs, buf, k, lr, 0, &key);
   }
   return 0;
 }
@@ -237,6 +285,7 @@ int ht_grad_sync_nonfinite(ht_grad_sync *gs, ht_grad_nonfinite *out) {
 
 /* Sends every bucket of the current round that backward did not already send. */
 static void enqueue_all(ht_grad_sync *gs) {
+  if (gs->local) return;
   ht_track_begin(gs->track, HT_EV_BUCKET_ENQUEUE, -1);
   for (int k = 0; k < gs->n_buckets; k++) ht_comm_thread_enqueue(gs->ct, k);
   ht_track_end(gs->track);
@@ -251,7 +300,7 @@ int ht_grad_sync_apply(ht_grad_sync *gs, double lr) {
   /* Delayed: the previous gradient was reduced during this step's compute. */
   HT_CHECK(ht_grad_sync_flush(gs));
   float *fresh = gs->m->grads;
-  HT_CHECK(ht_comm_thread_begin(gs->ct, fresh));
+  if (!gs->local) HT_CHECK(ht_comm_thread_begin(gs->ct, fresh));
   enqueue_all(gs);
   gs->pending = 1;
   gs->pending_buf = fresh;

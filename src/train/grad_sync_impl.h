@@ -32,6 +32,7 @@ struct ht_grad_sync {
   int *bucket_end;              /* [n_slices]: bucket that slice i completes, or -1 */
   ht_bucket *buckets;           /* [n_buckets] */
   ht_comm_thread *ct;           /* the communication thread (NULL until started) */
+  int local;                    /* one rank: no summing; buckets are checked on the main thread */
   int slice;                    /* next slice expected from backward this step */
   int bad_slice;                /* backward reported a slice the plan did not expect */
   float *own_grads;             /* the model's gradient buffer (restored at destroy) */

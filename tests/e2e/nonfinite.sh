@@ -7,7 +7,8 @@
 #  - stop (default): exit 3 and one error line naming the step, the layer and
 #    the rank, with comm.transport shm and mpi (the two summing paths), each
 #    comm.mode, 3 ranks (a chunk owner other than rank 0 blames rank 2) and 1
-#    rank; the newest checkpoint is the one before that step and loads;
+#    rank (also with 2 threads and a large bucket: the check in the
+#    optimizer's pass); the newest checkpoint is the one before that step and loads;
 #  - skip_step: the run completes, the step is reported and counted in
 #    metrics.jsonl, the final weights are finite, sync and overlap agree bit for
 #    bit; train.max_skipped_steps in a row stop the run (exit 3);
@@ -40,6 +41,17 @@ stop_case stop_sync 2 1 --set comm.mode=sync
 stop_case stop_delayed 2 1 --set comm.mode=delayed
 stop_case stop_np3 3 2 --set comm.transport=mpi
 stop_case stop_np1 1 0
+# One rank checks its gradient in the optimizer's own pass (stop) or in a
+# pass split over the OpenMP team (skip_step), not on the communication
+# thread: with 2 threads and one bucket of ~70k floats both are split
+# between the threads (the NaNs are in both halves; element 0 must win).
+TEAM=(--set comm.bucket_mb=1 --set 'model.hidden=[256, 256]')
+OMP_NUM_THREADS=2 stop_case stop_np1_team 1 0 "${TEAM[@]}"
+OMP_NUM_THREADS=2 HT_TEST_NAN_INPUT=0:5 mpi 1 train cfg.yaml --run-dir skip_np1_team "${TEAM[@]}" \
+  --set train.on_nonfinite=skip_step >skip_np1_team.log 2>&1 &&
+  grep -q "warning: step 5 skipped: the gradient's sum over ranks is NaN or infinite in dense0 weight, first in rank 0's own gradient" skip_np1_team.log &&
+  [ "$(grep -c '"kind": "skipped_step"' skip_np1_team/metrics.jsonl)" = 1 ] &&
+  pass "skip_step (1 rank, 2 threads): step 5 skipped and reported" || fail "skip_step (1 rank, 2 threads): $(tail -3 skip_np1_team.log)"
 "$HYTRAIN" inspect "stop_mpi/checkpoints/$(cat stop_mpi/checkpoints/latest)" >inspect.txt 2>&1 && pass "the newest checkpoint loads (hytrain inspect)" ||
   fail "inspect of the newest checkpoint failed: $(cat inspect.txt)"
 

@@ -50,7 +50,7 @@ set(HT_SANITIZE_TESTS
 # TSan on a loaded machine a rank's start-up alone can take longer, and the
 # watchdog (rightly) ends the job before the test freezes a rank.
 set(HT_SANITIZE_ASAN_TESTS "^bad-input\\." "^fuzz\\." "^e2e\\.loader_errors$" "^e2e\\.comm_stall$"
-  "^unit\\.model\\.step_deterministic$" "^unit\\.optim\\.update_threads_bitwise$" "^unit\\.optim\\.update_bf16_copy$"
+  "^unit\\.model\\.step_deterministic$" "^unit\\.optim\\.update_threads_bitwise$" "^unit\\.optim\\.update_bf16_copy$" "^unit\\.optim\\.update_check$"
   "^unit\\.gradcheck\\.dense_gradcheck_threads$")
 get_property(ht_all_tests DIRECTORY PROPERTY TESTS)
 foreach(t IN LISTS ht_all_tests)

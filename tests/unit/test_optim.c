@@ -313,6 +313,52 @@ static void update_bf16_copy(void **state) {
   free(g), free(pa), free(pb), free(ref), free(vref), free(q);
 }
 
+/* ht_optim_update_check: with check, 1 exactly when some g[i] in [lo, hi)
+ * is NaN or infinite (one at either end of the slice, one in the part of the
+ * second thread only, one just outside the slice: not seen), 0 otherwise and
+ * without check; the parameters, state and bf16 copy are bit for bit those
+ * of ht_optim_update_bf16; every kind, 1 and 2 threads. */
+static void update_check(void **state) {
+  enum { N = 40009, LO = 3, HI = 40001 };
+  const char *kinds[] = {"sgd", "adamw"};
+  int bad_at[] = {-1, LO, HI - 1, HI - 20, HI, LO - 1};
+  float *g = malloc(N * sizeof *g), *pa = malloc(N * sizeof *pa), *pb = malloc(N * sizeof *pb);
+  uint16_t *qa = malloc(N * sizeof *qa), *qb = malloc(N * sizeof *qb);
+  ht_rng r;
+  ht_rng_seed(&r, 9);
+  for (int threads = 1; threads <= 2; threads++) {
+    omp_set_num_threads(threads);
+    for (int k = 0; k < 2; k++)
+      for (int c = 0; c < (int)(sizeof bad_at / sizeof *bad_at); c++) {
+        for (int i = 0; i < N; i++) g[i] = (float)(ht_rng_uniform(&r) - 0.5);
+        if (bad_at[c] >= 0) g[bad_at[c]] = c % 2 ? INFINITY : -NAN;
+        int inside = bad_at[c] >= LO && bad_at[c] < HI;
+        ht_optim a, b;
+        assert_int_equal(optim_create(&a, kinds[k], 0.9, 0, 0.01, 0.9, 0.999, 1e-8, N), 0);
+        assert_int_equal(optim_create(&b, kinds[k], 0.9, 0, 0.01, 0.9, 0.999, 1e-8, N), 0);
+        for (int i = 0; i < N; i++) pa[i] = pb[i] = (float)i / N - 0.25f;
+        for (int s = 0; s < 2; s++) {
+          ht_optim_begin_step(&a);
+          ht_optim_begin_step(&b);
+          ht_optim_update_bf16(&a, pa, g, LO, HI, 0.01, 0.5f, qa + LO);
+          int got = ht_optim_update_check(&b, pb, g, LO, HI, 0.01, 0.5f, qb + LO, 1);
+          if (got != inside) fail_msg("%s, %d threads, bad at %d: check gave %d", kinds[k], threads, bad_at[c], got);
+          assert_int_equal(ht_optim_update_check(&b, pb, g, HI, HI, 0.01, 0.5f, NULL, 1), 0);
+          assert_memory_equal(pa + LO, pb + LO, (HI - LO) * sizeof *pa);
+          assert_memory_equal(qa + LO, qb + LO, (HI - LO) * sizeof *qa);
+          assert_memory_equal(a.m, b.m, N * sizeof *pa);
+          if (a.v) assert_memory_equal(a.v, b.v, N * sizeof *pa);
+        }
+        ht_optim_begin_step(&b);
+        assert_int_equal(ht_optim_update_check(&b, pb, g, LO, HI, 0.01, 0.5f, NULL, 0), 0);
+        ht_optim_destroy(&a);
+        ht_optim_destroy(&b);
+      }
+  }
+  omp_set_num_threads(1);
+  free(g), free(pa), free(pb), free(qa), free(qb);
+}
+
 static void expect_optim_error(const char *name, double mu, int nesterov, double wd, double b1, double eps,
                                const char *message) {
   ht_optim o;
@@ -415,6 +461,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(update_slice_only),
     cmocka_unit_test(update_threads_bitwise),
     cmocka_unit_test(update_bf16_copy),
+    cmocka_unit_test(update_check),
     cmocka_unit_test(optim_errors),
     cmocka_unit_test(sched_constant_warmup),
     cmocka_unit_test(sched_step_boundaries),
