@@ -142,9 +142,10 @@ double ht_sparse_step_hot(ht_sparse_model *m, const ht_sparse_clock *c, int64_t 
  * and zeroes it. The add is a relaxed load and store, like any Hogwild
  * update: a hot feature's shared weight is written only by folds, so an add
  * is lost only when two threads fold the same feature within the few
- * nanoseconds between its load and its store (compare-and-swap, a locked
- * instruction that drains the store buffer, made the whole scheme slower
- * than none). Thread-safe in the Hogwild sense. */
+ * nanoseconds between its load and its store (the callers fold at
+ * different phases; compare-and-swap, locked instructions that run one at a
+ * time, each waiting for its miss, made the whole scheme lose its gain).
+ * Thread-safe in the Hogwild sense. */
 void ht_sparse_fold_hot(ht_sparse_model *m, const ht_sparse_hot *hot, _Atomic float *rep);
 
 /* Adds bias_delta[k] to the shared bias with compare-and-swap (no other

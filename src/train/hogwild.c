@@ -39,9 +39,10 @@
  * the next row's first weights are prefetched one update ahead. */
 #define ROW_AHEAD_PTR 4
 #define ROW_AHEAD_DATA 2
-/* Ticks a worker takes from the shared counter at a time: one atomic add
- * (a shared cache line) per CHUNK updates, and at most one chunk's time
- * between the workers' ends. */
+/* Ticks a worker takes from the shared counter at a time (at most; an
+ * epoch of fewer than 16 T CHUNK rows gets 16 chunks per worker): one atomic
+ * add (a shared cache line) per chunk, and at most one chunk's time between
+ * the workers' ends. */
 #define CHUNK 1024
 /* Hot-feature replicas (hogwild, T >= 2, k = 1, l2 = 0; docs/sparse.md):
  * features present in at least HOT_MIN_ROWS of every HOT_FOLD_EVERY rows
@@ -85,6 +86,7 @@ struct ht__hogwild {
   /* The epoch being run (set before the workers start, read-only while they run). */
   const int64_t *order;
   int64_t rows;
+  int64_t chunk;                     /* ticks claimed at a time this epoch, at most CHUNK */
   const ht_sparse_clock *clock;
   /* Averaging across ranks (size > 1). */
   ht_comm_thread *ct;
@@ -140,9 +142,9 @@ static void *worker_main(void *arg) {
   int64_t nnz_sum = 0, k = 0; /* k: this worker's updates so far */
   ht_track_begin(wk->track, HT_EV_SGD_UPDATES, wk->index);
   for (;;) {
-    int64_t t = atomic_fetch_add_explicit(&h->next, CHUNK, memory_order_relaxed);
+    int64_t t = atomic_fetch_add_explicit(&h->next, h->chunk, memory_order_relaxed);
     if (t >= h->rows) break;
-    const int64_t end = t + CHUNK < h->rows ? t + CHUNK : h->rows;
+    const int64_t end = t + h->chunk < h->rows ? t + h->chunk : h->rows;
     /* Prefetch within the chunk; a lone worker gets every chunk, so it
      * looks across their borders too. */
     const int64_t ahead_end = h->T == 1 ? h->rows : end;
@@ -162,7 +164,8 @@ static void *worker_main(void *arg) {
                                        wk->bias_delta);
       if (locked) pthread_mutex_unlock(&h->lock);
       if (wk->bias_delta && (k + 1) % FOLD_EVERY == 0) ht_sparse_fold_bias(h->m, wk->bias_delta);
-      if (wk->rep && (k + 1) % HOT_FOLD_EVERY == 0) ht_sparse_fold_hot(h->m, &h->hot, wk->rep);
+      /* Worker i folds at its own phase: folds of the same features at once would contend. */
+      if (wk->rep && (k + 1 + wk->index * HOT_FOLD_EVERY / h->T) % HOT_FOLD_EVERY == 0) ht_sparse_fold_hot(h->m, &h->hot, wk->rep);
       if ((k + 1) % PUBLISH_EVERY == 0) {
         atomic_store_explicit(&wk->done, k + 1, memory_order_relaxed);
         if ((k + 1) % (16 * PUBLISH_EVERY) == 0) {
@@ -271,6 +274,10 @@ int ht__hogwild_epoch(ht__hogwild *h, const int64_t *order, int64_t rows, const 
   h->order = order;
   h->rows = rows;
   h->clock = c;
+  /* Small epochs (tests, stream chunks) get smaller chunks: at least 16 per worker. */
+  h->chunk = rows / (16 * h->T);
+  if (h->chunk > CHUNK) h->chunk = CHUNK;
+  if (h->chunk < 1) h->chunk = 1;
   atomic_store_explicit(&h->next, 0, memory_order_relaxed);
   if (h->hot_on && !h->hot_ready) HT_CHECK(setup_hot(h));
   double t0 = ht_now();

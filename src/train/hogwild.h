@@ -6,7 +6,7 @@
  * Threads and hand-offs:
  *   workers "ht-hogwild-<i>" (one epoch each, started and joined by the
  *     caller's thread in ht__hogwild_epoch): the workers claim chunks of
- *     CHUNK consecutive ticks of the epoch's order from one shared counter
+ *     up to CHUNK consecutive ticks of the epoch's order from one shared counter
  *     (a relaxed atomic add; every tick 0 .. rows-1 once, by one worker)
  *     and run ht_sparse_step at each tick t of their chunk.
  *     hogwild: no lock (relaxed atomics, hytrain/sparse_model.h); locked: one
