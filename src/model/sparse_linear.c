@@ -302,8 +302,7 @@ double ht_sparse_step_hot(ht_sparse_model *m, const ht_sparse_clock *c, int64_t 
   const uint32_t spare = (uint32_t)hot->n;
   const int bits = hot->bits;
   const int32_t *tag = hot->tag;
-  float *wc = scratch;
-  uint32_t *slot = (uint32_t *)(void *)(scratch + nnz);
+  float *wc = scratch, *slot = scratch + nnz; /* slot[i]: a uint32_t in a float's bytes (memcpy, no aliasing) */
   float z = ld(&m->w[m->d]) + bias_delta[0];
   for (int64_t i = 0; i < nnz; i++) {
     prefetch_ahead(m, idx, i, nnz);
@@ -312,7 +311,7 @@ double ht_sparse_step_hot(ht_sparse_model *m, const ht_sparse_clock *c, int64_t 
     /* all ones when j is hot: the slot, else the spare (no branch) */
     uint32_t mask = -(uint32_t)(tag[h] == j);
     uint32_t s = spare ^ ((h ^ spare) & mask);
-    slot[i] = s;
+    memcpy(&slot[i], &s, sizeof s);
     float wj = ld(&m->w[j]) + ld(&rep[s]);
     wc[i] = wj;
     z += wj * val[i];
@@ -321,7 +320,8 @@ double ht_sparse_step_hot(ht_sparse_model *m, const ht_sparse_clock *c, int64_t 
   double loss = ht_sparse_loss(m->type, 1, &z, y, yt, &dz);
   const float step = lr * dz;
   for (int64_t i = 0; i < nnz; i++) {
-    uint32_t s = slot[i];
+    uint32_t s;
+    memcpy(&s, &slot[i], sizeof s);
     uintptr_t mask = (uintptr_t)0 - (uintptr_t)(s != spare);
     /* hot: the replica (its value alone), cold: the shared weight (the value
      * read, as the plain step); selected without a branch */
