@@ -36,4 +36,4 @@ ht_unit_test(gemm SOURCES unit/test_gemm.c TIMEOUT 120 CASES ${HT_GEMM_CASES})
 # update against an eager double reference.
 ht_unit_test(sparse SOURCES unit/test_sparse.c CASES
   logistic_gradcheck svm_gradcheck linear_gradcheck softmax_gradcheck gradcheck_detects_errors
-  logistic_reference svm_reference linear_reference softmax_reference sparse_errors bias_replica)
+  logistic_reference svm_reference linear_reference softmax_reference sparse_errors bias_replica hot_replica)

@@ -107,6 +107,47 @@ double ht_sparse_step(ht_sparse_model *m, const ht_sparse_clock *c, int64_t t, c
 double ht_sparse_step_replica(ht_sparse_model *m, const ht_sparse_clock *c, int64_t t, const int32_t *idx,
                               const float *val, int64_t nnz, int32_t y, float yt, float *scratch, float *bias_delta);
 
+/* The frequent ("hot") features of a Hogwild run: each worker keeps a
+ * replica of their weights' steps, like the bias replica (docs/sparse.md,
+ * "Hot-feature replicas"). A hot feature j has the slot
+ * s = hash(j) = (j * 2654435761) mod 2^32 >> (32 - bits) with tag[s] = j;
+ * every other slot's tag is -1 (a feature whose slot is taken by a more
+ * frequent one is not hot). Slot n is a spare that always reads zero. */
+typedef struct ht_sparse_hot {
+  int n;                        /* slots, 2^bits (0: no hot features) */
+  int bits;
+  int count;                    /* hot features */
+  int32_t *tag;                 /* [n], owned */
+} ht_sparse_hot;
+
+/* Picks the features present in at least min_share of the rows
+ * [0, rows) of (indptr, indices) (at most cap of them, the most frequent
+ * first) for a model of d features; none is possible (hot->n = 0).
+ * Returns 0 or HT_ENOMEM. */
+int ht_sparse_hot_create(ht_sparse_hot *hot, int d, const int64_t *indptr, const int32_t *indices, int64_t rows,
+                         double min_share, int cap);
+void ht_sparse_hot_destroy(ht_sparse_hot *hot);
+
+/* ht_sparse_step_replica with hot-feature replicas (k = 1, l2 = 0 only):
+ * a hot feature's weight is read as the shared weight plus rep[slot] and
+ * its step is added to rep[slot] (rep [hot->n + 1], the worker's own,
+ * rep[hot->n] = 0 stays zero) instead of being stored to the shared
+ * weight. No branch on hotness. bias_delta is required (the bias replica
+ * of ht_sparse_step_replica). scratch holds 2 nnz + 2 floats. */
+double ht_sparse_step_hot(ht_sparse_model *m, const ht_sparse_clock *c, int64_t t, const int32_t *idx, const float *val,
+                          int64_t nnz, int32_t y, float yt, float *scratch, float *bias_delta, const ht_sparse_hot *hot,
+                          _Atomic float *rep);
+
+/* Adds each non-zero rep[s] to the shared weight of feature hot->tag[s]
+ * and zeroes it. The add is a relaxed load and store, like any Hogwild
+ * update: a hot feature's shared weight is written only by folds, so an add
+ * is lost only when two threads fold the same feature within the few
+ * nanoseconds between its load and its store (the callers fold at
+ * different phases; compare-and-swap, locked instructions that run one at a
+ * time, each waiting for its miss, made the whole scheme lose its gain).
+ * Thread-safe in the Hogwild sense. */
+void ht_sparse_fold_hot(ht_sparse_model *m, const ht_sparse_hot *hot, _Atomic float *rep);
+
 /* Adds bias_delta[k] to the shared bias with compare-and-swap (no other
  * thread's fold or store between the load and the store is lost) and zeroes
  * bias_delta. Thread-safe. */

@@ -246,6 +246,109 @@ void ht_sparse_fold_bias(ht_sparse_model *m, float *bias_delta) {
   }
 }
 
+static inline uint32_t hot_hash(uint32_t j, int bits) { return (j * 2654435761u) >> (32 - bits); }
+
+int ht_sparse_hot_create(ht_sparse_hot *hot, int d, const int64_t *indptr, const int32_t *indices, int64_t rows,
+                         double min_share, int cap) {
+  memset(hot, 0, sizeof *hot);
+  int32_t *count = calloc((size_t)d, sizeof *count);
+  if (!count) return ht_error(HT_ENOMEM, "out of memory for the hot features of %d features", d);
+  for (int64_t i = indptr[0]; i < indptr[rows]; i++)
+    if (indices[i] >= 0 && indices[i] < d) count[indices[i]]++;
+  /* The threshold: present in min_share of the rows, raised until at most
+   * cap features pass it. */
+  int64_t bar = (int64_t)ceil(min_share * (double)rows), n = 0;
+  if (bar < 1) bar = 1;
+  for (;;) {
+    n = 0;
+    for (int j = 0; j < d; j++) n += count[j] >= bar;
+    if (n <= cap) break;
+    bar += bar / 8 + 1;
+  }
+  if (n == 0) {
+    free(count);
+    return 0;
+  }
+  /* At least 4 slots per hot feature: few collisions. */
+  hot->bits = 2;
+  while ((1ll << hot->bits) < 4 * n) hot->bits++;
+  hot->n = 1 << hot->bits;
+  hot->tag = malloc(sizeof(int32_t) * (size_t)hot->n);
+  if (!hot->tag) {
+    free(count);
+    hot->n = 0;
+    return ht_error(HT_ENOMEM, "out of memory for %lld hot features", (long long)n);
+  }
+  for (int s = 0; s < hot->n; s++) hot->tag[s] = -1;
+  for (int j = 0; j < d; j++) {
+    if (count[j] < bar) continue;
+    int32_t *t = &hot->tag[hot_hash((uint32_t)j, hot->bits)];
+    if (*t < 0 || count[*t] < count[j]) *t = j;
+  }
+  for (int s = 0; s < hot->n; s++) hot->count += hot->tag[s] >= 0;
+  free(count);
+  return 0;
+}
+
+void ht_sparse_hot_destroy(ht_sparse_hot *hot) {
+  free(hot->tag);
+  memset(hot, 0, sizeof *hot);
+}
+
+double ht_sparse_step_hot(ht_sparse_model *m, const ht_sparse_clock *c, int64_t t, const int32_t *idx, const float *val,
+                          int64_t nnz, int32_t y, float yt, float *scratch, float *bias_delta, const ht_sparse_hot *hot,
+                          _Atomic float *rep) {
+  const float lr = c->lr[t];
+  const uint32_t spare = (uint32_t)hot->n;
+  const int bits = hot->bits;
+  const int32_t *tag = hot->tag;
+  float *wc = scratch, *slot = scratch + nnz; /* slot[i]: a uint32_t in a float's bytes (memcpy, no aliasing) */
+  float z = ld(&m->w[m->d]) + bias_delta[0];
+  for (int64_t i = 0; i < nnz; i++) {
+    prefetch_ahead(m, idx, i, nnz);
+    int32_t j = idx[i];
+    uint32_t h = hot_hash((uint32_t)j, bits);
+    /* all ones when j is hot: the slot, else the spare (no branch) */
+    uint32_t mask = -(uint32_t)(tag[h] == j);
+    uint32_t s = spare ^ ((h ^ spare) & mask);
+    memcpy(&slot[i], &s, sizeof s);
+    float wj = ld(&m->w[j]) + ld(&rep[s]);
+    wc[i] = wj;
+    z += wj * val[i];
+  }
+  float dz = 0;
+  double loss = ht_sparse_loss(m->type, 1, &z, y, yt, &dz);
+  const float step = lr * dz;
+  for (int64_t i = 0; i < nnz; i++) {
+    uint32_t s;
+    memcpy(&s, &slot[i], sizeof s);
+    uintptr_t mask = (uintptr_t)0 - (uintptr_t)(s != spare);
+    /* hot: the replica (its value alone), cold: the shared weight (the value
+     * read, as the plain step); selected without a branch */
+    uintptr_t a = (uintptr_t)(m->w + idx[i]), b = (uintptr_t)(rep + s);
+    _Atomic float *dst = (_Atomic float *)(a ^ ((a ^ b) & mask));
+    uint32_t wbits;
+    memcpy(&wbits, &wc[i], sizeof wbits);
+    wbits &= ~(uint32_t)mask; /* cold: wc[i], hot: +0 */
+    float wcold;
+    memcpy(&wcold, &wbits, sizeof wcold);
+    float base = ld(&rep[s]) + wcold;
+    st(dst, base - step * val[i]);
+  }
+  bias_delta[0] -= step;
+  return loss;
+}
+
+void ht_sparse_fold_hot(ht_sparse_model *m, const ht_sparse_hot *hot, _Atomic float *rep) {
+  for (int s = 0; s < hot->n; s++) {
+    float v = ld(&rep[s]);
+    if (v == 0.0f) continue;
+    _Atomic float *w = m->w + hot->tag[s];
+    st(w, ld(w) + v);
+    st(&rep[s], 0.0f);
+  }
+}
+
 void ht_sparse_prefetch(const ht_sparse_model *m, const int32_t *idx, int64_t nnz) {
   if (nnz > PREFETCH_AHEAD) nnz = PREFETCH_AHEAD;
   for (int64_t i = 0; i < nnz; i++) {

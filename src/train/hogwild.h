@@ -5,16 +5,19 @@
  *
  * Threads and hand-offs:
  *   workers "ht-hogwild-<i>" (one epoch each, started and joined by the
- *     caller's thread in ht__hogwild_epoch): worker i takes the ticks
- *     t = i, i + T, i + 2T, ... < rows of the epoch's order (a disjoint,
- *     strided part of the shuffled shard) and runs ht_sparse_step at tick t.
+ *     caller's thread in ht__hogwild_epoch): the workers claim chunks of
+ *     up to CHUNK consecutive ticks of the epoch's order from one shared counter
+ *     (a relaxed atomic add; every tick 0 .. rows-1 once, by one worker)
+ *     and run ht_sparse_step at each tick t of their chunk.
  *     hogwild: no lock (relaxed atomics, hytrain/sparse_model.h); locked: one
  *     mutex around each update; serial: T = 1. With hogwild and T >= 2 each
  *     worker keeps a bias replica (its own bias steps, own cache lines) and
  *     folds it into the shared bias every FOLD_EVERY updates and before it
- *     ends. Each worker publishes its count of updates (relaxed atomic, in
- *     its own cache line) every few thousand rows, and owns its loss sum,
- *     scratch and bias replica until it is joined.
+ *     ends; with k = 1 and l2 = 0 also a replica of the hot features'
+ *     steps (ht_sparse_step_hot), folded every HOT_FOLD_EVERY updates and
+ *     before it ends. Each worker publishes its count of updates (relaxed
+ *     atomic, in its own cache line) every few thousand rows, and owns its
+ *     loss sum, scratch and replicas until it is joined.
  *   the caller's thread (the coordinator) watches the counters; every
  *     average_every updates of the rank it copies the weights into the
  *     snapshot buffer and hands it to the communication thread ("ht-comm",
@@ -74,6 +77,10 @@ int ht__hogwild_epoch(ht__hogwild *h, const int64_t *order, int64_t rows, const 
 
 /* Number of workers. */
 int ht__hogwild_threads(const ht__hogwild *h);
+
+/* Number of hot features with per-worker replicas (0 before the first epoch,
+ * and for every engine but hogwild with T >= 2, k = 1, l2 = 0). */
+int ht__hogwild_hot_features(const ht__hogwild *h);
 
 /* Stops the communication thread and frees everything; *h = NULL. */
 void ht__hogwild_destroy(ht__hogwild **h);

@@ -8,14 +8,18 @@
  *   1. reference: the serial engine on the whole training set, alone on each
  *      rank (a one-rank communicator), EPOCHS epochs, lazy L2 on;
  *   2. the hogwild engine with 1 thread on one rank performs exactly the
- *      serial updates (the strided split), so its weights are bit-identical;
+ *      serial updates (one worker claims every chunk of ticks in order), so
+ *      its weights are bit-identical;
  *   3. hogwild with 2 threads x all ranks, averaging every AVG updates, and
  *      locked with 2 threads x all ranks, each on its shard, with the rate
  *      scaled by the number of ranks (the averaging divides each rank's
  *      progress by it): the test loss
  *      must be within TOL (relative) of the reference's, well below the
  *      loss of the zero model (log 2), and the weights identical on every
- *      rank at the end.
+ *      rank at the end;
+ *   4. the same for hogwild without L2, where the workers keep replicas of
+ *      the hot features (at least one must be picked), against a serial
+ *      reference without L2.
  */
 #include <math.h>
 #include <stdio.h>
@@ -37,6 +41,7 @@
 #define AVG 700
 #define LR 0.5
 #define TOL 0.03 /* hogwild / locked test loss within 3 % of serial's */
+#define L2 1e-5  /* lazy L2 on; a last case runs without (hot-feature replicas) */
 
 #define CHECK(cond, ...) HT_RANK_CHECK(comm.rank, fail, cond, __VA_ARGS__)
 
@@ -77,14 +82,14 @@ static void make_rows(ht_csr *ds, const float *wstar, uint64_t seed, int64_t n_t
 }
 
 static double train(ht_engine engine, int threads, const ht_comm *c, const ht_csr *tr, const ht_csr *te, float *w_out,
-                    double lr) {
+                    double lr, double l2, int *hot) {
   ht_sparse_model m;
   ht_sparse_clock clk;
   ht__hogwild *hw = NULL;
   ht_sched s;
   ht_sched_opts so = {.kind = HT_SCHED_COSINE, .lr = lr, .min_lr = 0.1 * lr};
   int64_t rows = tr->n_total / c->size;
-  if (ht_sparse_model_create(&m, HT_MODEL_LOGISTIC, D, 2, 1e-5) || ht_sparse_clock_create(&clk, rows) ||
+  if (ht_sparse_model_create(&m, HT_MODEL_LOGISTIC, D, 2, l2) || ht_sparse_clock_create(&clk, rows) ||
       ht_sched_create(&s, &so, rows * EPOCHS))
     return NAN;
   ht__hogwild_opts o = {.engine = engine, .threads = threads, .average_every = AVG, .wait = HT_WAIT_BACKOFF, .wait_us = 100,
@@ -100,6 +105,7 @@ static double train(ht_engine engine, int threads, const ht_comm *c, const ht_cs
     ht__epoch_stats st;
     if (ht_sparse_clock_fill(&clk, &s, e * rows, rows, m.l2) < 0 || ht__hogwild_epoch(hw, order, rows, &clk, &st) < 0) goto out;
   }
+  if (hot) *hot = ht__hogwild_hot_features(hw);
   ht_eval_metrics ev;
   if (ht_sparse_eval(&m, te, c, &ev) == 0) loss = ev.loss;
   ht_sparse_model_get(&m, w_out);
@@ -147,8 +153,8 @@ int main(int argc, char **argv) {
 
   size_t nw = D + 1;
   float *w_serial = malloc(sizeof(float) * nw), *w_one = malloc(sizeof(float) * nw), *w = malloc(sizeof(float) * nw);
-  double serial = train(HT_ENGINE_SERIAL, 1, &self, &all, &test_all, w_serial, LR);
-  double one = train(HT_ENGINE_HOGWILD, 1, &self, &all, &test_all, w_one, LR);
+  double serial = train(HT_ENGINE_SERIAL, 1, &self, &all, &test_all, w_serial, LR, L2, NULL);
+  double one = train(HT_ENGINE_HOGWILD, 1, &self, &all, &test_all, w_one, LR, L2, NULL);
   CHECK(isfinite(serial) && serial < 0.8 * log(2.0), "serial test loss %g (zero model: %g)", serial, log(2.0));
   CHECK(memcmp(w_serial, w_one, sizeof(float) * nw) == 0, "hogwild with 1 thread differs from serial (loss %g vs %g)", one,
         serial);
@@ -157,11 +163,25 @@ int main(int argc, char **argv) {
     const char *name = ht_enum_name(&ht_engines, (int)engines[i]);
     /* Averaging P models each moved by its own rows moves the mean 1/P as far:
      * P times the rate (docs/sparse.md) makes up for it. */
-    double loss = train(engines[i], 2, &comm, &shard, &test, w, LR * comm.size);
+    double loss = train(engines[i], 2, &comm, &shard, &test, w, LR * comm.size, L2, NULL);
     CHECK(isfinite(loss) && fabs(loss - serial) <= TOL * serial, "%s, 2 threads x %d ranks: test loss %.5f, serial %.5f (tolerance %g)",
           name, comm.size, loss, serial, TOL);
     CHECK(identical(&comm, w, nw), "%s: the weights differ between ranks", name);
     if (comm.rank == 0) printf("%s 2 threads x %d ranks: test loss %.5f (serial %.5f)\n", name, comm.size, loss, serial);
+  }
+  /* Without L2 the hogwild workers keep replicas of the hot features. */
+  {
+    int hot = 0;
+    double serial0 = train(HT_ENGINE_SERIAL, 1, &self, &all, &test_all, w_serial, LR, 0, NULL);
+    double loss = train(HT_ENGINE_HOGWILD, 2, &comm, &shard, &test, w, LR * comm.size, 0, &hot);
+    CHECK(hot > 0, "hogwild, l2 = 0: no hot features on data with Zipf-like features");
+    CHECK(isfinite(loss) && fabs(loss - serial0) <= TOL * serial0,
+          "hogwild with hot-feature replicas, 2 threads x %d ranks: test loss %.5f, serial %.5f (tolerance %g)", comm.size, loss,
+          serial0, TOL);
+    CHECK(identical(&comm, w, nw), "hogwild with hot-feature replicas: the weights differ between ranks");
+    if (comm.rank == 0)
+      printf("hogwild (l2 = 0, %d hot features) 2 threads x %d ranks: test loss %.5f (serial %.5f)\n", hot, comm.size, loss,
+             serial0);
   }
   ht_comm_free(&self);
   ht_csr_free(&all);

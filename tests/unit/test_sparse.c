@@ -279,6 +279,94 @@ static void bias_replica(void **state) {
   replica_run(HT_MODEL_SOFTMAX, 3);
 }
 
+/* The hot-feature replica of a Hogwild worker (ht_sparse_hot_create,
+ * ht_sparse_step_hot, ht_sparse_fold_hot; binary logistic, l2 = 0) on one
+ * thread: the frequent features are picked, their steps stay out of the
+ * shared weights until a fold, folding after every step gives the plain
+ * update bit for bit, folding every 4 steps the same weights up to
+ * rounding. */
+static void hot_replica(void **state) {
+  (void)state;
+  int64_t indptr[ROWS + 1] = {0};
+  int32_t indices[ROWS * 4];
+  for (int r = 0; r < ROWS; r++) {
+    indptr[r + 1] = indptr[r] + row_nnz(r);
+    memcpy(indices + indptr[r], ridx[r], sizeof(int32_t) * (size_t)row_nnz(r));
+  }
+  /* Features 0 and 2 are in 3 rows of 6, the others in 2 or fewer. */
+  ht_sparse_hot hot;
+  assert_int_equal(ht_sparse_hot_create(&hot, D, indptr, indices, ROWS, 0.5, 100), 0);
+  assert_int_equal(hot.count, 2);
+  int seen[D] = {0};
+  for (int s = 0; s < hot.n; s++)
+    if (hot.tag[s] >= 0) seen[hot.tag[s]] = 1;
+  for (int j = 0; j < D; j++) assert_int_equal(seen[j], j == 0 || j == 2);
+  ht_sparse_hot none;
+  assert_int_equal(ht_sparse_hot_create(&none, D, indptr, indices, ROWS, 0.5, 1), 0); /* the cap: neither of the two */
+  assert_int_equal(none.count, 0);
+  ht_sparse_hot_destroy(&none);
+
+  ht_sparse_model m[3];
+  for (int v = 0; v < 3; v++) assert_int_equal(ht_sparse_model_create(&m[v], HT_MODEL_LOGISTIC, D, 2, 0), 0);
+  ht_sched_opts so = {.kind = HT_SCHED_COSINE, .lr = 0.5, .warmup = 4, .min_lr = 0.05};
+  ht_sched s;
+  assert_int_equal(ht_sched_create(&s, &so, ROWS * EPOCHS), 0);
+  ht_sparse_clock c;
+  assert_int_equal(ht_sparse_clock_create(&c, ROWS), 0);
+  float init[D + 1];
+  for (int j = 0; j < D + 1; j++) init[j] = (float)(0.3 * sin(1.7 * j + 0.4));
+  for (int v = 0; v < 3; v++) ht_sparse_model_set(&m[v], init);
+  _Atomic float *rep[2];
+  for (int v = 0; v < 2; v++) {
+    rep[v] = malloc(sizeof(_Atomic float) * (size_t)(hot.n + 1));
+    for (int i = 0; i <= hot.n; i++) atomic_init(&rep[v][i], 0.0f);
+  }
+  float scratch[2 * 4 + 2], delta[3] = {0};
+  for (int e = 0; e < EPOCHS; e++) {
+    assert_int_equal(ht_sparse_clock_fill(&c, &s, (int64_t)e * ROWS, ROWS, 0), 0);
+    for (int t = 0; t < ROWS; t++) {
+      int r = (t * 5 + e) % ROWS;
+      int32_t y = (r * 7 + 1) % 2;
+      double want = ht_sparse_step_replica(&m[0], &c, t, ridx[r], rval[r], row_nnz(r), y, 0, scratch, &delta[0]);
+      float w_before[D + 1];
+      ht_sparse_model_get(&m[1], w_before);
+      double got = ht_sparse_step_hot(&m[1], &c, t, ridx[r], rval[r], row_nnz(r), y, 0, scratch, &delta[1], &hot, rep[0]);
+      assert_true(got == want);
+      /* The hot features wait for the fold, the others are stored. */
+      for (int i = 0; i < row_nnz(r); i++) {
+        int j = ridx[r][i];
+        float now = atomic_load(&m[1].w[j]);
+        if (j == 0 || j == 2)
+          assert_true(now == w_before[j]);
+        else
+          assert_true(now != w_before[j]);
+      }
+      assert_true(atomic_load(&rep[0][hot.n]) == 0.0f); /* the spare slot stays zero */
+      ht_sparse_fold_hot(&m[1], &hot, rep[0]);
+      ht_sparse_fold_bias(&m[1], &delta[1]);
+      ht_sparse_fold_bias(&m[0], &delta[0]);
+      for (int i = 0; i < hot.n; i++) assert_true(atomic_load(&rep[0][i]) == 0.0f);
+      ht_sparse_step_hot(&m[2], &c, t, ridx[r], rval[r], row_nnz(r), y, 0, scratch, &delta[2], &hot, rep[1]);
+      if ((t + 1) % 4 == 0) {
+        ht_sparse_fold_hot(&m[2], &hot, rep[1]);
+        ht_sparse_fold_bias(&m[2], &delta[2]);
+      }
+    }
+    ht_sparse_fold_hot(&m[2], &hot, rep[1]);
+    ht_sparse_fold_bias(&m[2], &delta[2]);
+    float w0[D + 1], w1[D + 1], w2[D + 1];
+    ht_sparse_model_get(&m[0], w0);
+    ht_sparse_model_get(&m[1], w1);
+    ht_sparse_model_get(&m[2], w2);
+    assert_memory_equal(w0, w1, sizeof w0);
+    for (int j = 0; j < D + 1; j++) ht_assert_close(w2[j], w0[j], 1e-5, 1e-5);
+  }
+  for (int v = 0; v < 2; v++) free((void *)rep[v]);
+  ht_sparse_hot_destroy(&hot);
+  ht_sparse_clock_destroy(&c);
+  for (int v = 0; v < 3; v++) ht_sparse_model_destroy(&m[v]);
+}
+
 static void sparse_errors(void **state) {
   (void)state;
   ht_sparse_model m;
@@ -305,7 +393,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(logistic_gradcheck), cmocka_unit_test(svm_gradcheck),      cmocka_unit_test(linear_gradcheck),
     cmocka_unit_test(softmax_gradcheck),  cmocka_unit_test(gradcheck_detects_errors), cmocka_unit_test(logistic_reference),
     cmocka_unit_test(svm_reference),      cmocka_unit_test(linear_reference),   cmocka_unit_test(softmax_reference),
-    cmocka_unit_test(sparse_errors),      cmocka_unit_test(bias_replica),
+    cmocka_unit_test(sparse_errors),      cmocka_unit_test(bias_replica),       cmocka_unit_test(hot_replica),
 };
 
 HT_TEST_MAIN("sparse", tests)
