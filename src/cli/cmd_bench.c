@@ -4,7 +4,8 @@
  * the same rank/thread layout as the training you compare against), so the
  * reference rate comes from the same cores in the same run. Prints per-rank
  * rates and one line "sgemm_gflops_total=<sum over ranks>".
- * hytrain bench allreduce: see bench_allreduce.c; hytrain bench gemm: bench_gemm.c.
+ * hytrain bench allreduce: see bench_allreduce.c; hytrain bench gemm: bench_gemm.c;
+ * hytrain bench lines: bench_lines.c.
  */
 #include <cblas.h>
 #include <omp.h>
@@ -64,14 +65,16 @@ int ht_cmd_bench(int argc, char **argv) {
   double seconds = 3;
   if (argc >= 2 && strcmp(argv[1], "allreduce") == 0) return ht__bench_allreduce(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "gemm") == 0) return ht__bench_gemm(argc, argv);
+  if (argc >= 2 && strcmp(argv[1], "lines") == 0) return ht__bench_lines(argc, argv);
   int help = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
   if (argc < 2 || strcmp(argv[1], "sgemm") != 0) {
     FILE *f = help ? stdout : stderr;
     fputs(sgemm_usage, f);
     fputs(gemm_usage, f);
     ht__bench_allreduce_usage(f);
+    ht__bench_lines_usage(f);
     if (!help && argc >= 2)
-      fprintf(stderr, "hytrain bench: error: unknown benchmark '%s' (expected sgemm, gemm or allreduce)\n", argv[1]);
+      fprintf(stderr, "hytrain bench: error: unknown benchmark '%s' (expected sgemm, gemm, allreduce or lines)\n", argv[1]);
     return help ? 0 : 2;
   }
   for (int i = 2; i < argc; i++) {

@@ -29,4 +29,8 @@ void ht__bench_allreduce_usage(FILE *f);
 /* bench_gemm.c: hytrain bench gemm (dispatched by ht_cmd_bench). */
 int ht__bench_gemm(int argc, char **argv);
 
+/* bench_lines.c: hytrain bench lines (dispatched by ht_cmd_bench) and its usage. */
+int ht__bench_lines(int argc, char **argv);
+void ht__bench_lines_usage(FILE *f);
+
 #endif

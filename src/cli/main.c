@@ -21,7 +21,7 @@ typedef struct usage_line {
 typedef struct command {
   const char *name;
   int (*run)(int argc, char **argv);
-  usage_line lines[4]; /* ends at the first empty synopsis */
+  usage_line lines[5]; /* ends at the first empty synopsis, or at the array's end */
 } command;
 
 static const command commands[] = {
@@ -38,7 +38,8 @@ static const command commands[] = {
     {"bench", ht_cmd_bench,
      {{"bench sgemm [--m M --n N --k K]", "measure cblas_sgemm GFLOP/s on every rank"},
       {"bench gemm [--layers W,W,... --batch B]", "GFLOP/s of an MLP's products per backend/precision"},
-      {"bench allreduce [--floats N] [--wait W]", "time the gradient allreduce alone (run under mpirun)"}}},
+      {"bench allreduce [--floats N] [--wait W]", "time the gradient allreduce alone (run under mpirun)"},
+      {"bench lines [--cpus A,B]", "ns for a cache line to go between two cores and back"}}},
     {"sweep", ht_cmd_sweep,
      {{"sweep SWEEP.yaml [--group-size G] [--list|--trial N|--collect]", "hyper-parameter sweep (run under mpirun)"}}},
     {"cv", ht_cmd_cv, {{"cv CONFIG --folds K [--group-size G]", "K-fold cross-validation (run under mpirun)"}}},
@@ -49,7 +50,7 @@ enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 static void print_usage(FILE *f) {
   fputs("usage: hytrain <command> [options]\n\ncommands:\n", f);
   for (int i = 0; i < N_COMMANDS; i++)
-    for (int j = 0; j < 4 && commands[i].lines[j].synopsis; j++)
+    for (int j = 0; j < (int)(sizeof commands[i].lines / sizeof commands[i].lines[0]) && commands[i].lines[j].synopsis; j++)
       fprintf(f, "  %-64s %s\n", commands[i].lines[j].synopsis, commands[i].lines[j].what);
   fputs("\nRun 'hytrain <command> --help' for a command's options. Documentation: README.md and docs/.\n", f);
 }

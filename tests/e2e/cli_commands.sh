@@ -39,7 +39,13 @@ want=$(echo "$order" | sed 's/ $//; s/ /, /g; s/\(.*\), /\1 or /')
 for w in trian frobnicate help2; do
   expect_error "unknown command $w" 2 "^hytrain: error: unknown command '$w' \(expected $(echo "$want" | sed 's/[.]/\\./g')\)\$" "$HYTRAIN" "$w"
 done
-expect_error "unknown benchmark" 2 "unknown benchmark 'frob' \(expected sgemm, gemm or allreduce\)" "$HYTRAIN" bench frob
+expect_error "unknown benchmark" 2 "unknown benchmark 'frob' \(expected sgemm, gemm, allreduce or lines\)" "$HYTRAIN" bench frob
+# bench lines: a positive round trip on the first two CPUs; bad --cpus and one CPU are refused.
+out=$("$HYTRAIN" bench lines --trips 2000 2>&1) && ns=$(echo "$out" | sed -n 's/^line_round_trip_ns=//p') &&
+  awk -v x="$ns" 'BEGIN { exit !(x > 0) }' && [ "$(echo "$out" | grep -c '^batch [0-6]: ')" -eq 7 ] &&
+  pass "bench lines: 7 batches, line_round_trip_ns=$ns" || fail "bench lines: $out"
+expect_error "bench lines --cpus 0,0" 2 "--cpus '0,0': expected two different CPU numbers A,B" "$HYTRAIN" bench lines --cpus 0,0
+expect_error "bench lines on one CPU" 2 "bench lines: needs 2 CPUs, this process may run on 1" taskset -c 0 "$HYTRAIN" bench lines
 # Wait policies: the X-macro's spellings and the registry's default.
 "$HYTRAIN" bench --help >"$WORK/bench.txt"
 kinds=$(sed -n '/define HT_WAIT_KINDS/,/^$/p' "$HT_SOURCE_DIR/include/hytrain/options.h" | grep -o 'X(HT_WAIT_[A-Z]*, "[a-z]*")' | sed 's/.*"\(.*\)")/\1/')
