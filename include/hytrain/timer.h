@@ -3,10 +3,14 @@
 #define HYTRAIN_TIMER_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <time.h>
 
 /* Seconds on a monotonic clock (arbitrary origin). */
 double ht_now(void);
+
+/* Sorts n measured times ascending, for their median, minimum and maximum. */
+void ht_sort_times(double *t, size_t n);
 
 /* CPU seconds used by the calling thread. */
 double ht_thread_cpu_seconds(void);

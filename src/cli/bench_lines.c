@@ -58,11 +58,6 @@ static void *answer(void *arg) {
   return NULL;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 /* The first two CPUs of the process's affinity mask, or an error. */
 static int default_cpus(int *a, int *b) {
   cpu_set_t s;
@@ -119,7 +114,7 @@ static int run(int cpu_a, int cpu_b, long trips) {
   sched_setaffinity(0, sizeof old, &old);
   if (!pinned) return ht_error(HT_EUSAGE, "bench lines: cannot run on CPU %d (not in this process's affinity mask)", cpu_b);
   for (int b = 0; b < BATCHES; b++) printf("batch %d: %.1f ns per round trip (CPU %d <-> CPU %d)\n", b, ns[b], cpu_a, cpu_b);
-  qsort(ns, BATCHES, sizeof ns[0], cmp_double);
+  ht_sort_times(ns, BATCHES);
   printf("line_round_trip_ns=%.1f\n", ns[BATCHES / 2]);
   return 0;
 }

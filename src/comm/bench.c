@@ -14,11 +14,6 @@
 #include "hytrain/error.h"
 #include "hytrain/timer.h"
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
 int ht_comm_bench_allreduce(const ht_comm *comm, size_t n, double bucket_mb, int steps, ht_wait_kind wait, int sleep_us,
                             ht_transport transport, ht_inter_algo inter, const ht_bench_compute *compute,
                             ht_comm_bench_result *out) {
@@ -58,7 +53,7 @@ int ht_comm_bench_allreduce(const ht_comm *comm, size_t n, double bucket_mb, int
   }
   ht_comm_thread_destroy(&ct);
   if (rc == 0) {
-    qsort(t, (size_t)steps, sizeof *t, cmp_double);
+    ht_sort_times(t, (size_t)steps);
     *out = (ht_comm_bench_result){
         .buckets = nb, .used = tr.used, .median_s = t[steps / 2], .min_s = t[0], .max_s = t[steps - 1]};
     if (tr.used == HT_TRANSPORT_HIER)

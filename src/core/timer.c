@@ -1,5 +1,6 @@
 #include "hytrain/timer.h"
 
+#include <stdlib.h>
 #include <time.h>
 
 double ht_now(void) {
@@ -30,3 +31,10 @@ double ht_thread_cpu_seconds(void) {
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+
+static int cmp_time(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+void ht_sort_times(double *t, size_t n) { qsort(t, n, sizeof *t, cmp_time); }
